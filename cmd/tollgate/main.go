@@ -1,0 +1,13 @@
+// Command tollgate keeps Amazon Connect integrations productive under API
+// throttling. See the README for the subcommands.
+package main
+
+import (
+	"os"
+
+	"github.com/tollgatehq/tollgate/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+}

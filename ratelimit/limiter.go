@@ -1,0 +1,53 @@
+package ratelimit
+
+import (
+	"context"
+	"time"
+)
+
+// Priority orders callers on a shared budget. Lower values are served first.
+type Priority int
+
+// Priority classes. The zero value is PriorityNormal.
+const (
+	PriorityCritical Priority = -2 // agent-facing, never queued behind anything else
+	PriorityHigh     Priority = -1
+	PriorityNormal   Priority = 0
+	PriorityLow      Priority = 1 // batch work: gets what is left, never starved forever
+)
+
+// Request is one admission request: cost tokens of operation Op.
+type Request struct {
+	Op       string   // operation name; its bucket nests inside the account bucket
+	Cost     float64  // tokens; 0 means 1
+	Priority Priority // class on the shared budget
+}
+
+// Decision is the result of a non-blocking admission attempt.
+type Decision struct {
+	OK      bool          // tokens were taken from every bucket
+	RetryIn time.Duration // when not OK: the earliest time the request could succeed
+}
+
+// Limit is a bucket's steady rate and size.
+type Limit struct {
+	Rate  float64 // tokens per second
+	Burst float64 // bucket size
+}
+
+// Limiter admits calls through hierarchical buckets: the operation's bucket
+// inside the account's. An admission takes from both or from neither.
+// Implementations: the in-memory *Hierarchy here and the Redis limiter in
+// redisx. Every implementation passes ratelimittest.Run.
+type Limiter interface {
+	// Try admits req now or not at all.
+	Try(ctx context.Context, req Request) (Decision, error)
+	// Wait blocks until req is admitted, ctx ends, or it is clear the wait
+	// would outlast ctx's deadline (then it returns at once with an error
+	// wrapping ErrWouldExceedDeadline).
+	Wait(ctx context.Context, req Request) error
+	// SetLimit changes the limit of op ("" for the account bucket) at run time.
+	SetLimit(op string, l Limit)
+	// Limit returns the current limit of op ("" for the account bucket).
+	Limit(op string) Limit
+}
