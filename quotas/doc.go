@@ -15,5 +15,12 @@
 // table uses the older rule's burst for 2/s operations and burst = rate for
 // faster ones, and marks the entry BurstVerified=false.
 //
+// Overrides change the table for one deployment: (*Table).Apply takes
+// []Override (an operation's rate, burst or code, or a resource quota's
+// value), each optionally limited to one account and/or Region, validates
+// them all (errors name the entry and the field, as *FieldError) and applies
+// the matching ones, most specific last. Package quotafile reads them from
+// YAML.
+//
 // The package imports only the standard library.
 package quotas
