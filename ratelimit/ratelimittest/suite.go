@@ -1,0 +1,401 @@
+package ratelimittest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tollgatehq/tollgate/ratelimit"
+)
+
+// NewFunc builds a fresh Limiter for one case. account is the account-wide
+// limit (the zero Limit means unlimited); ops holds the limits of every
+// operation the case uses. Operation names are unique per case, so an
+// implementation backed by shared storage (Redis) does not need to clear it
+// between cases, though it may.
+type NewFunc func(t *testing.T, account ratelimit.Limit, ops map[string]ratelimit.Limit) ratelimit.Limiter
+
+// Run runs the conformance suite against limiters built by newLimiter. It
+// uses real time: rates of 2–200/s over at most about a second per case,
+// with tolerances wide enough for a loaded two-core machine and a network
+// round trip per call, but tight enough to catch a bucket that refills at
+// the wrong rate, takes tokens from one bucket when the other refuses, or
+// sleeps past a deadline. The whole suite takes about four seconds.
+func Run(t *testing.T, newLimiter NewFunc) {
+	cases := []struct {
+		name string
+		fn   func(*testing.T, NewFunc)
+	}{
+		{"BurstThenRefusal", testBurstThenRefusal},
+		{"AccountBurst", testAccountBurst},
+		{"RefillAtRate", testRefillAtRate},
+		{"AccountRefusalTakesNothingFromOp", testAccountRefusalKeepsOp},
+		{"OpRefusalTakesNothingFromAccount", testOpRefusalKeepsAccount},
+		{"WeightedCost", testWeightedCost},
+		{"ExceedsBurst", testExceedsBurst},
+		{"WaitSucceeds", testWaitSucceeds},
+		{"WaitCanceled", testWaitCanceled},
+		{"WaitDeadline", testWaitDeadline},
+		{"SetLimit", testSetLimit},
+		{"ConcurrentTry", testConcurrentTry},
+		{"ConcurrentWait", testConcurrentWait},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, newLimiter) })
+	}
+}
+
+// opName returns an operation name unique to this test.
+func opName(t *testing.T, suffix string) string {
+	return fmt.Sprintf("suite.%s.%s.%d", t.Name(), suffix, time.Now().UnixNano())
+}
+
+func try(t *testing.T, l ratelimit.Limiter, op string, cost float64) ratelimit.Decision {
+	t.Helper()
+	d, err := l.Try(context.Background(), ratelimit.Request{Op: op, Cost: cost})
+	if err != nil {
+		t.Fatalf("Try(%s, cost %v): %v", op, cost, err)
+	}
+	return d
+}
+
+// expectSteps runs Try calls in order and checks each outcome.
+func expectSteps(t *testing.T, l ratelimit.Limiter, steps []step) {
+	t.Helper()
+	for i, s := range steps {
+		got := try(t, l, s.op, s.cost).OK
+		if got != s.ok {
+			t.Fatalf("step %d (Try %s cost %v): got OK=%v want %v", i, s.op, s.cost, got, s.ok)
+		}
+	}
+}
+
+type step struct {
+	op   string
+	cost float64
+	ok   bool
+}
+
+func testBurstThenRefusal(t *testing.T, newLimiter NewFunc) {
+	op := opName(t, "A")
+	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{op: {Rate: 10, Burst: 5}})
+	for i := range 5 {
+		if d := try(t, l, op, 1); !d.OK {
+			t.Fatalf("step %d: got refusal (retry in %v) want admission within the burst of 5", i, d.RetryIn)
+		}
+	}
+	d := try(t, l, op, 1)
+	if d.OK {
+		t.Fatalf("step 5: got admission want refusal after a burst of 5")
+	}
+	// One token takes 100 ms at 10/s; allow 70 ms spent on the calls above.
+	if d.RetryIn < 30*time.Millisecond || d.RetryIn > 100*time.Millisecond {
+		t.Fatalf("RetryIn: got %v want about 100ms (30ms..100ms)", d.RetryIn)
+	}
+}
+
+func testAccountBurst(t *testing.T, newLimiter NewFunc) {
+	a, b := opName(t, "A"), opName(t, "B")
+	l := newLimiter(t, ratelimit.Limit{Rate: 10, Burst: 3}, map[string]ratelimit.Limit{
+		a: {Rate: 100, Burst: 100}, b: {Rate: 100, Burst: 100},
+	})
+	expectSteps(t, l, []step{{a, 1, true}, {b, 1, true}, {a, 1, true}, {b, 1, false}, {a, 1, false}})
+	d := try(t, l, b, 1)
+	if d.OK || d.RetryIn < 30*time.Millisecond || d.RetryIn > 100*time.Millisecond {
+		t.Fatalf("after the account burst: got %+v want refusal with RetryIn about 100ms", d)
+	}
+}
+
+func testRefillAtRate(t *testing.T, newLimiter NewFunc) {
+	const rate = 100.0
+	op := opName(t, "A")
+	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{op: {Rate: rate, Burst: 5}})
+	start := time.Now()
+	drained := 0
+	for try(t, l, op, 1).OK {
+		drained++
+		if drained > 20 {
+			t.Fatalf("drain: more than 20 admissions from a bucket of 5 at %v/s", rate)
+		}
+	}
+	if drained < 5 {
+		t.Fatalf("drain: got %d admissions want at least the burst of 5", drained)
+	}
+	n := 0
+	for time.Since(start) < 500*time.Millisecond {
+		if try(t, l, op, 1).OK {
+			n++
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	el := time.Since(start).Seconds()
+	total := float64(drained + n)
+	if max := 5 + rate*el + 1; total > max {
+		t.Fatalf("admitted %v in %.3fs: want at most burst+rate×T = %.1f", total, el, max)
+	}
+	if min := 0.7 * rate * el; float64(n) < min {
+		t.Fatalf("refilled %d in %.3fs: want at least %.1f (70%% of %v/s)", n, el, min, rate)
+	}
+}
+
+// slow is a rate at which no token comes back during a test.
+const slow = 0.01
+
+func testAccountRefusalKeepsOp(t *testing.T, newLimiter NewFunc) {
+	a := opName(t, "A")
+	l := newLimiter(t, ratelimit.Limit{Rate: slow, Burst: 3}, map[string]ratelimit.Limit{a: {Rate: slow, Burst: 4}})
+	// Account 3, op 4: three admissions empty the account and leave the op 1.
+	steps := []step{{a, 1, true}, {a, 1, true}, {a, 1, true}}
+	for range 10 {
+		steps = append(steps, step{a, 1, false}) // refused by the account
+	}
+	expectSteps(t, l, steps)
+	// Refill the account quickly; the op must still hold exactly 1 token.
+	l.SetLimit("", ratelimit.Limit{Rate: 1000, Burst: 3})
+	time.Sleep(20 * time.Millisecond)
+	expectSteps(t, l, []step{{a, 1, true}, {a, 1, false}})
+	if d := try(t, l, a, 1); d.RetryIn < 10*time.Second {
+		t.Fatalf("refusal by the op bucket: got RetryIn %v want about 100s (rate %v)", d.RetryIn, slow)
+	}
+}
+
+func testOpRefusalKeepsAccount(t *testing.T, newLimiter NewFunc) {
+	b, c := opName(t, "B"), opName(t, "C")
+	l := newLimiter(t, ratelimit.Limit{Rate: slow, Burst: 3}, map[string]ratelimit.Limit{
+		b: {Rate: slow, Burst: 1}, c: {Rate: slow, Burst: 10},
+	})
+	steps := []step{{b, 1, true}}
+	for range 10 {
+		steps = append(steps, step{b, 1, false}) // refused by B's bucket
+	}
+	// The account must still hold 2.
+	steps = append(steps, step{c, 1, true}, step{c, 1, true}, step{c, 1, false})
+	expectSteps(t, l, steps)
+}
+
+func testWeightedCost(t *testing.T, newLimiter NewFunc) {
+	a := opName(t, "A")
+	l := newLimiter(t, ratelimit.Limit{Rate: slow, Burst: 20}, map[string]ratelimit.Limit{a: {Rate: slow, Burst: 10}})
+	expectSteps(t, l, []step{
+		{a, 4, true},  // 6 left
+		{a, 4, true},  // 2 left
+		{a, 4, false}, // all or nothing
+		{a, 2, true},  // 0 left
+		{a, 0, false}, // cost 0 means 1
+	})
+	b := opName(t, "B")
+	l = newLimiter(t, ratelimit.Limit{Rate: slow, Burst: 5}, map[string]ratelimit.Limit{b: {Rate: slow, Burst: 10}})
+	expectSteps(t, l, []step{
+		{b, 3, true},  // account 2 left, op 7
+		{b, 3, false}, // account refuses; op keeps 7
+		{b, 2, true},  // account 0
+	})
+	l.SetLimit("", ratelimit.Limit{Rate: 1000, Burst: 10})
+	time.Sleep(30 * time.Millisecond)
+	expectSteps(t, l, []step{{b, 5, true}, {b, 1, false}}) // op had exactly 5
+}
+
+func testExceedsBurst(t *testing.T, newLimiter NewFunc) {
+	a := opName(t, "A")
+	l := newLimiter(t, ratelimit.Limit{Rate: 100, Burst: 20}, map[string]ratelimit.Limit{a: {Rate: 100, Burst: 5}})
+	d, err := l.Try(context.Background(), ratelimit.Request{Op: a, Cost: 6})
+	if d.OK || !errors.Is(err, ratelimit.ErrExceedsBurst) {
+		t.Fatalf("Try cost 6 > op burst 5: got %+v, %v want refusal wrapping ErrExceedsBurst", d, err)
+	}
+	d, err = l.Try(context.Background(), ratelimit.Request{Op: a, Cost: 21})
+	if d.OK || !errors.Is(err, ratelimit.ErrExceedsBurst) {
+		t.Fatalf("Try cost 21 > account burst 20: got %+v, %v want refusal wrapping ErrExceedsBurst", d, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	err = l.Wait(ctx, ratelimit.Request{Op: a, Cost: 6})
+	if !errors.Is(err, ratelimit.ErrExceedsBurst) || time.Since(start) > time.Second {
+		t.Fatalf("Wait cost 6 > burst 5: got %v after %v want ErrExceedsBurst at once", err, time.Since(start))
+	}
+	expectSteps(t, l, []step{{a, 5, true}}) // the refusals took nothing
+}
+
+func testWaitSucceeds(t *testing.T, newLimiter NewFunc) {
+	const rate = 50.0
+	a := opName(t, "A")
+	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{a: {Rate: rate, Burst: 1}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if !try(t, l, a, 1).OK {
+		t.Fatal("first Try refused on a full bucket")
+	}
+	start := time.Now()
+	if err := l.Wait(ctx, ratelimit.Request{Op: a}); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if el := time.Since(start); el < 10*time.Millisecond || el > 300*time.Millisecond {
+		t.Fatalf("Wait for one token at %v/s: took %v want about 20ms", rate, el)
+	}
+	start = time.Now()
+	for i := range 10 {
+		if err := l.Wait(ctx, ratelimit.Request{Op: a}); err != nil {
+			t.Fatalf("Wait %d: %v", i, err)
+		}
+	}
+	if el := time.Since(start); el < 160*time.Millisecond || el > 1500*time.Millisecond {
+		t.Fatalf("10 Waits at %v/s: took %v want about 200ms", rate, el)
+	}
+}
+
+func testWaitCanceled(t *testing.T, newLimiter NewFunc) {
+	a := opName(t, "A")
+	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{a: {Rate: slow, Burst: 1}})
+	if !try(t, l, a, 1).OK {
+		t.Fatal("first Try refused on a full bucket")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Wait(ctx, ratelimit.Request{Op: a}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait with a canceled ctx: got %v want an error wrapping context.Canceled", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	err := l.Wait(ctx, ratelimit.Request{Op: a})
+	el := time.Since(start)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ratelimit.ErrWouldExceedDeadline) {
+		t.Fatalf("Wait canceled after 50ms: got %v want an error wrapping context.Canceled", err)
+	}
+	if el < 40*time.Millisecond || el > time.Second {
+		t.Fatalf("Wait canceled after 50ms: returned after %v", el)
+	}
+}
+
+func testWaitDeadline(t *testing.T, newLimiter NewFunc) {
+	a := opName(t, "A")
+	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{a: {Rate: 2, Burst: 1}})
+	drained := time.Now()
+	if !try(t, l, a, 1).OK {
+		t.Fatal("first Try refused on a full bucket")
+	}
+	// The next token is 500ms away; a 250ms deadline cannot be met.
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := l.Wait(ctx, ratelimit.Request{Op: a})
+	if !errors.Is(err, ratelimit.ErrWouldExceedDeadline) {
+		t.Fatalf("Wait needing 500ms with a 250ms deadline: got %v want ErrWouldExceedDeadline", err)
+	}
+	if el := time.Since(start); el > 100*time.Millisecond {
+		t.Fatalf("Wait should fail at once when the deadline cannot be met: took %v", el)
+	}
+	// The failed Wait took nothing: the token is due 500ms after the drain,
+	// not 1s.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel2()
+	if err := l.Wait(ctx2, ratelimit.Request{Op: a}); err != nil {
+		t.Fatalf("Wait with room before the deadline: %v", err)
+	}
+	if el := time.Since(drained); el < 400*time.Millisecond || el > 800*time.Millisecond {
+		t.Fatalf("second Wait: admitted %v after the drain want about 500ms", el)
+	}
+}
+
+func testSetLimit(t *testing.T, newLimiter NewFunc) {
+	a := opName(t, "A")
+	l := newLimiter(t, ratelimit.Limit{Rate: 1000, Burst: 100}, map[string]ratelimit.Limit{a: {Rate: slow, Burst: 2}})
+	expectSteps(t, l, []step{{a, 1, true}, {a, 1, true}, {a, 1, false}})
+	raised := ratelimit.Limit{Rate: 200, Burst: 2}
+	l.SetLimit(a, raised)
+	if got := l.Limit(a); got != raised {
+		t.Fatalf("Limit(%s): got %+v want %+v", a, got, raised)
+	}
+	time.Sleep(50 * time.Millisecond) // 10 tokens' worth at 200/s; capped at 2
+	expectSteps(t, l, []step{{a, 1, true}, {a, 1, true}, {a, 1, false}})
+	time.Sleep(50 * time.Millisecond)
+	lowered := ratelimit.Limit{Rate: slow, Burst: 1}
+	l.SetLimit(a, lowered) // tokens capped at the new burst
+	expectSteps(t, l, []step{{a, 1, true}, {a, 1, false}})
+	acct := ratelimit.Limit{Rate: slow, Burst: 50}
+	l.SetLimit("", acct)
+	if got := l.Limit(""); got != acct {
+		t.Fatalf("Limit(\"\"): got %+v want %+v", got, acct)
+	}
+}
+
+func testConcurrentTry(t *testing.T, newLimiter NewFunc) {
+	const opRate, opBurst, acctRate, acctBurst = 100.0, 10.0, 150.0, 15.0
+	ops := []string{opName(t, "A"), opName(t, "B"), opName(t, "C")}
+	lim := map[string]ratelimit.Limit{}
+	for _, op := range ops {
+		lim[op] = ratelimit.Limit{Rate: opRate, Burst: opBurst}
+	}
+	l := newLimiter(t, ratelimit.Limit{Rate: acctRate, Burst: acctBurst}, lim)
+	var mu sync.Mutex
+	counts := map[string]int{}
+	var wg sync.WaitGroup
+	start := time.Now()
+	stop := start.Add(600 * time.Millisecond)
+	for g := range 2 * len(ops) {
+		op := ops[g%len(ops)]
+		wg.Go(func() {
+			n := 0
+			for time.Now().Before(stop) {
+				d, err := l.Try(context.Background(), ratelimit.Request{Op: op})
+				if err != nil {
+					t.Errorf("Try: %v", err)
+					return
+				}
+				if d.OK {
+					n++
+				}
+				time.Sleep(200 * time.Microsecond)
+			}
+			mu.Lock()
+			counts[op] += n
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	el := time.Since(start).Seconds()
+	total := 0
+	for _, op := range ops {
+		if max := opBurst + opRate*el + 1; float64(counts[op]) > max {
+			t.Errorf("op %s admitted %d in %.3fs: want at most burst+rate×T = %.1f", op, counts[op], el, max)
+		}
+		total += counts[op]
+	}
+	if max := acctBurst + acctRate*el + 1; float64(total) > max {
+		t.Errorf("account admitted %d in %.3fs: want at most burst+rate×T = %.1f", total, el, max)
+	}
+	if min := 0.6 * acctRate * el; float64(total) < min {
+		t.Errorf("account admitted %d in %.3fs: want at least %.1f (60%% of the account rate)", total, el, min)
+	}
+}
+
+func testConcurrentWait(t *testing.T, newLimiter NewFunc) {
+	const rate, burst, goroutines, each = 100.0, 5.0, 8, 8
+	a := opName(t, "A")
+	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{a: {Rate: rate, Burst: burst}})
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range goroutines {
+		wg.Go(func() {
+			for range each {
+				if err := l.Wait(ctx, ratelimit.Request{Op: a}); err != nil {
+					t.Errorf("Wait: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	// 64 admissions: 5 from the burst, 59 earned at 100/s.
+	want := time.Duration((goroutines*each - burst) / rate * float64(time.Second))
+	if el < want*9/10 || el > 3*want+time.Second {
+		t.Fatalf("%d Waits at %v/s burst %v: took %v want about %v", goroutines*each, rate, burst, el, want)
+	}
+}
