@@ -1,0 +1,109 @@
+// Package sim is a local Amazon Connect: an http.Handler that speaks
+// Connect's restJson1 wire protocol, enforces the published quotas the way
+// AWS does, and misbehaves on demand, so throttling behaviour can be tested
+// with the real AWS SDKs (Go, JavaScript, Python, the AWS CLI) without an
+// AWS account. `tollgate sim` serves it.
+//
+// # Operations
+//
+// The 21 Connect operations Tollgate uses (Operations lists them) with their
+// real HTTP bindings — method, URI, path labels, query parameters, JSON body
+// members — plus Outbound Campaigns PutDialRequestBatch
+// (PUT /campaigns/{id}/dial-requests). Required members, lengths, ranges,
+// enums and patterns are validated the way the service does:
+// InvalidParameterException (or InvalidRequestException for the operations
+// that do not model it; ValidationException for campaigns), 400, with a
+// Coral-style "N validation errors detected: …" message. Errors use the wire
+// format of reference §3.3: X-Amzn-ErrorType, X-Amzn-RequestId, Date and a
+// JSON body {"Message": …} ({"message": …} for campaigns). An unknown route
+// gets 404 UnknownOperationException, malformed JSON 400
+// SerializationException, a body over Options.MaxBodyBytes (1 MiB) 413
+// RequestEntityTooLargeException.
+//
+// # What real Connect does, and what the simulator does
+//
+//   - Rate quotas. Real Connect keeps one token bucket per operation per
+//     account and Region, shared by every caller and instance. The simulator
+//     does the same (one simulator = one account in one Region), seeded from
+//     the quota table (Options.Quotas, quotas.Default()), scaled by
+//     RateScale, changeable at run time (SetQuota, POST /_sim/quotas), with
+//     an optional account-wide ceiling. The check runs before the operation,
+//     after SigV4. A throttle is 429 ThrottlingException with "Rate exceeded",
+//     except StartChatContact, whose documented TPS error is
+//     TooManyRequestsException; Options.ThrottleCodes changes either. Several
+//     operations (StartOutboundVoiceContact, StopContact,
+//     UpdateContactAttributes, StartChatContact, DescribeInstance,
+//     ListInstances) model no throttling error: the Go SDK then sees a
+//     generic API error with the same code, as it would from AWS. AWS does
+//     not document x-amz-retry-after for Connect; Options.RetryAfter adds it.
+//   - Concurrent active calls. Real Connect accepts a
+//     StartOutboundVoiceContact beyond the quota and the contact hears a
+//     reorder (fast-busy) tone; the API call succeeds. The simulator does the
+//     same by default: 200, a ContactId, the contact ends at once and counts
+//     as rejected_reorder (not contacts_started). CallLimitError makes it a
+//     429 LimitExceededException instead, for clients that want a signal.
+//   - Concurrent active chats: StartChatContact → 429
+//     LimitExceededException (as documented). Active tasks: StartTaskContact
+//     → 402 ServiceQuotaExceededException, also for more than 12 tasks per
+//     PreviousContactId.
+//   - Users per instance: CreateUser → 429 LimitExceededException.
+//     Instances per account: CreateInstance → 402
+//     ServiceQuotaExceededException.
+//   - Phone numbers per instance: ClaimPhoneNumber models no quota error;
+//     the simulator answers 402 ServiceQuotaExceededException, the code
+//     Connect uses for resource quotas, which the Go SDK surfaces as a
+//     generic API error. The claim/release churn limit is not simulated.
+//   - Contacts last a seeded random duration (CallDuration, ChatDuration,
+//     TaskDuration), so concurrency frees over time; activity is computed
+//     lazily from the clock, no goroutines. StopContact ends a contact
+//     early; stopping an ended or unknown contact is 410
+//     ContactNotFoundException.
+//   - ClientToken idempotency. Real Connect returns the same ContactId for a
+//     token reused within 7 days and starts nothing. So does the simulator
+//     (StartOutboundVoiceContact, StartChatContact, StartTaskContact,
+//     CreateInstance, ClaimPhoneNumber, and dial requests per campaign),
+//     counting each reuse in duplicate_client_tokens. Tokens are kept 7 days,
+//     at most 262,144, oldest first out.
+//   - Destinations. Numbers starting with a refused prefix (default
+//     "+1555000") get 403 DestinationNotAllowedException, so demos can show
+//     dead letters. An instance created with outbound calls off answers 403
+//     OutboundContactNotPermittedException.
+//   - PutDialRequestBatch: 1–25 items; items beyond the campaign's dial
+//     capacity (DialRate, DialBurst) fail with RequestThrottled, expired
+//     items with InvalidInput, inside a 200 response. A campaign not Running
+//     is 409 InvalidCampaignStateException. Its own TPS is not published; the
+//     quota table's 2/s burst 5 applies.
+//   - Metrics are derived from the simulated state (agents are users,
+//     contacts are the simulated contacts), not from a contact center.
+//
+// # Authentication
+//
+// By default any SigV4 credentials (or none) are accepted; the access key
+// in the Authorization header identifies the caller in statistics. With
+// Options.Credentials, signatures are verified (stdlib crypto) and rejected
+// as AWS does: 403 MissingAuthenticationTokenException,
+// UnrecognizedClientException, InvalidSignatureException (including a clock
+// skew over 5 minutes). The admin API then needs a bearer token.
+//
+// # Faults
+//
+// Per operation (or "*"), seeded: a latency distribution, 500
+// InternalServiceException, 503 with an HTML body (the SDK cannot decode
+// it, as with a real load balancer), connection resets (TCP RST), and
+// responses slower than a client's timeout. Set through Options.Faults, the
+// configuration file, SetFault or POST /_sim/faults.
+//
+// # Observability
+//
+// GET /_sim/stats (Stats): per operation and per caller, accepted,
+// throttled and error counts by code; contacts_started,
+// duplicate_client_tokens, rejected_reorder, dial_requests; active contacts
+// per instance; and a per-second timeline (bounded: TimelineSeconds).
+// GET /metrics serves the same counters to Prometheus, collected at scrape
+// time. Other admin endpoints are listed on (*Server).serveAdmin: quotas,
+// resources, faults, info, stats reset.
+//
+// The request path allocates little (DescribeUser: 5 allocations), takes one
+// bucket mutex, one state lock and one stats mutex, and verifies SigV4 only
+// when credentials are configured.
+package sim

@@ -1,0 +1,355 @@
+package sim
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tollgatehq/tollgate/quotas"
+)
+
+type instanceOut struct {
+	Arn                    *string           `json:"Arn"`
+	CreatedTime            *epoch            `json:"CreatedTime"`
+	Id                     *string           `json:"Id"`
+	IdentityManagementType string            `json:"IdentityManagementType"`
+	InboundCallsEnabled    *bool             `json:"InboundCallsEnabled"`
+	InstanceAccessUrl      *string           `json:"InstanceAccessUrl"`
+	InstanceAlias          *string           `json:"InstanceAlias,omitempty"`
+	InstanceStatus         string            `json:"InstanceStatus"`
+	OutboundCallsEnabled   *bool             `json:"OutboundCallsEnabled"`
+	ServiceRole            *string           `json:"ServiceRole"`
+	Tags                   map[string]string `json:"Tags,omitempty"`
+}
+
+func (s *Server) instanceOut(in *instance) instanceOut {
+	url := "https://" + in.alias + ".my.connect.aws"
+	role := "arn:aws:iam::" + s.o.AccountID + ":role/aws-service-role/connect.amazonaws.com/AWSServiceRoleForAmazonConnect_" + strings.ReplaceAll(in.id[:8], "-", "")
+	inb, outb := in.inbound, in.outbound
+	return instanceOut{
+		Arn: &in.arn, CreatedTime: ep(in.created), Id: &in.id, IdentityManagementType: in.identity,
+		InboundCallsEnabled: &inb, OutboundCallsEnabled: &outb, InstanceAccessUrl: &url,
+		InstanceAlias: &in.alias, InstanceStatus: "ACTIVE", ServiceRole: &role,
+	}
+}
+
+func (s *Server) describeInstance(rc *reqCtx) (any, *apiError) {
+	var v validator
+	v.length("instanceId", rc.labels[0], 1, 100)
+	if e := v.err(rc.valCode); e != nil {
+		return nil, e
+	}
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	inst := s.st.instance(rc.labels[0])
+	if inst == nil {
+		return nil, instanceNotFound(rc.labels[0])
+	}
+	return struct{ Instance instanceOut }{s.instanceOut(inst)}, nil
+}
+
+func (s *Server) listInstances(rc *reqCtx) (any, *apiError) {
+	maxRes, e := rc.queryInt("maxResults")
+	if e != nil {
+		return nil, e
+	}
+	q, _ := rc.queryValues()
+	var v validator
+	v.intRange("maxResults", maxRes, 1, 10)
+	if e := v.err(rc.valCode); e != nil {
+		return nil, e
+	}
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	start, end, next, bad := page(len(s.st.instanceOrder), q.Get("nextToken"), maxRes, 10)
+	if bad {
+		return nil, badToken(rc.valCode)
+	}
+	list := make([]instanceOut, 0, end-start)
+	for _, id := range s.st.instanceOrder[start:end] {
+		list = append(list, s.instanceOut(s.st.instances[id]))
+	}
+	return struct {
+		InstanceSummaryList []instanceOut
+		NextToken           *string `json:"NextToken,omitempty"`
+	}{list, next}, nil
+}
+
+type createInstanceIn struct {
+	ClientToken            *string
+	DirectoryId            *string
+	IdentityManagementType *string
+	InboundCallsEnabled    *bool
+	InstanceAlias          *string
+	OutboundCallsEnabled   *bool
+	Tags                   map[string]string
+}
+
+// isAlias matches ^(?!d-)([\da-zA-Z]+)([-]*[\da-zA-Z])*$.
+func isAlias(s string) bool {
+	if s == "" || strings.HasPrefix(s, "d-") || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) createInstance(rc *reqCtx) (any, *apiError) {
+	var in createInstanceIn
+	if e := decodeBody(rc.body, &in); e != nil {
+		return nil, e
+	}
+	var v validator
+	v.required("identityManagementType", in.IdentityManagementType != nil)
+	if in.IdentityManagementType != nil {
+		v.enum("identityManagementType", *in.IdentityManagementType, directoryTypes)
+	}
+	v.required("inboundCallsEnabled", in.InboundCallsEnabled != nil)
+	v.required("outboundCallsEnabled", in.OutboundCallsEnabled != nil)
+	v.optLength("clientToken", in.ClientToken, 0, 500)
+	if in.InstanceAlias != nil {
+		v.length("instanceAlias", *in.InstanceAlias, 1, 45)
+		v.pattern("instanceAlias", *in.InstanceAlias, isAlias(*in.InstanceAlias), `^(?!d-)([\da-zA-Z]+)([-]*[\da-zA-Z])*$`)
+	}
+	v.optLength("directoryId", in.DirectoryId, 12, 12)
+	if len(in.Tags) > 50 {
+		v.add("Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
+	}
+	if e := v.err(rc.valCode); e != nil {
+		return nil, e
+	}
+	if *in.IdentityManagementType == "EXISTING_DIRECTORY" && deref(in.DirectoryId) == "" {
+		return nil, errf(codeInvalidRequest, "DirectoryId is required when IdentityManagementType is EXISTING_DIRECTORY.")
+	}
+	if *in.IdentityManagementType != "EXISTING_DIRECTORY" && deref(in.InstanceAlias) == "" {
+		return nil, errf(codeInvalidRequest, "InstanceAlias is required when IdentityManagementType is "+*in.IdentityManagementType+".")
+	}
+	st := s.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	tokenKey := ""
+	if tok := deref(in.ClientToken); tok != "" {
+		tokenKey = "inst\x00" + tok
+		if id, ok := st.tokens.get(tokenKey, rc.now); ok {
+			if inst := st.instances[id]; inst != nil {
+				s.stats.duplicates.Add(1)
+				return struct{ Arn, Id *string }{&inst.arn, &inst.id}, nil
+			}
+		}
+	}
+	alias := deref(in.InstanceAlias)
+	for _, other := range st.instances {
+		if alias != "" && strings.EqualFold(other.alias, alias) {
+			return nil, errf(codeInvalidRequest, "The alias "+alias+" is already in use.")
+		}
+	}
+	if limit := st.limits[quotas.InstancesPerAccount]; len(st.instances) >= limit {
+		return nil, errf(codeServiceQuotaExceeded, "The service quota has been exceeded: Amazon Connect instances per account ("+strconv.Itoa(limit)+").")
+	}
+	inst := st.addInstance("", alias, *in.IdentityManagementType, *in.InboundCallsEnabled, *in.OutboundCallsEnabled, rc.now)
+	st.provisionDefaults(inst, rc.now)
+	if tokenKey != "" {
+		st.tokens.put(tokenKey, inst.id, rc.now, st.maxToken)
+	}
+	return struct{ Arn, Id *string }{&inst.arn, &inst.id}, nil
+}
+
+// provisionDefaults gives a new instance what Connect creates with one: a
+// queue, flows, a routing profile, security profiles and agent statuses;
+// requires mu held.
+func (st *state) provisionDefaults(in *instance, now time.Time) {
+	add := func(kind, name, typ string) *resource {
+		id := st.newID()
+		r := &resource{id: id, arn: in.arn + "/" + kind + "/" + id, name: name, typ: typ, kind: kind, modified: now}
+		in.byID[id] = r
+		return r
+	}
+	in.queues = []*resource{add("queue", "BasicQueue", "STANDARD")}
+	in.flows = []*resource{add("contact-flow", "Default outbound", "CONTACT_FLOW"), add("contact-flow", "Default customer queue", "CUSTOMER_QUEUE")}
+	in.routingProfiles = []*resource{add("routing-profile", "Basic Routing Profile", "")}
+	in.securityProfiles = []*resource{add("security-profile", "Agent", ""), add("security-profile", "Admin", "")}
+	in.agentStatuses = []*resource{add("agent-state", "Available", "ROUTABLE"), add("agent-state", "Offline", "OFFLINE")}
+}
+
+type claimPhoneNumberIn struct {
+	ClientToken            *string
+	InstanceId             *string
+	PhoneNumber            *string
+	PhoneNumberDescription *string
+	Tags                   map[string]string
+	TargetArn              *string
+}
+
+func (s *Server) claimPhoneNumber(rc *reqCtx) (any, *apiError) {
+	var in claimPhoneNumberIn
+	if e := decodeBody(rc.body, &in); e != nil {
+		return nil, e
+	}
+	var v validator
+	v.required("phoneNumber", in.PhoneNumber != nil)
+	if in.PhoneNumber != nil {
+		v.pattern("phoneNumber", *in.PhoneNumber, isE164(*in.PhoneNumber), `\\+[1-9]\\d{1,14}$`)
+	}
+	v.optLength("clientToken", in.ClientToken, 0, 500)
+	v.optLength("instanceId", in.InstanceId, 1, 100)
+	v.optLength("phoneNumberDescription", in.PhoneNumberDescription, 0, 500)
+	if len(in.Tags) > 50 {
+		v.add("Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
+	}
+	if e := v.err(rc.valCode); e != nil {
+		return nil, e
+	}
+	target := deref(in.InstanceId)
+	if target == "" {
+		target = deref(in.TargetArn)
+	}
+	if target == "" {
+		return nil, errf(codeInvalidParameter, "Either InstanceId or TargetArn is required.")
+	}
+	st := s.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	inst := st.instance(target)
+	if inst == nil {
+		return nil, errf(codeResourceNotFound, "Target not found: "+clip(target))
+	}
+	tokenKey := ""
+	if tok := deref(in.ClientToken); tok != "" {
+		tokenKey = "phone\x00" + tok
+		if id, ok := st.tokens.get(tokenKey, rc.now); ok {
+			for _, other := range st.instances {
+				if p := other.phoneByID[id]; p != nil {
+					if p.number != *in.PhoneNumber {
+						return nil, errf(codeIdempotency, "An entity with the same ClientToken was claimed with different parameters.")
+					}
+					s.stats.duplicates.Add(1)
+					return struct{ PhoneNumberArn, PhoneNumberId *string }{&p.arn, &p.id}, nil
+				}
+			}
+		}
+	}
+	for _, other := range st.instances {
+		if other.phoneByNum[*in.PhoneNumber] != nil {
+			return nil, errf(codeInvalidParameter, "Phone number "+*in.PhoneNumber+" is not available to claim.")
+		}
+	}
+	// ClaimPhoneNumber models no quota error; the simulator sends the
+	// generic ServiceQuotaExceededException (402) real Connect uses for
+	// resource quotas.
+	if limit := st.limits[quotas.PhoneNumbersPerInstance]; len(inst.phones) >= limit {
+		return nil, errf(codeServiceQuotaExceeded, "The service quota has been exceeded: phone numbers per instance ("+strconv.Itoa(limit)+").")
+	}
+	id := st.newID()
+	p := &phone{id: id, arn: st.phoneARN(id), number: *in.PhoneNumber, typ: "DID", country: countryOf(*in.PhoneNumber), desc: deref(in.PhoneNumberDescription)}
+	inst.addPhone(p)
+	if tokenKey != "" {
+		st.tokens.put(tokenKey, id, rc.now, st.maxToken)
+	}
+	return struct{ PhoneNumberArn, PhoneNumberId *string }{&p.arn, &p.id}, nil
+}
+
+type listPhoneNumbersV2In struct {
+	InstanceId              *string
+	MaxResults              *int64
+	NextToken               *string
+	PhoneNumberCountryCodes []string
+	PhoneNumberPrefix       *string
+	PhoneNumberTypes        []string
+	TargetArn               *string
+}
+
+type phoneSummary struct {
+	InstanceId             *string `json:"InstanceId"`
+	PhoneNumber            *string `json:"PhoneNumber"`
+	PhoneNumberArn         *string `json:"PhoneNumberArn"`
+	PhoneNumberCountryCode string  `json:"PhoneNumberCountryCode"`
+	PhoneNumberDescription *string `json:"PhoneNumberDescription,omitempty"`
+	PhoneNumberId          *string `json:"PhoneNumberId"`
+	PhoneNumberType        string  `json:"PhoneNumberType"`
+	TargetArn              *string `json:"TargetArn"`
+}
+
+func isPrefix(s string) bool {
+	if strings.HasPrefix(s, "+") {
+		s = s[1:]
+	}
+	if len(s) < 1 || len(s) > 18 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) listPhoneNumbersV2(rc *reqCtx) (any, *apiError) {
+	var in listPhoneNumbersV2In
+	if e := decodeBody(rc.body, &in); e != nil {
+		return nil, e
+	}
+	var v validator
+	v.optLength("instanceId", in.InstanceId, 1, 100)
+	v.intRange("maxResults", in.MaxResults, 1, 1000)
+	v.optLength("nextToken", in.NextToken, 0, 100000)
+	v.count("phoneNumberCountryCodes", len(in.PhoneNumberCountryCodes), 0, 10)
+	v.count("phoneNumberTypes", len(in.PhoneNumberTypes), 0, 6)
+	for _, t := range in.PhoneNumberTypes {
+		v.enum("phoneNumberTypes", t, phoneNumberTypes)
+	}
+	if in.PhoneNumberPrefix != nil {
+		v.pattern("phoneNumberPrefix", *in.PhoneNumberPrefix, isPrefix(*in.PhoneNumberPrefix), `\\+?[0-9]{1,18}`)
+	}
+	if e := v.err(rc.valCode); e != nil {
+		return nil, e
+	}
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	var insts []*instance
+	if target := deref(in.InstanceId) + deref(in.TargetArn); target != "" {
+		if deref(in.InstanceId) != "" {
+			target = *in.InstanceId
+		}
+		inst := s.st.instance(target)
+		if inst == nil {
+			return nil, errf(codeResourceNotFound, "Target not found: "+clip(target))
+		}
+		insts = []*instance{inst}
+	} else {
+		for _, id := range s.st.instanceOrder {
+			insts = append(insts, s.st.instances[id])
+		}
+	}
+	prefix := strings.TrimPrefix(deref(in.PhoneNumberPrefix), "+")
+	var list []phoneSummary
+	for _, inst := range insts {
+		for _, p := range inst.phones {
+			if len(in.PhoneNumberCountryCodes) > 0 && !contains(in.PhoneNumberCountryCodes, p.country) {
+				continue
+			}
+			if len(in.PhoneNumberTypes) > 0 && !contains(in.PhoneNumberTypes, p.typ) {
+				continue
+			}
+			if prefix != "" && !strings.HasPrefix(p.number[1:], prefix) {
+				continue
+			}
+			list = append(list, phoneSummary{InstanceId: &inst.id, PhoneNumber: &p.number, PhoneNumberArn: &p.arn,
+				PhoneNumberCountryCode: p.country, PhoneNumberDescription: nonEmpty(p.desc), PhoneNumberId: &p.id,
+				PhoneNumberType: p.typ, TargetArn: &inst.arn})
+		}
+	}
+	start, end, next, bad := page(len(list), deref(in.NextToken), in.MaxResults, 100)
+	if bad {
+		return nil, badToken(rc.valCode)
+	}
+	return struct {
+		ListPhoneNumbersSummaryList []phoneSummary
+		NextToken                   *string `json:"NextToken,omitempty"`
+	}{append([]phoneSummary{}, list[start:end]...), next}, nil
+}

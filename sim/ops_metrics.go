@@ -1,0 +1,603 @@
+package sim
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+type metricFilters struct {
+	AgentStatuses          []string
+	Channels               []string
+	Queues                 []string
+	RoutingProfiles        []string
+	RoutingStepExpressions []string
+}
+
+func (v *validator) filters(f *metricFilters) {
+	v.count("filters.queues", len(f.Queues), 0, 100)
+	v.count("filters.channels", len(f.Channels), 0, 3)
+	v.count("filters.routingProfiles", len(f.RoutingProfiles), 0, 100)
+	v.count("filters.agentStatuses", len(f.AgentStatuses), 0, 50)
+	for _, c := range f.Channels {
+		v.enum("filters.channels", c, channels)
+	}
+}
+
+type ref struct {
+	Arn *string `json:"Arn"`
+	Id  *string `json:"Id"`
+}
+
+type dimensions struct {
+	Channel        string `json:"Channel,omitempty"`
+	Queue          *ref   `json:"Queue,omitempty"`
+	RoutingProfile *ref   `json:"RoutingProfile,omitempty"`
+}
+
+type metricValue struct {
+	Metric json.RawMessage `json:"Metric"`
+	Value  *float64        `json:"Value"`
+}
+
+type metricResult struct {
+	Collections []metricValue `json:"Collections"`
+	Dimensions  *dimensions   `json:"Dimensions,omitempty"`
+}
+
+// groupsFor expands Groupings into result dimensions: one per filtered
+// queue for QUEUE, one per filtered channel for CHANNEL, or a single
+// undimensioned result.
+func groupsFor(inst *instance, f *metricFilters, groupingList []string) []*dimensions {
+	var out []*dimensions
+	byQueue := contains(groupingList, "QUEUE")
+	byChannel := contains(groupingList, "CHANNEL")
+	var qs []*ref
+	if byQueue {
+		for _, id := range f.Queues {
+			r := inst.byID[id]
+			if r == nil {
+				r = inst.byID[lastSegment(id)]
+			}
+			if r != nil && r.kind == "queue" {
+				qs = append(qs, &ref{Arn: &r.arn, Id: &r.id})
+			}
+		}
+	} else {
+		qs = []*ref{nil}
+	}
+	chs := []string{""}
+	if byChannel {
+		chs = f.Channels
+		if len(chs) == 0 {
+			chs = []string{"VOICE", "CHAT", "TASK"}
+		}
+	}
+	for _, q := range qs {
+		for _, ch := range chs {
+			if q == nil && ch == "" {
+				out = append(out, nil)
+				continue
+			}
+			out = append(out, &dimensions{Queue: q, Channel: ch})
+		}
+	}
+	return out
+}
+
+func lastSegment(s string) string {
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func chOf(name string) (channel, bool) {
+	switch name {
+	case "VOICE":
+		return chVoice, true
+	case "CHAT":
+		return chChat, true
+	case "TASK":
+		return chTask, true
+	}
+	return 0, false
+}
+
+type getCurrentMetricDataIn struct {
+	CurrentMetrics []struct {
+		Name *string
+		Unit *string
+	}
+	Filters      *metricFilters
+	Groupings    []string
+	MaxResults   *int64
+	NextToken    *string
+	SortCriteria []json.RawMessage
+}
+
+func (s *Server) getCurrentMetricData(rc *reqCtx) (any, *apiError) {
+	var in getCurrentMetricDataIn
+	if e := decodeBody(rc.body, &in); e != nil {
+		return nil, e
+	}
+	var v validator
+	v.length("instanceId", rc.labels[0], 1, 100)
+	v.required("currentMetrics", in.CurrentMetrics != nil)
+	v.required("filters", in.Filters != nil)
+	v.count("groupings", len(in.Groupings), 0, 2)
+	for _, g := range in.Groupings {
+		v.enum("groupings", g, groupings)
+	}
+	v.intRange("maxResults", in.MaxResults, 1, 100)
+	v.count("sortCriteria", len(in.SortCriteria), 0, 1)
+	for _, m := range in.CurrentMetrics {
+		v.required("currentMetrics.member.name", m.Name != nil)
+		if m.Name != nil {
+			v.enum("currentMetrics.member.name", *m.Name, currentMetricNames)
+		}
+		if m.Unit != nil {
+			v.enum("currentMetrics.member.unit", *m.Unit, units)
+		}
+	}
+	if in.Filters != nil {
+		v.filters(in.Filters)
+	}
+	if e := v.err(rc.valCode); e != nil {
+		return nil, e
+	}
+	if len(in.Filters.Queues)+len(in.Filters.RoutingProfiles)+len(in.Filters.RoutingStepExpressions)+len(in.Filters.AgentStatuses) == 0 {
+		return nil, errf(codeInvalidParameter, "Filters must contain at least one of Queues, RoutingProfiles, RoutingStepExpressions or AgentStatuses.")
+	}
+	st := s.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	inst := st.instance(rc.labels[0])
+	if inst == nil {
+		return nil, instanceNotFound(rc.labels[0])
+	}
+	inst.prune(rc.now)
+	groups := groupsFor(inst, in.Filters, in.Groupings)
+	start, end, next, bad := page(len(groups), deref(in.NextToken), in.MaxResults, 100)
+	if bad {
+		return nil, badToken(rc.valCode)
+	}
+	results := make([]metricResult, 0, end-start)
+	for _, d := range groups[start:end] {
+		res := metricResult{Dimensions: d, Collections: make([]metricValue, 0, len(in.CurrentMetrics))}
+		share := 1.0
+		if d != nil && d.Queue != nil && len(inst.queues) > 0 {
+			share = 1 / float64(max(1, len(groups)))
+		}
+		for _, m := range in.CurrentMetrics {
+			val := currentValue(inst, *m.Name, d, share)
+			unit := deref(m.Unit)
+			if unit == "" {
+				unit = "COUNT"
+				if *m.Name == "OLDEST_CONTACT_AGE" || *m.Name == "ESTIMATED_WAIT_TIME" {
+					unit = "SECONDS"
+				}
+			}
+			metric, _ := json.Marshal(struct{ Name, Unit string }{*m.Name, unit})
+			res.Collections = append(res.Collections, metricValue{Metric: metric, Value: &val})
+		}
+		results = append(results, res)
+	}
+	total := int64(len(groups))
+	return struct {
+		ApproximateTotalCount *int64
+		DataSnapshotTime      *epoch
+		MetricResults         []metricResult
+		NextToken             *string `json:"NextToken,omitempty"`
+	}{&total, ep(rc.now), results, next}, nil
+}
+
+// currentValue derives a real-time metric from the simulated state: agents
+// are the instance's users, contacts are its active contacts.
+func currentValue(inst *instance, name string, d *dimensions, share float64) float64 {
+	active := 0
+	if d != nil && d.Channel != "" {
+		if ch, ok := chOf(d.Channel); ok {
+			active = inst.activeCount(ch)
+		}
+	} else {
+		for ch := range inst.active {
+			active += inst.active[ch].Len()
+		}
+	}
+	agents := float64(len(inst.users))
+	switch name {
+	case "AGENTS_ONLINE", "AGENTS_STAFFED":
+		return agents
+	case "AGENTS_ON_CALL", "AGENTS_ON_CONTACT", "SLOTS_ACTIVE":
+		return float64(min(active, len(inst.users)))
+	case "AGENTS_AVAILABLE", "SLOTS_AVAILABLE":
+		return float64(max(0, len(inst.users)-active))
+	case "CONTACTS_IN_QUEUE":
+		return float64(max(0, active-len(inst.users))) * share
+	}
+	return 0
+}
+
+type getMetricDataIn struct {
+	EndTime           *inTime
+	Filters           *metricFilters
+	Groupings         []string
+	HistoricalMetrics []struct {
+		Name      *string
+		Statistic *string
+		Threshold json.RawMessage
+		Unit      *string
+	}
+	MaxResults *int64
+	NextToken  *string
+	StartTime  *inTime
+}
+
+func (s *Server) getMetricData(rc *reqCtx) (any, *apiError) {
+	var in getMetricDataIn
+	if e := decodeBody(rc.body, &in); e != nil {
+		return nil, e
+	}
+	var v validator
+	v.length("instanceId", rc.labels[0], 1, 100)
+	v.required("startTime", in.StartTime != nil)
+	v.required("endTime", in.EndTime != nil)
+	v.required("filters", in.Filters != nil)
+	v.required("historicalMetrics", in.HistoricalMetrics != nil)
+	v.count("groupings", len(in.Groupings), 0, 2)
+	for _, g := range in.Groupings {
+		v.enum("groupings", g, groupings)
+	}
+	v.intRange("maxResults", in.MaxResults, 1, 100)
+	for _, m := range in.HistoricalMetrics {
+		v.required("historicalMetrics.member.name", m.Name != nil)
+		if m.Name != nil {
+			v.enum("historicalMetrics.member.name", *m.Name, historicalNames)
+		}
+		if m.Statistic != nil {
+			v.enum("historicalMetrics.member.statistic", *m.Statistic, statistics)
+		}
+		if m.Unit != nil {
+			v.enum("historicalMetrics.member.unit", *m.Unit, units)
+		}
+	}
+	if in.Filters != nil {
+		v.filters(in.Filters)
+	}
+	if e := v.err(rc.valCode); e != nil {
+		return nil, e
+	}
+	if !in.EndTime.After(in.StartTime.Time) {
+		return nil, errf(codeInvalidParameter, "EndTime must be later than StartTime.")
+	}
+	if in.EndTime.Sub(in.StartTime.Time) > 24*time.Hour {
+		return nil, errf(codeInvalidParameter, "The time range between StartTime and EndTime must not exceed 24 hours.")
+	}
+	st := s.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	inst := st.instance(rc.labels[0])
+	if inst == nil {
+		return nil, instanceNotFound(rc.labels[0])
+	}
+	groups := groupsFor(inst, in.Filters, in.Groupings)
+	start, end, next, bad := page(len(groups), deref(in.NextToken), in.MaxResults, 100)
+	if bad {
+		return nil, badToken(rc.valCode)
+	}
+	results := make([]metricResult, 0, end-start)
+	for _, d := range groups[start:end] {
+		counts := inst.countContacts(in.StartTime.Time, in.EndTime.Time, d)
+		res := metricResult{Dimensions: d, Collections: make([]metricValue, 0, len(in.HistoricalMetrics))}
+		for _, m := range in.HistoricalMetrics {
+			val := 0.0
+			switch *m.Name {
+			case "CONTACTS_HANDLED", "CONTACTS_QUEUED", "API_CONTACTS_HANDLED":
+				val = float64(counts.started)
+			case "CONTACTS_HANDLED_OUTBOUND":
+				val = float64(counts.outbound)
+			case "CONTACTS_ABANDONED", "CONTACTS_MISSED":
+				val = float64(counts.reorder)
+			case "HANDLE_TIME", "INTERACTION_TIME":
+				if counts.started > 0 {
+					val = counts.seconds / float64(counts.started)
+				}
+			}
+			metric, _ := json.Marshal(struct {
+				Name      string
+				Statistic string          `json:",omitempty"`
+				Threshold json.RawMessage `json:",omitempty"`
+				Unit      string          `json:",omitempty"`
+			}{*m.Name, deref(m.Statistic), m.Threshold, deref(m.Unit)})
+			res.Collections = append(res.Collections, metricValue{Metric: metric, Value: &val})
+		}
+		results = append(results, res)
+	}
+	return struct {
+		MetricResults []metricResult
+		NextToken     *string `json:"NextToken,omitempty"`
+	}{results, next}, nil
+}
+
+type contactCounts struct {
+	started, outbound, reorder int
+	seconds                    float64
+}
+
+// countContacts counts remembered contacts started in [from, to) for the
+// dimension's channel; requires mu held.
+func (in *instance) countContacts(from, to time.Time, d *dimensions) contactCounts {
+	var cc contactCounts
+	want, filter := channel(0), false
+	if d != nil && d.Channel != "" {
+		want, filter = chOf(d.Channel)
+	}
+	for _, c := range in.contacts {
+		if c.start.Before(from) || !c.start.Before(to) || (filter && c.ch != want) {
+			continue
+		}
+		if c.reorder {
+			cc.reorder++
+			continue
+		}
+		cc.started++
+		if c.ch == chVoice {
+			cc.outbound++
+		}
+		cc.seconds += c.end.Sub(c.start).Seconds()
+	}
+	return cc
+}
+
+type getMetricDataV2In struct {
+	EndTime *inTime
+	Filters []struct {
+		FilterKey    *string
+		FilterValues []string
+	}
+	Groupings []string
+	Interval  *struct {
+		IntervalPeriod *string
+		TimeZone       *string
+	}
+	MaxResults *int64
+	Metrics    []struct {
+		Name          *string
+		MetricFilters json.RawMessage
+		Threshold     json.RawMessage
+	}
+	NextToken   *string
+	ResourceArn *string
+	StartTime   *inTime
+}
+
+type metricResultV2 struct {
+	Collections    []metricValue     `json:"Collections"`
+	Dimensions     map[string]string `json:"Dimensions"`
+	MetricInterval *struct {
+		EndTime   *epoch
+		Interval  string
+		StartTime *epoch
+	} `json:"MetricInterval,omitempty"`
+}
+
+var intervalPeriods = []string{"FIFTEEN_MIN", "THIRTY_MIN", "HOUR", "DAY", "WEEK", "TOTAL"}
+
+func (s *Server) getMetricDataV2(rc *reqCtx) (any, *apiError) {
+	var in getMetricDataV2In
+	if e := decodeBody(rc.body, &in); e != nil {
+		return nil, e
+	}
+	var v validator
+	v.required("resourceArn", in.ResourceArn != nil)
+	v.required("startTime", in.StartTime != nil)
+	v.required("endTime", in.EndTime != nil)
+	v.required("filters", in.Filters != nil)
+	v.required("metrics", in.Metrics != nil)
+	if in.Filters != nil {
+		v.count("filters", len(in.Filters), 1, 5)
+	}
+	for _, f := range in.Filters {
+		v.required("filters.member.filterKey", f.FilterKey != nil)
+		v.count("filters.member.filterValues", len(f.FilterValues), 0, 100)
+	}
+	v.count("groupings", len(in.Groupings), 0, 4)
+	v.intRange("maxResults", in.MaxResults, 1, 100)
+	v.optLength("nextToken", in.NextToken, 1, 2500)
+	if in.Metrics != nil {
+		v.count("metrics", len(in.Metrics), 1, 10)
+	}
+	for _, m := range in.Metrics {
+		v.required("metrics.member.name", m.Name != nil)
+	}
+	if in.Interval != nil && in.Interval.IntervalPeriod != nil {
+		v.enum("interval.intervalPeriod", *in.Interval.IntervalPeriod, intervalPeriods)
+	}
+	if e := v.err(rc.valCode); e != nil {
+		return nil, e
+	}
+	if !in.EndTime.After(in.StartTime.Time) {
+		return nil, errf(codeInvalidParameter, "EndTime must be later than StartTime.")
+	}
+	if in.EndTime.Sub(in.StartTime.Time) > 35*24*time.Hour {
+		return nil, errf(codeInvalidParameter, "The time range between StartTime and EndTime must not exceed 35 days.")
+	}
+	st := s.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	inst := st.instance(*in.ResourceArn)
+	if inst == nil {
+		return nil, errf(codeResourceNotFound, "Resource not found: "+clip(*in.ResourceArn))
+	}
+	var chFilter []string
+	for _, f := range in.Filters {
+		if deref(f.FilterKey) == "CHANNEL" {
+			chFilter = f.FilterValues
+		}
+	}
+	type group struct {
+		dims map[string]string
+		d    *dimensions
+	}
+	var groups []group
+	if contains(in.Groupings, "CHANNEL") {
+		list := chFilter
+		if len(list) == 0 {
+			list = []string{"VOICE", "CHAT", "TASK"}
+		}
+		for _, ch := range list {
+			groups = append(groups, group{map[string]string{"CHANNEL": ch}, &dimensions{Channel: ch}})
+		}
+	} else {
+		groups = []group{{map[string]string{}, nil}}
+	}
+	start, end, next, bad := page(len(groups), deref(in.NextToken), in.MaxResults, 100)
+	if bad {
+		return nil, badToken(rc.valCode)
+	}
+	results := make([]metricResultV2, 0, end-start)
+	for _, g := range groups[start:end] {
+		counts := inst.countContacts(in.StartTime.Time, in.EndTime.Time, g.d)
+		res := metricResultV2{Dimensions: g.dims, Collections: make([]metricValue, 0, len(in.Metrics))}
+		if in.Interval != nil && in.Interval.IntervalPeriod != nil {
+			res.MetricInterval = &struct {
+				EndTime   *epoch
+				Interval  string
+				StartTime *epoch
+			}{ep(in.EndTime.Time), *in.Interval.IntervalPeriod, ep(in.StartTime.Time)}
+		}
+		for _, m := range in.Metrics {
+			val := 0.0
+			switch *m.Name {
+			case "CONTACTS_HANDLED", "CONTACTS_CREATED", "CONTACTS_QUEUED":
+				val = float64(counts.started)
+			case "CONTACTS_ABANDONED":
+				val = float64(counts.reorder)
+			case "AVG_HANDLE_TIME", "AVG_CONTACT_DURATION":
+				if counts.started > 0 {
+					val = counts.seconds / float64(counts.started)
+				}
+			}
+			metric, _ := json.Marshal(struct {
+				Name      string
+				Threshold json.RawMessage `json:",omitempty"`
+			}{*m.Name, m.Threshold})
+			res.Collections = append(res.Collections, metricValue{Metric: metric, Value: &val})
+		}
+		results = append(results, res)
+	}
+	return struct {
+		MetricResults []metricResultV2
+		NextToken     *string `json:"NextToken,omitempty"`
+	}{results, next}, nil
+}
+
+type getCurrentUserDataIn struct {
+	Filters *struct {
+		Agents              []string
+		ContactFilter       json.RawMessage
+		Queues              []string
+		RoutingProfiles     []string
+		UserHierarchyGroups []string
+	}
+	MaxResults *int64
+	NextToken  *string
+}
+
+type userData struct {
+	ActiveSlotsByChannel    map[string]int32 `json:"ActiveSlotsByChannel"`
+	AvailableSlotsByChannel map[string]int32 `json:"AvailableSlotsByChannel"`
+	Contacts                []struct{}       `json:"Contacts"`
+	MaxSlotsByChannel       map[string]int32 `json:"MaxSlotsByChannel"`
+	RoutingProfile          *ref             `json:"RoutingProfile"`
+	Status                  *struct {
+		StatusArn            *string
+		StatusName           *string
+		StatusStartTimestamp *epoch
+	} `json:"Status"`
+	User *ref `json:"User"`
+}
+
+func (s *Server) getCurrentUserData(rc *reqCtx) (any, *apiError) {
+	var in getCurrentUserDataIn
+	if e := decodeBody(rc.body, &in); e != nil {
+		return nil, e
+	}
+	var v validator
+	v.length("instanceId", rc.labels[0], 1, 100)
+	v.required("filters", in.Filters != nil)
+	v.intRange("maxResults", in.MaxResults, 1, 100)
+	if f := in.Filters; f != nil {
+		v.count("filters.agents", len(f.Agents), 0, 100)
+		v.count("filters.queues", len(f.Queues), 0, 100)
+		v.count("filters.routingProfiles", len(f.RoutingProfiles), 0, 100)
+		v.count("filters.userHierarchyGroups", len(f.UserHierarchyGroups), 0, 100)
+	}
+	if e := v.err(rc.valCode); e != nil {
+		return nil, e
+	}
+	f := in.Filters
+	if len(f.Agents)+len(f.Queues)+len(f.RoutingProfiles)+len(f.UserHierarchyGroups) == 0 {
+		return nil, errf(codeInvalidParameter, "Filters must contain at least one of Agents, Queues, RoutingProfiles or UserHierarchyGroups.")
+	}
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	inst := s.st.instance(rc.labels[0])
+	if inst == nil {
+		return nil, instanceNotFound(rc.labels[0])
+	}
+	var avail *resource
+	for _, a := range inst.agentStatuses {
+		if a.typ == "ROUTABLE" {
+			avail = a
+			break
+		}
+	}
+	var users []*user
+	for _, u := range inst.users {
+		switch {
+		case len(f.Agents) > 0:
+			if contains(f.Agents, u.id) || contains(f.Agents, u.arn) {
+				users = append(users, u)
+			}
+		case len(f.RoutingProfiles) > 0:
+			if contains(f.RoutingProfiles, u.routingProfile) {
+				users = append(users, u)
+			}
+		default:
+			users = append(users, u)
+		}
+	}
+	start, end, next, bad := page(len(users), deref(in.NextToken), in.MaxResults, 100)
+	if bad {
+		return nil, badToken(rc.valCode)
+	}
+	list := make([]userData, 0, end-start)
+	for _, u := range users[start:end] {
+		ud := userData{
+			ActiveSlotsByChannel:    map[string]int32{"VOICE": 0, "CHAT": 0, "TASK": 0},
+			AvailableSlotsByChannel: map[string]int32{"VOICE": 1, "CHAT": 2, "TASK": 1},
+			MaxSlotsByChannel:       map[string]int32{"VOICE": 1, "CHAT": 2, "TASK": 1},
+			Contacts:                []struct{}{},
+			User:                    &ref{Arn: &u.arn, Id: &u.id},
+		}
+		if rp := inst.byID[u.routingProfile]; rp != nil {
+			ud.RoutingProfile = &ref{Arn: &rp.arn, Id: &rp.id}
+		}
+		if avail != nil {
+			ud.Status = &struct {
+				StatusArn            *string
+				StatusName           *string
+				StatusStartTimestamp *epoch
+			}{&avail.arn, &avail.name, ep(s.st.createdAt)}
+		}
+		list = append(list, ud)
+	}
+	total := int64(len(users))
+	return struct {
+		ApproximateTotalCount *int64
+		NextToken             *string `json:"NextToken,omitempty"`
+		UserDataList          []userData
+	}{&total, next, list}, nil
+}
