@@ -1,0 +1,66 @@
+// Package dispatch delivers queued jobs to Amazon Connect at the rate the
+// quotas allow: workers lease jobs from a queue.Queue, admit each call
+// through a governor.Governor, call Connect through the real aws-sdk-go-v2
+// client (put under the governor with awssdk.Govern), and acknowledge,
+// requeue or dead-letter the job by what the answer means.
+//
+// # Jobs
+//
+// A job names an operation and carries its input as JSON. Any operation of
+// the table (Ops; the Connect operations integrations queue, including every
+// one the simulator serves) is decoded with encoding/json into that
+// operation's SDK input struct, so the input's members are the SDK's
+// (InstanceId, DestinationPhoneNumber, …; names match case-insensitively;
+// timestamps are RFC 3339 strings). Check validates a job before it is
+// stored: a known operation, no unknown members, and the SDK's own
+// client-side validation (required members, path labels), run on the real
+// client without sending anything.
+//
+// PutDialRequestBatch jobs carry one DialRequest each; the dispatcher
+// batches up to 25 leased dial requests of the same campaign into one call
+// (Outbound Campaigns, signed restJson1: the module has no connectcampaigns
+// SDK client), and settles every item by its own result.
+//
+// # Idempotency
+//
+// Every job has a ClientToken, assigned when it is enqueued. The dispatcher
+// puts it into the request's ClientToken member (and a dial request's
+// clientToken) on every attempt and every redelivery, explicitly, so the SDK
+// never generates a fresh one. A job delivered twice (a lease that ran out,
+// a crash between the call and the acknowledgement, a redrive) therefore
+// reaches Connect with the same token, and Connect answers with the contact
+// it already started instead of calling the customer again.
+//
+// # Outcomes
+//
+// The governor retries rate throttles and transient failures inside the
+// call's budget (CallTimeout), every retry admitted through the same
+// buckets. What is left decides the job:
+//
+//	success                        Ack
+//	rate throttle (retries spent)  Requeue, delay = backoff, counted as a failed receive
+//	admission over budget          Requeue, short delay, free (no attempt failed)
+//	concurrency quota              Requeue, delay = the governor's suggestion, free up to the queue's cap
+//	hard quota                     DeadLetter "hard-quota" with the advice, and an alarm (log + Outcome.Alarm)
+//	client fault                   DeadLetter "client-fault" with the error code and message
+//	NotAfter passed                DeadLetter "expired" instead of calling (also while waiting for a token)
+//	transient, unknown             Requeue, delay = backoff, counted
+//	shutdown                       Requeue at once, free ("released")
+//
+// The queue dead-letters a job whose failed receives reach its limit
+// ("max-receives") and a job still queued after its NotAfter ("expired").
+//
+// # Leases
+//
+// Jobs are leased for Visibility (by default six times CallTimeout) and the
+// dispatcher extends every lease it holds before half of it is left, while
+// the job waits for a worker, for a token or in backoff; so a slow quota
+// never makes a job visible to a second consumer. If the process dies, its
+// leases run out and the jobs are delivered again, with the same tokens.
+//
+// # Pacing
+//
+// Concurrency caps the calls in flight; the rate comes from the governor's
+// buckets alone, so a campaign runs as fast as the quota allows and no
+// faster, and a redriven dead letter is paced like any other job.
+package dispatch

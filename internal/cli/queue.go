@@ -1,0 +1,329 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tollgatehq/tollgate/internal/config"
+	"github.com/tollgatehq/tollgate/internal/server"
+	"github.com/tollgatehq/tollgate/queue"
+)
+
+func init() { register(newQueueCmd) }
+
+// queueClientFlags locate the server and its token.
+type queueClientFlags struct {
+	server, tokenFile, dataDir string
+}
+
+func (f *queueClientFlags) client() (*server.Client, error) {
+	tok := os.Getenv("TOLLGATE_TOKEN")
+	if tok == "" {
+		path := f.tokenFile
+		if path == "" {
+			path = filepath.Join(f.dataDir, server.TokenFile)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, usageError("no API token: set TOLLGATE_TOKEN or --token-file (%v)", err)
+		}
+		tok = strings.TrimSpace(string(b))
+	}
+	return &server.Client{BaseURL: strings.TrimRight(f.server, "/"), Token: tok}, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func newQueueCmd() *cobra.Command {
+	var cf queueClientFlags
+	cmd := &cobra.Command{
+		Use:   "queue",
+		Short: "Submit jobs to a running tollgate serve, read its statistics, manage dead letters",
+		Long: `Talk to a running tollgate serve over its HTTP API. The token is read from
+TOLLGATE_TOKEN, else --token-file, else <data-dir>/token.`,
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&cf.server, "server", envOr("TOLLGATE_SERVER", "http://"+config.DefaultListen), "base URL of tollgate serve [TOLLGATE_SERVER]")
+	pf.StringVar(&cf.tokenFile, "token-file", "", "file holding the API token (default <data-dir>/token)")
+	pf.StringVar(&cf.dataDir, "data-dir", envOr("TOLLGATE_DATA_DIR", config.DefaultDataDir), "the server's data directory, for its token file [TOLLGATE_DATA_DIR]")
+	cmd.AddCommand(newQueueSubmitCmd(&cf), newQueueStatsCmd(&cf), newQueueDLQCmd(&cf))
+	return cmd
+}
+
+func checkFormat(format string) error {
+	if format != "text" && format != "json" {
+		return usageError("--format: want text or json, got %q", format)
+	}
+	return nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func newQueueSubmitCmd(cf *queueClientFlags) *cobra.Command {
+	var file, format string
+	var chunk int
+	cmd := &cobra.Command{
+		Use:   "submit --file jobs.jsonl",
+		Short: "Submit jobs from a file (JSON Lines, a JSON array, or one JSON object; - for stdin)",
+		Long: `Submit jobs. Each job is {"op": "...", "input": {...}} with optional id,
+priority, not_after, not_before (RFC 3339), client_token and group_key.
+A request is all or nothing: if any job is invalid, none is stored and the
+error names the job, its line and the field. A JSON Lines file larger than
+--chunk-bytes is sent in several requests at line boundaries; if a later one
+fails, the earlier ones stay stored and the exit code is 3.`,
+		Example: `  tollgate queue submit --file campaign.jsonl
+  echo '{"op":"StartOutboundVoiceContact","input":{"InstanceId":"…","ContactFlowId":"…","DestinationPhoneNumber":"+12065550100"}}' | tollgate queue submit --file -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			if file == "" {
+				return usageError("--file is required (- for stdin)")
+			}
+			if chunk < 1024 {
+				return usageError("--chunk-bytes: must be at least 1024, got %d", chunk)
+			}
+			var data []byte
+			var err error
+			if file == "-" {
+				data, err = io.ReadAll(cmd.InOrStdin())
+			} else {
+				data, err = os.ReadFile(file)
+			}
+			if err != nil {
+				return usageError("--file: %v", err)
+			}
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			chunks, starts, err := splitJobs(data, chunk)
+			if err != nil {
+				return usageError("--file %s: %v", file, err)
+			}
+			out := cmd.OutOrStdout()
+			total := 0
+			for i, body := range chunks {
+				res, err := c.SubmitRaw(cmd.Context(), body)
+				if err != nil {
+					var ae *server.APIError
+					if errors.As(err, &ae) && starts[i] > 1 {
+						err = fmt.Errorf("%w (line numbers are counted from line %d of the file)", err, starts[i])
+					}
+					if total > 0 {
+						return &ExitError{Code: ExitPartial, Err: fmt.Errorf("%d jobs stored from the lines before %d; the rest failed: %w", total, starts[i], err)}
+					}
+					return &ExitError{Code: ExitFailure, Err: err}
+				}
+				total += res.Accepted
+				if format == "json" {
+					if err := printJSON(out, res); err != nil {
+						return err
+					}
+				}
+			}
+			if format == "text" {
+				fmt.Fprintf(out, "accepted %d job(s)\n", total)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&file, "file", "f", "", "jobs file (JSON Lines, a JSON array or one object); - reads stdin")
+	f.StringVar(&format, "format", "text", "output: text or json (the stored ids and tokens)")
+	f.IntVar(&chunk, "chunk-bytes", 3<<20, "largest request body; larger JSON Lines files are split at line boundaries")
+	return cmd
+}
+
+// splitJobs cuts a JSON Lines body into bodies of at most max bytes at line
+// boundaries; starts holds each chunk's first line number. A JSON array or
+// object is sent whole.
+func splitJobs(data []byte, max int) (chunks [][]byte, starts []int, err error) {
+	t := bytes.TrimSpace(data)
+	if len(data) <= max || len(t) == 0 {
+		return [][]byte{data}, []int{1}, nil
+	}
+	if t[0] == '[' {
+		return nil, nil, fmt.Errorf("a JSON array of %d bytes is over the %d-byte request limit; use JSON Lines, which is sent in parts", len(data), max)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), max)
+	var cur bytes.Buffer
+	line, start := 0, 1
+	for sc.Scan() {
+		line++
+		if cur.Len() > 0 && cur.Len()+len(sc.Bytes())+1 > max {
+			chunks, starts = append(chunks, bytes.Clone(cur.Bytes())), append(starts, start)
+			cur.Reset()
+			start = line
+		}
+		cur.Write(sc.Bytes())
+		cur.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("line %d: %v (a job line may be at most %d bytes)", line+1, err, max)
+	}
+	if cur.Len() > 0 {
+		chunks, starts = append(chunks, cur.Bytes()), append(starts, start)
+	}
+	return chunks, starts, nil
+}
+
+func newQueueStatsCmd(cf *queueClientFlags) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "stats",
+		Short: "Show queue and dispatcher statistics",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.Stats(cmd.Context())
+			if err != nil {
+				return &ExitError{Code: ExitFailure, Err: err}
+			}
+			out := cmd.OutOrStdout()
+			if format == "json" {
+				return printJSON(out, st)
+			}
+			q, d := st.Queue, st.Dispatch
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "ready\t%d\nin flight\t%d\ndelayed\t%d\nsucceeded\t%d\ndead\t%d\n", q.Ready, q.InFlight, q.Delayed, q.Succeeded, q.Dead)
+			fmt.Fprintf(tw, "oldest unfinished\t%v\n", q.OldestAge.Round(time.Millisecond))
+			for r, n := range q.DeadByReason {
+				fmt.Fprintf(tw, "  dead: %s\t%d\n", r, n)
+			}
+			fmt.Fprintf(tw, "dispatcher\trunning=%v in-flight=%d succeeded=%d requeued=%d dead=%d released=%d alarms=%d\n",
+				d.Running, d.InFlight, d.Succeeded, d.Requeued, d.Dead, d.Released, d.Alarms)
+			if q.Approximate {
+				fmt.Fprintln(tw, "(counts are approximate)")
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output: text or json")
+	return cmd
+}
+
+func newQueueDLQCmd(cf *queueClientFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "dlq", Short: "List, inspect and redrive dead letters"}
+
+	var listFormat, reason, after string
+	var limit int
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List dead letters, oldest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(listFormat); err != nil {
+				return err
+			}
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.DeadLetters(cmd.Context(), queue.ListOptions{Reason: reason, After: after, Limit: limit})
+			if err != nil {
+				return &ExitError{Code: ExitFailure, Err: err}
+			}
+			out := cmd.OutOrStdout()
+			if listFormat == "json" {
+				return printJSON(out, res)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tOP\tREASON\tFINISHED\tDETAIL")
+			for _, j := range res.Jobs {
+				d := j.DeadDetail
+				if len(d) > 80 {
+					d = d[:80] + "…"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.ID, j.Op, j.DeadReason, j.FinishedAt.Format(time.RFC3339), d)
+			}
+			if res.Next != "" {
+				fmt.Fprintf(tw, "(more: --after %s)\n", res.Next)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().StringVar(&listFormat, "format", "text", "output: text or json")
+	list.Flags().StringVar(&reason, "reason", "", "only this reason (expired, client-fault, hard-quota, max-receives, …)")
+	list.Flags().StringVar(&after, "after", "", "continue after this job id")
+	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one dead letter (JSON)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			j, err := c.DeadLetter(cmd.Context(), args[0])
+			if err != nil {
+				return &ExitError{Code: ExitFailure, Err: err}
+			}
+			return printJSON(cmd.OutOrStdout(), j)
+		},
+	}
+
+	var all, clear bool
+	var rreason string
+	redrive := &cobra.Command{
+		Use:   "redrive [ID...] | --all [--reason R]",
+		Short: "Move dead letters back to the queue (same ids and ClientTokens; delivered at the quota's pace)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if all == (len(args) > 0) {
+				return usageError("give job ids or --all, not both and not neither")
+			}
+			if rreason != "" && !all {
+				return usageError("--reason applies only with --all")
+			}
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.Redrive(cmd.Context(), server.RedriveRequest{IDs: args, All: all, Reason: rreason, ClearNotAfter: clear})
+			if err != nil {
+				return &ExitError{Code: ExitFailure, Err: err}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "redriven %d job(s)\n", res.Redriven)
+			if !all && res.Redriven < len(args) {
+				return &ExitError{Code: ExitPartial, Err: fmt.Errorf("%d of %d ids were not dead letters", len(args)-res.Redriven, len(args))}
+			}
+			return nil
+		},
+	}
+	redrive.Flags().BoolVar(&all, "all", false, "every dead letter (with --reason: of that reason)")
+	redrive.Flags().StringVar(&rreason, "reason", "", "with --all: only this reason")
+	redrive.Flags().BoolVar(&clear, "clear-not-after", false, "drop the jobs' deadlines (else an expired job expires again)")
+
+	cmd.AddCommand(list, show, redrive)
+	return cmd
+}

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Field is one setting: its key (the YAML path), its environment variable
+// and its flag.
+type Field struct {
+	Key    string // YAML path, e.g. "dispatch.call_timeout"
+	Flag   string // flag name without dashes; "" when there is none
+	Usage  string
+	Secret bool // never printed
+	ptr    any  // *string, *int, *int64, *float64 or *time.Duration inside a Config
+}
+
+// Env is the field's environment variable: TOLLGATE_ + the key upper-cased,
+// with '.' as '_'.
+func (f Field) Env() string {
+	return "TOLLGATE_" + strings.ToUpper(strings.ReplaceAll(f.Key, ".", "_"))
+}
+
+// Fields returns the settings of c, bound to c's fields.
+func (c *Config) Fields() []Field {
+	return []Field{
+		{Key: "listen", Flag: "listen", Usage: "address of the HTTP API (host:port; 127.0.0.1 keeps it local)", ptr: &c.Listen},
+		{Key: "data_dir", Flag: "data-dir", Usage: "directory of the embedded queue and the generated token", ptr: &c.DataDir},
+		{Key: "token", Usage: "bearer token of the API (default: generated in the data directory)", Secret: true, ptr: &c.Token},
+		{Key: "max_body_bytes", Flag: "max-body-bytes", Usage: "largest request body accepted (bytes)", ptr: &c.MaxBodyBytes},
+		{Key: "log_level", Flag: "log-level", Usage: "debug, info, warn or error", ptr: &c.LogLevel},
+		{Key: "log_format", Flag: "log-format", Usage: "text or json", ptr: &c.LogFormat},
+
+		{Key: "aws.region", Flag: "region", Usage: "AWS Region (default: the SDK's chain, e.g. AWS_REGION)", ptr: &c.AWS.Region},
+		{Key: "aws.profile", Flag: "profile", Usage: "AWS shared-config profile", ptr: &c.AWS.Profile},
+		{Key: "aws.endpoint", Flag: "endpoint", Usage: "Connect endpoint URL, e.g. a tollgate sim (default: the Region's)", ptr: &c.AWS.Endpoint},
+		{Key: "aws.campaigns_endpoint", Flag: "campaigns-endpoint", Usage: "Outbound Campaigns endpoint URL (default: --endpoint, else the Region's)", ptr: &c.AWS.CampaignsEndpoint},
+
+		{Key: "queue.backend", Flag: "queue", Usage: "queue backend: embedded (in --data-dir) or sqs", ptr: &c.Queue.Backend},
+		{Key: "queue.max_receives", Flag: "max-receives", Usage: "receives without success before the dead-letter queue", ptr: &c.Queue.MaxReceives},
+		{Key: "queue.max_free_requeues", Flag: "max-free-requeues", Usage: "requeues for full concurrency quotas not counted as failed receives", ptr: &c.Queue.MaxFreeRequeues},
+		{Key: "queue.sqs.queue_url", Flag: "sqs-queue-url", Usage: "SQS work queue (URL or name; created if missing)", ptr: &c.Queue.SQS.QueueURL},
+		{Key: "queue.sqs.dlq_url", Flag: "sqs-dlq-url", Usage: "SQS dead-letter queue (URL or name; default <queue>-dlq)", ptr: &c.Queue.SQS.DLQURL},
+		{Key: "queue.sqs.endpoint", Flag: "sqs-endpoint", Usage: "SQS endpoint URL (e.g. a local emulator)", ptr: &c.Queue.SQS.Endpoint},
+		{Key: "queue.sqs.wait_time", Flag: "sqs-wait-time", Usage: "SQS long-poll wait", ptr: &c.Queue.SQS.WaitTime},
+
+		{Key: "dispatch.concurrency", Flag: "concurrency", Usage: "calls in flight at most", ptr: &c.Dispatch.Concurrency},
+		{Key: "dispatch.call_timeout", Flag: "call-timeout", Usage: "budget of one governed call: admission, attempts and backoff", ptr: &c.Dispatch.CallTimeout},
+		{Key: "dispatch.visibility", Flag: "visibility", Usage: "lease visibility timeout (default 6 × call timeout)", ptr: &c.Dispatch.Visibility},
+		{Key: "dispatch.max_batch", Flag: "max-batch", Usage: "dial requests per PutDialRequestBatch (1-25)", ptr: &c.Dispatch.MaxBatch},
+		{Key: "dispatch.max_attempts", Flag: "max-attempts", Usage: "attempts per call, the first included", ptr: &c.Dispatch.MaxAttempts},
+		{Key: "dispatch.shutdown_grace", Flag: "shutdown-grace", Usage: "time calls in flight may finish at shutdown", ptr: &c.Dispatch.ShutdownGrace},
+
+		{Key: "limits.rate_scale", Flag: "rate-scale", Usage: "multiply every published rate and burst (match the simulator's --rate-scale)", ptr: &c.Limits.RateScale},
+		{Key: "limits.quota_file", Flag: "quota-file", Usage: "quota overrides (quotafile format), e.g. an increase AWS granted", ptr: &c.Limits.QuotaFile},
+		{Key: "limits.account_rate", Flag: "account-rate", Usage: "account-wide cap on all operations together (requests/s; 0 = none)", ptr: &c.Limits.AccountRate},
+		{Key: "limits.account_burst", Flag: "account-burst", Usage: "burst of the account-wide cap", ptr: &c.Limits.AccountBurst},
+		{Key: "limits.burst_headroom", Flag: "burst-headroom", Usage: "tokens of each burst left unused to absorb network jitter", ptr: &c.Limits.BurstHeadroom},
+		{Key: "limits.account", Flag: "account", Usage: "AWS account id the quota file's scoped overrides are matched against", ptr: &c.Limits.Account},
+	}
+}
+
+// set parses s into the field.
+func (f Field) set(s string) error {
+	switch p := f.ptr.(type) {
+	case *string:
+		*p = s
+	case *int:
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("must be an integer, got %q", s)
+		}
+		*p = v
+	case *int64:
+		v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return fmt.Errorf("must be an integer, got %q", s)
+		}
+		*p = v
+	case *float64:
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return fmt.Errorf("must be a number, got %q", s)
+		}
+		*p = v
+	case *time.Duration:
+		v, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("must be a duration such as 30s or 1m30s, got %q", s)
+		}
+		*p = v
+	default:
+		return fmt.Errorf("unsupported type %T", p)
+	}
+	return nil
+}
+
+// RegisterFlags adds a flag for every field that has one to fs, showing the
+// defaults of Default.
+func RegisterFlags(fs *pflag.FlagSet) {
+	d := Default()
+	for _, f := range d.Fields() {
+		if f.Flag == "" {
+			continue
+		}
+		usage := f.Usage + " [" + f.Env() + "]"
+		switch p := f.ptr.(type) {
+		case *string:
+			fs.String(f.Flag, *p, usage)
+		case *int:
+			fs.Int(f.Flag, *p, usage)
+		case *int64:
+			fs.Int64(f.Flag, *p, usage)
+		case *float64:
+			fs.Float64(f.Flag, *p, usage)
+		case *time.Duration:
+			fs.Duration(f.Flag, *p, usage)
+		}
+	}
+}

@@ -1,0 +1,419 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+
+	"github.com/tollgatehq/tollgate/awssdk"
+	"github.com/tollgatehq/tollgate/governor"
+	"github.com/tollgatehq/tollgate/internal/config"
+	"github.com/tollgatehq/tollgate/internal/server"
+	"github.com/tollgatehq/tollgate/queue"
+	"github.com/tollgatehq/tollgate/quotas"
+	"github.com/tollgatehq/tollgate/ratelimit"
+	"github.com/tollgatehq/tollgate/sim"
+)
+
+// Options configure Run. The zero value is the README's demo.
+type Options struct {
+	// Calls is the campaign's size (default 600).
+	Calls int
+	// Refused of them go to numbers the simulator refuses (default Calls/20).
+	Refused int
+	// Expiring of them have a deadline that passes before their turn
+	// (default Calls/20).
+	Expiring int
+	// RateScale scales every published quota (default 10).
+	RateScale float64
+	// PollEvery is the dashboard's GetCurrentMetricData period (default 1s).
+	PollEvery time.Duration
+	// Out receives the summary; Progress the progress display (nil: none).
+	Out      io.Writer
+	Progress io.Writer
+	// Bar draws a progress bar on Progress; otherwise a line every
+	// ProgressEvery (default 2s).
+	Bar           bool
+	ProgressEvery time.Duration
+	// Logger receives the server's log (nil discards it).
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Calls == 0 {
+		o.Calls = 600
+	}
+	if o.Refused == 0 {
+		o.Refused = o.Calls / 20
+	}
+	if o.Expiring == 0 {
+		o.Expiring = o.Calls / 20
+	}
+	if o.RateScale == 0 {
+		o.RateScale = 10
+	}
+	if o.PollEvery == 0 {
+		o.PollEvery = time.Second
+	}
+	if o.ProgressEvery == 0 {
+		o.ProgressEvery = 2 * time.Second
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	switch {
+	case o.Calls < 10 || o.Calls > 100000:
+		return o, fmt.Errorf("calls: must be between 10 and 100000, got %d", o.Calls)
+	case o.Refused < 0 || o.Expiring < 0 || o.Refused+o.Expiring >= o.Calls:
+		return o, fmt.Errorf("refused + expiring (%d + %d) must be fewer than the calls (%d)", o.Refused, o.Expiring, o.Calls)
+	case o.RateScale <= 0 || o.RateScale > 1000:
+		return o, fmt.Errorf("rate-scale: must be > 0 and at most 1000, got %v", o.RateScale)
+	}
+	return o, nil
+}
+
+// Summary is what the demo measured.
+type Summary struct {
+	Calls        int              // jobs submitted
+	Succeeded    int64            // jobs acknowledged
+	Placed       int64            // contacts the simulator started
+	Dead         map[string]int64 // dead letters by reason
+	DeadExamples map[string]string
+	Throttles    int64            // 429s the simulator sent (all operations)
+	ThrottlesBy  map[string]int64 // by operation
+	Requests     int64            // StartOutboundVoiceContact requests the simulator received
+	Polls        int64            // GetCurrentMetricData calls that succeeded
+	PollErrors   int64
+	Duplicates   int64 // duplicate_client_tokens
+	Elapsed      time.Duration
+	Minimum      time.Duration // (N − burst)/rate for the N calls made
+	Rate, Burst  float64
+	QuotaNote    string
+}
+
+// Run runs the demo until the campaign is done or ctx ends.
+func Run(ctx context.Context, o Options) (Summary, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Calls: o.Calls}
+
+	// The simulator, with the real quotas scaled, calls that last 30 s to
+	// 3 min scaled the same way, and room for the campaign's concurrent
+	// calls (the default is 10 per instance; a dialer asks for more).
+	simSrv, err := sim.New(sim.Options{
+		RateScale: o.RateScale,
+		Seed:      42,
+		CallDuration: sim.Distribution{Kind: sim.DistUniform,
+			Min: time.Duration(float64(30*time.Second) / o.RateScale), Max: time.Duration(float64(3*time.Minute) / o.RateScale)},
+	})
+	if err != nil {
+		return sum, err
+	}
+	if err := simSrv.SetResourceQuota(quotas.ConcurrentActiveCalls, o.Calls); err != nil {
+		return sum, err
+	}
+	sum.QuotaNote = fmt.Sprintf("concurrent active calls per instance raised to %d for the demo (default 10)", o.Calls)
+	api, _ := quotas.Default().Scale(o.RateScale).API("StartOutboundVoiceContact")
+	sum.Rate, sum.Burst = api.Rate, float64(api.Burst)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+
+	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return sum, err
+	}
+	simURL := "http://" + simLn.Addr().String()
+	simHTTP := &http.Server{Handler: simSrv, ReadHeaderTimeout: 10 * time.Second}
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = simHTTP.Serve(simLn) }()
+	defer simHTTP.Close()
+
+	dir, err := os.MkdirTemp("", "tollgate-demo-")
+	if err != nil {
+		return sum, err
+	}
+	defer os.RemoveAll(dir)
+
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = dir
+	cfg.AWS.Region = "us-east-1"
+	cfg.AWS.Endpoint = simURL
+	cfg.Limits.RateScale = o.RateScale
+	cfg.Dispatch.CallTimeout = 10 * time.Second
+	awsCfg := aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTOLLGATEDEMO", "demo-secret", ""),
+	}
+	srv, err := server.New(ctx, cfg, server.Options{AWS: &awsCfg, Logger: o.Logger})
+	if err != nil {
+		return sum, err
+	}
+	token, _, err := server.LoadToken("", dir)
+	if err != nil {
+		return sum, err
+	}
+	srvCtx, stopSrv := context.WithCancel(context.Background())
+	defer stopSrv()
+	ready := make(chan string, 1)
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Run(srvCtx, func(u string) { ready <- u }) }()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-srvErr:
+		return sum, err
+	case <-ctx.Done():
+		return sum, ctx.Err()
+	}
+	client := &server.Client{BaseURL: base, Token: token}
+
+	fmt.Fprintf(o.Out, "tollgate demo: a %d-call dialer campaign through `tollgate serve` (embedded queue) against the Amazon Connect simulator\n", o.Calls)
+	fmt.Fprintf(o.Out, "  quotas: the published table ×%g: StartOutboundVoiceContact %g calls/s, burst %d; GetCurrentMetricData %g/s\n",
+		o.RateScale, api.Rate, api.Burst, must(quotas.Default().Scale(o.RateScale).API("GetCurrentMetricData")).Rate)
+	fmt.Fprintf(o.Out, "  %d calls to refused numbers, %d low-priority calls that expire before their turn; %s\n\n", o.Refused, o.Expiring, sum.QuotaNote)
+
+	// The dashboard: GetCurrentMetricData through the server's governor,
+	// ahead of the campaign on the shared budget.
+	var polls, pollErrs atomic.Int64
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		poll(pollCtx, srv.Dispatcher().Connect(), o.PollEvery, &polls, &pollErrs)
+	}()
+
+	start := time.Now()
+	if err := submit(ctx, client, o); err != nil {
+		stopPoll()
+		return sum, fmt.Errorf("submitting the campaign: %w", err)
+	}
+	if err := watch(ctx, client, o, start); err != nil {
+		stopPoll()
+		return sum, err
+	}
+	sum.Elapsed = time.Since(start)
+	stopPoll()
+
+	st, err := client.Stats(ctx)
+	if err != nil {
+		return sum, err
+	}
+	sum.Succeeded = st.Queue.Succeeded
+	sum.Dead = st.Queue.DeadByReason
+	sum.DeadExamples = map[string]string{}
+	dl, err := client.DeadLetters(ctx, queue.ListOptions{Limit: queue.MaxListLimit})
+	if err == nil {
+		for _, j := range dl.Jobs {
+			if _, ok := sum.DeadExamples[j.DeadReason]; !ok {
+				sum.DeadExamples[j.DeadReason] = j.DeadDetail
+			}
+		}
+	}
+	stopSrv()
+	if err := <-srvErr; err != nil {
+		return sum, err
+	}
+	ss := simSrv.Stats()
+	sum.Placed = ss.ContactsStarted
+	sum.Duplicates = ss.DuplicateClientTokens
+	sum.Throttles = ss.Totals.Throttled
+	sum.ThrottlesBy = map[string]int64{}
+	for op, c := range ss.Operations {
+		if c.Throttled > 0 {
+			sum.ThrottlesBy[op] = c.Throttled
+		}
+	}
+	sovc := ss.Operations["StartOutboundVoiceContact"]
+	sum.Requests = sovc.Requests
+	n := float64(sovc.Requests - sovc.Throttled)
+	sum.Minimum = time.Duration(max(0, n-sum.Burst) / sum.Rate * float64(time.Second))
+	sum.Polls, sum.PollErrors = polls.Load(), pollErrs.Load()
+	writeSummary(o.Out, sum)
+	return sum, nil
+}
+
+func must[T any](v T, _ bool) T { return v }
+
+// campaign builds the jobs: ordinary calls, calls to refused numbers
+// spread among them, and low-priority calls that expire.
+func campaign(o Options, now time.Time) []server.JobSpec {
+	jobs := make([]server.JobSpec, 0, o.Calls)
+	normal := o.Calls - o.Refused - o.Expiring
+	every := 0
+	if o.Refused > 0 {
+		every = max(1, normal/o.Refused)
+	}
+	refused := 0
+	input := func(number string) []byte {
+		return fmt.Appendf(nil, `{"InstanceId":%q,"ContactFlowId":%q,"QueueId":%q,"DestinationPhoneNumber":%q,"Attributes":{"campaign":"tollgate-demo"}}`,
+			sim.DefaultInstanceID, sim.DefaultContactFlowID, sim.DefaultQueueID, number)
+	}
+	for i := 0; i < normal; i++ {
+		jobs = append(jobs, server.JobSpec{Op: "StartOutboundVoiceContact", Input: input(fmt.Sprintf("+1206555%04d", i))})
+		if every > 0 && refused < o.Refused && (i+1)%every == 0 {
+			jobs = append(jobs, server.JobSpec{Op: "StartOutboundVoiceContact", Input: input(fmt.Sprintf("+1555000%04d", refused))})
+			refused++
+		}
+	}
+	for ; refused < o.Refused; refused++ {
+		jobs = append(jobs, server.JobSpec{Op: "StartOutboundVoiceContact", Input: input(fmt.Sprintf("+1555000%04d", refused))})
+	}
+	// Low priority: leased only when the rest is done, which is after
+	// their deadline (40% of the campaign's theoretical duration).
+	api, _ := quotas.Default().Scale(o.RateScale).API("StartOutboundVoiceContact")
+	expected := max(0, float64(normal+o.Refused-api.Burst)) / api.Rate
+	deadline := now.Add(max(300*time.Millisecond, time.Duration(0.4*expected*float64(time.Second))))
+	for i := 0; i < o.Expiring; i++ {
+		jobs = append(jobs, server.JobSpec{Op: "StartOutboundVoiceContact", Priority: 1, NotAfter: deadline,
+			Input: input(fmt.Sprintf("+1206777%04d", i))})
+	}
+	return jobs
+}
+
+// submit posts the campaign in chunks of 250 through the API.
+func submit(ctx context.Context, c *server.Client, o Options) error {
+	jobs := campaign(o, time.Now())
+	for len(jobs) > 0 {
+		n := min(250, len(jobs))
+		if _, err := c.Submit(ctx, jobs[:n]); err != nil {
+			return err
+		}
+		jobs = jobs[n:]
+	}
+	return nil
+}
+
+// watch shows progress until every job succeeded or was dead-lettered.
+func watch(ctx context.Context, c *server.Client, o Options, start time.Time) error {
+	var bar interface {
+		Set(int) error
+		Describe(string)
+		Finish() error
+	}
+	if o.Bar && o.Progress != nil {
+		bar = newBar(o.Progress, o.Calls)
+	}
+	lastLine := time.Now()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		st, err := c.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		done := int(st.Queue.Succeeded + st.Queue.Dead)
+		switch {
+		case bar != nil:
+			bar.Describe(fmt.Sprintf("calls: %d placed, %d dead letters", st.Queue.Succeeded, st.Queue.Dead))
+			_ = bar.Set(done)
+		case o.Progress != nil && (time.Since(lastLine) >= o.ProgressEvery || done >= o.Calls):
+			lastLine = time.Now()
+			el := time.Since(start).Seconds()
+			fmt.Fprintf(o.Progress, "progress: %d/%d done (%d succeeded, %d dead letters, %d queued) after %.1fs, %.1f jobs/s\n",
+				done, o.Calls, st.Queue.Succeeded, st.Queue.Dead, st.Queue.Ready+st.Queue.Delayed+st.Queue.InFlight, el, float64(done)/max(el, 0.001))
+		}
+		if done >= o.Calls {
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			return nil
+		}
+	}
+}
+
+// poll calls GetCurrentMetricData every period through the governed client
+// at high priority, as a wallboard would.
+func poll(ctx context.Context, c *connect.Client, every time.Duration, ok, failed *atomic.Int64) {
+	in := &connect.GetCurrentMetricDataInput{
+		InstanceId: aws.String(sim.DefaultInstanceID),
+		Filters:    &types.Filters{Queues: []string{sim.DefaultQueueID}, Channels: []types.Channel{types.ChannelVoice}},
+		CurrentMetrics: []types.CurrentMetric{
+			{Name: types.CurrentMetricNameAgentsOnline, Unit: types.UnitCount},
+			{Name: types.CurrentMetricNameContactsInQueue, Unit: types.UnitCount},
+		},
+	}
+	pctx := awssdk.WithCallOptions(ctx, governor.CallOptions{Priority: ratelimit.PriorityHigh})
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		cctx, cancel := context.WithTimeout(pctx, 5*time.Second)
+		_, err := c.GetCurrentMetricData(cctx, in)
+		cancel()
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case ctx.Err() != nil:
+			return
+		default:
+			failed.Add(1)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func writeSummary(w io.Writer, s Summary) {
+	fmt.Fprintf(w, "\nsummary\n")
+	fmt.Fprintf(w, "  calls placed (contacts started)  %6d of %d jobs (%d acknowledged)\n", s.Placed, s.Calls, s.Succeeded)
+	var dead int64
+	reasons := make([]string, 0, len(s.Dead))
+	for r, n := range s.Dead {
+		dead += n
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	fmt.Fprintf(w, "  dead letters                     %6d\n", dead)
+	for _, r := range reasons {
+		ex := s.DeadExamples[r]
+		if len(ex) > 110 {
+			ex = ex[:110] + "…"
+		}
+		fmt.Fprintf(w, "    %-14s %6d  %s\n", r, s.Dead[r], ex)
+	}
+	by := make([]string, 0, len(s.ThrottlesBy))
+	for op, n := range s.ThrottlesBy {
+		by = append(by, fmt.Sprintf("%s %d", op, n))
+	}
+	sort.Strings(by)
+	note := ""
+	if len(by) > 0 {
+		note = " (" + strings.Join(by, ", ") + ")"
+	}
+	fmt.Fprintf(w, "  throttles met (simulator 429s)   %6d%s\n", s.Throttles, note)
+	fmt.Fprintf(w, "  GetCurrentMetricData polls       %6d through the same governor (%d failed)\n", s.Polls, s.PollErrors)
+	fmt.Fprintf(w, "  duplicate_client_tokens          %6d\n", s.Duplicates)
+	ratio := 0.0
+	if s.Minimum > 0 {
+		ratio = float64(s.Elapsed) / float64(s.Minimum)
+	}
+	fmt.Fprintf(w, "  time                             %6.1fs; theoretical minimum %.1fs = (N − burst)/rate = (%d − %g)/%g; ratio %.3f\n",
+		s.Elapsed.Seconds(), s.Minimum.Seconds(), s.Requests, s.Burst, s.Rate, ratio)
+}

@@ -1,0 +1,66 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgatehq/tollgate/queue"
+)
+
+// TestDemo runs a small campaign end to end and checks the summary against
+// what the campaign was built to produce.
+func TestDemo(t *testing.T) {
+	var out, progress bytes.Buffer
+	o := Options{Calls: 200, Refused: 10, Expiring: 10, RateScale: 10, Out: &out, Progress: &progress, ProgressEvery: 500 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := Run(ctx, o)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	t.Logf("\n%s", out.String())
+	type step struct {
+		name      string
+		got, want int64
+	}
+	for i, st := range []step{
+		{"placed", s.Placed, 180},
+		{"acknowledged", s.Succeeded, 180},
+		{"client-fault dead letters", s.Dead[queue.ReasonClientFault], 10},
+		{"expired dead letters", s.Dead[queue.ReasonExpired], 10},
+		{"duplicate_client_tokens", s.Duplicates, 0},
+		{"requests to StartOutboundVoiceContact, less throttles", s.Requests - s.ThrottlesBy["StartOutboundVoiceContact"], 190},
+	} {
+		if st.got != st.want {
+			t.Errorf("step %d %s: got %d want %d", i, st.name, st.got, st.want)
+		}
+	}
+	if s.Polls == 0 {
+		t.Errorf("the dashboard never polled")
+	}
+	if s.Elapsed < s.Minimum-200*time.Millisecond || s.Elapsed > s.Minimum*3/2+2*time.Second {
+		t.Errorf("elapsed %v against a theoretical minimum of %v", s.Elapsed, s.Minimum)
+	}
+	if !strings.Contains(s.DeadExamples[queue.ReasonClientFault], "DestinationNotAllowedException") {
+		t.Errorf("client-fault example %q", s.DeadExamples[queue.ReasonClientFault])
+	}
+	for _, w := range []string{"summary", "calls placed", "theoretical minimum", "duplicate_client_tokens", "expired"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("summary lacks %q", w)
+		}
+	}
+	if !strings.Contains(progress.String(), "progress: 200/200 done") {
+		t.Errorf("progress lines lack the final one:\n%s", progress.String())
+	}
+}
+
+func TestOptionsValidated(t *testing.T) {
+	for i, o := range []Options{{Calls: 5}, {Calls: 100, Refused: 60, Expiring: 50}, {RateScale: -1}} {
+		if _, err := Run(context.Background(), o); err == nil {
+			t.Errorf("step %d: got nil want an error for %+v", i, o)
+		}
+	}
+}

@@ -1,0 +1,397 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tollgatehq/tollgate/dispatch"
+	"github.com/tollgatehq/tollgate/queue"
+)
+
+// ErrorBody is the JSON of every error response.
+type ErrorBody struct {
+	Error APIErrorDetail `json:"error"`
+}
+
+// APIErrorDetail describes one error.
+type APIErrorDetail struct {
+	Code    string `json:"code"` // e.g. "invalid_job", "unauthorized", "body_too_large"
+	Message string `json:"message"`
+	Index   *int   `json:"index,omitempty"` // the job's position in a submission
+	Line    int    `json:"line,omitempty"`  // the job's line in a JSON Lines submission
+	Field   string `json:"field,omitempty"` // the field at fault
+}
+
+// SubmitResponse is the answer to POST /v1/jobs.
+type SubmitResponse struct {
+	Accepted int           `json:"accepted"`
+	Jobs     []SubmittedID `json:"jobs"`
+}
+
+// SubmittedID identifies one stored job.
+type SubmittedID struct {
+	ID          string       `json:"id"`
+	ClientToken string       `json:"client_token"`
+	Status      queue.Status `json:"status"`
+}
+
+// StatsResponse is the answer to GET /v1/stats.
+type StatsResponse struct {
+	Queue    queue.Stats    `json:"queue"`
+	Dispatch dispatch.Stats `json:"dispatch"`
+	Uptime   float64        `json:"uptime_seconds"`
+}
+
+// DeadLettersResponse is the answer to GET /v1/dlq.
+type DeadLettersResponse struct {
+	Jobs []queue.Job `json:"jobs"`
+	Next string      `json:"next,omitempty"` // pass as ?after= for the next page
+}
+
+// RedriveRequest is the body of POST /v1/dlq/redrive.
+type RedriveRequest struct {
+	IDs           []string `json:"ids,omitempty"`
+	All           bool     `json:"all,omitempty"`
+	Reason        string   `json:"reason,omitempty"` // with All: only this reason
+	ClearNotAfter bool     `json:"clear_not_after,omitempty"`
+}
+
+// RedriveResponse is the answer to POST /v1/dlq/redrive.
+type RedriveResponse struct {
+	Redriven int `json:"redriven"`
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern, route string, auth bool, h http.HandlerFunc) {
+		mux.Handle(pattern, s.instrument(route, auth, h))
+	}
+	handle("POST /v1/jobs", "/v1/jobs", true, s.submit)
+	handle("GET /v1/jobs/{id}", "/v1/jobs/{id}", true, s.getJob)
+	handle("GET /v1/stats", "/v1/stats", true, s.stats)
+	handle("GET /v1/ops", "/v1/ops", true, s.ops)
+	handle("GET /v1/dlq", "/v1/dlq", true, s.listDead)
+	handle("GET /v1/dlq/{id}", "/v1/dlq/{id}", true, s.getDead)
+	handle("POST /v1/dlq/redrive", "/v1/dlq/redrive", true, s.redrive)
+	metrics := promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{})
+	handle("GET /metrics", "/metrics", true, metrics.ServeHTTP)
+	handle("GET /healthz", "/healthz", false, s.healthz)
+	handle("/", "other", false, func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			r2 := r.Clone(r.Context())
+			r2.Method = m
+			if _, p := mux.Handler(r2); p != "/" && p != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path+"; use "+strings.Join(allow, " or "))
+			return
+		}
+		writeError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path+" (see the package documentation of internal/server)")
+	})
+	return mux
+}
+
+// statusWriter records the status for the request counter.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// instrument counts requests and checks the bearer token.
+func (s *Server) instrument(route string, auth bool, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			st := sw.status
+			if st == 0 {
+				st = http.StatusOK
+			}
+			s.m.requests.WithLabelValues(route, strconv.Itoa(st)).Inc()
+		}()
+		if auth {
+			tok, ok := bearer(r)
+			if !ok || !s.auth.ok(tok) {
+				sw.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
+				msg := "missing bearer token: send Authorization: Bearer <token> (see <data dir>/token)"
+				if ok {
+					msg = "wrong bearer token"
+				}
+				writeError(sw, http.StatusUnauthorized, "unauthorized", msg)
+				return
+			}
+		}
+		h(sw, r)
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, ErrorBody{Error: APIErrorDetail{Code: code, Message: msg}})
+}
+
+// readBody reads the body up to the cap; it answers 413 itself.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large",
+			fmt.Sprintf("body is %d bytes; the limit is %d bytes (max_body_bytes): split the submission", r.ContentLength, s.cfg.MaxBodyBytes))
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large",
+				fmt.Sprintf("body is larger than the limit of %d bytes (max_body_bytes): split the submission", s.cfg.MaxBodyBytes))
+			return nil, false
+		}
+		writeError(w, http.StatusBadRequest, "bad_body", "reading the body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	specs, lines, err := parseJobs(body)
+	if err == nil {
+		var jobs []queue.Job
+		if jobs, err = prepareJobs(specs, lines, time.Now()); err == nil {
+			s.enqueue(w, r, jobs, lines)
+			return
+		}
+	}
+	var se *SubmitError
+	if errors.As(err, &se) {
+		d := APIErrorDetail{Code: "invalid_job", Message: "nothing was stored: " + se.Error(), Line: se.Line, Field: se.Field}
+		if se.Index >= 0 {
+			d.Index = &se.Index
+		} else {
+			d.Code = "bad_body"
+		}
+		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: d})
+		return
+	}
+	writeError(w, http.StatusBadRequest, "invalid_job", "nothing was stored: "+err.Error())
+}
+
+func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, jobs []queue.Job, lines []int) {
+	stored, err := s.q.Enqueue(r.Context(), jobs...)
+	if err != nil {
+		var je *queue.JobError
+		if errors.As(err, &je) {
+			se := &SubmitError{Index: je.Index, Field: je.Field, Message: je.Field + " " + je.Problem}
+			if lines != nil && je.Index < len(lines) {
+				se.Line = lines[je.Index]
+			}
+			writeJSON(w, http.StatusBadRequest, ErrorBody{Error: APIErrorDetail{
+				Code: "invalid_job", Message: "nothing was stored: " + se.Error(), Index: &se.Index, Line: se.Line, Field: se.Field}})
+			return
+		}
+		s.log.Error("enqueue failed", "jobs", len(jobs), "err", err)
+		writeError(w, http.StatusServiceUnavailable, "queue_unavailable", "the queue did not store the jobs: "+err.Error())
+		return
+	}
+	out := SubmitResponse{Accepted: len(stored), Jobs: make([]SubmittedID, len(stored))}
+	for i, j := range stored {
+		out.Jobs[i] = SubmittedID{ID: j.ID, ClientToken: j.ClientToken, Status: j.Status}
+		s.m.submitted.WithLabelValues(j.Op).Inc()
+	}
+	s.d.Wake()
+	writeJSON(w, http.StatusAccepted, out)
+}
+
+func (s *Server) jobID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !queue.ValidID(id) {
+		writeError(w, http.StatusBadRequest, "bad_id", "job id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
+		return "", false
+	}
+	return id, true
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.jobID(w, r)
+	if !ok {
+		return
+	}
+	j, err := s.q.Get(r.Context(), id)
+	if s.queueError(w, err, "job "+id) {
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+func (s *Server) getDead(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.jobID(w, r)
+	if !ok {
+		return
+	}
+	j, err := s.q.Get(r.Context(), id)
+	if s.queueError(w, err, "job "+id) {
+		return
+	}
+	if j.Status != queue.StatusDead {
+		writeError(w, http.StatusNotFound, "not_dead", fmt.Sprintf("job %s is %s, not a dead letter", id, j.Status))
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+// queueError answers a queue error; it reports whether there was one.
+func (s *Server) queueError(w http.ResponseWriter, err error, what string) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, queue.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", what+" is not known (or its record has expired)")
+	case errors.Is(err, queue.ErrInvalidArgument):
+		writeError(w, http.StatusBadRequest, "bad_argument", err.Error())
+	case errors.Is(err, context.Canceled):
+		writeError(w, http.StatusServiceUnavailable, "canceled", "the request was canceled")
+	default:
+		s.log.Error("queue error", "what", what, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "queue_unavailable", err.Error())
+	}
+	return true
+}
+
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	st, err := s.q.Stats(r.Context())
+	if s.queueError(w, err, "stats") {
+		return
+	}
+	writeJSON(w, http.StatusOK, StatsResponse{Queue: st, Dispatch: s.d.Stats(), Uptime: time.Since(s.started).Seconds()})
+}
+
+func (s *Server) ops(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string][]string{"ops": dispatch.Ops()})
+}
+
+func (s *Server) listDead(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	o := queue.ListOptions{Reason: q.Get("reason"), After: q.Get("after")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > queue.MaxListLimit {
+			writeError(w, http.StatusBadRequest, "bad_argument", fmt.Sprintf("limit must be 1-%d, got %q", queue.MaxListLimit, v))
+			return
+		}
+		o.Limit = n
+	}
+	if o.After != "" && !queue.ValidID(o.After) {
+		writeError(w, http.StatusBadRequest, "bad_argument", "after must be a job id")
+		return
+	}
+	jobs, err := s.q.ListDead(r.Context(), o)
+	if s.queueError(w, err, "dead letters") {
+		return
+	}
+	out := DeadLettersResponse{Jobs: jobs}
+	if jobs == nil {
+		out.Jobs = []queue.Job{}
+	}
+	if len(jobs) > 0 && len(jobs) == queue.ListLimit(o) {
+		out.Next = jobs[len(jobs)-1].ID
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	var req RedriveRequest
+	if err := decodeStrict(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_body", "redrive request: "+err.Error()+` (want {"ids":[…]} or {"all":true,"reason":"…"})`)
+		return
+	}
+	if req.All == (len(req.IDs) > 0) {
+		writeError(w, http.StatusBadRequest, "bad_body", `redrive request: set exactly one of "ids" and "all"`)
+		return
+	}
+	if !req.All && req.Reason != "" {
+		writeError(w, http.StatusBadRequest, "bad_body", `redrive request: "reason" applies only with "all"`)
+		return
+	}
+	for _, id := range req.IDs {
+		if !queue.ValidID(id) {
+			writeError(w, http.StatusBadRequest, "bad_id", fmt.Sprintf("redrive request: %q is not a job id", id))
+			return
+		}
+	}
+	n, err := s.q.Redrive(r.Context(), queue.Redrive{
+		Selector:      queue.Selector{IDs: req.IDs, All: req.All, Reason: req.Reason},
+		ClearNotAfter: req.ClearNotAfter,
+	})
+	if s.queueError(w, err, "redrive") {
+		return
+	}
+	// The redriven jobs go through the dispatcher like any other: admitted
+	// by the governor, so a redrive is never faster than the quota.
+	s.d.Wake()
+	s.log.Info("dead letters redriven", "count", n, "all", req.All, "reason", req.Reason)
+	writeJSON(w, http.StatusOK, RedriveResponse{Redriven: n})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "dispatching": s.d.Stats().Running})
+}
+
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("has data after the JSON object")
+	}
+	return nil
+}

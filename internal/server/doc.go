@@ -1,0 +1,31 @@
+// Package server is `tollgate serve`: the JSON HTTP API in front of the
+// durable queue and the dispatcher, with bearer-token authentication,
+// Prometheus metrics and graceful shutdown.
+//
+// Routes (all but /healthz need "Authorization: Bearer <token>"):
+//
+//	POST /v1/jobs           submit one or many jobs: a JSON object, a JSON array, or JSON Lines;
+//	                        every job is validated before any is stored (all or nothing)
+//	GET  /v1/jobs/{id}      one job and its status
+//	GET  /v1/stats          queue and dispatcher statistics
+//	GET  /v1/ops            the operations a job may name
+//	GET  /v1/dlq            dead letters, oldest first (?reason=&limit=&after=)
+//	GET  /v1/dlq/{id}       one dead letter
+//	POST /v1/dlq/redrive    move dead letters back: {"ids":[…]} or {"all":true,"reason":"…"}
+//	GET  /metrics           Prometheus metrics
+//	GET  /healthz           liveness, no authentication
+//
+// Errors are JSON, {"error":{"code":…,"message":…,"index":…,"field":…}},
+// with a 4xx status that names the problem: 400 for malformed or invalid
+// jobs (the message names the job's index, line and field), 401 for a
+// missing or wrong token, 404, 405, 413 for a body over the cap.
+//
+// The token comes from the configuration (or TOLLGATE_TOKEN) or is
+// generated on first start into <data dir>/token with owner-only
+// permissions. It is compared in constant time and never logged.
+//
+// Shutdown (the context of Run ending, e.g. SIGTERM): the listener closes
+// and requests in progress finish, the dispatcher stops leasing and lets
+// calls in flight finish for the grace period, then releases the rest to
+// the queue, and the queue is closed.
+package server

@@ -1,0 +1,166 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tollgatehq/tollgate/dispatch"
+	"github.com/tollgatehq/tollgate/queue"
+)
+
+// MaxJobsPerRequest caps the jobs of one POST /v1/jobs.
+const MaxJobsPerRequest = 10000
+
+// JobSpec is a job as submitted: the caller's part of queue.Job.
+type JobSpec struct {
+	ID          string          `json:"id,omitempty"`
+	Op          string          `json:"op"`
+	Input       json.RawMessage `json:"input,omitempty"`
+	Priority    int             `json:"priority,omitempty"`
+	NotAfter    time.Time       `json:"not_after,omitzero"`
+	NotBefore   time.Time       `json:"not_before,omitzero"`
+	ClientToken string          `json:"client_token,omitempty"`
+	GroupKey    string          `json:"group_key,omitempty"`
+}
+
+func (s JobSpec) job() queue.Job {
+	return queue.Job{ID: s.ID, Op: s.Op, Input: s.Input, Priority: s.Priority, NotAfter: s.NotAfter,
+		NotBefore: s.NotBefore, ClientToken: s.ClientToken, GroupKey: s.GroupKey}
+}
+
+// SubmitError is a problem with one submitted job, or with the body as a
+// whole (Index −1).
+type SubmitError struct {
+	Index   int    // 0-based position of the job; −1 for the whole body
+	Line    int    // 1-based line of the body where the job starts; 0 if unknown
+	Field   string // e.g. "op", "input", "Input.DestinationPhoneNumber"
+	Message string
+}
+
+func (e *SubmitError) Error() string {
+	var where string
+	switch {
+	case e.Index < 0:
+		where = "body"
+	case e.Line > 0:
+		where = fmt.Sprintf("job %d (line %d)", e.Index, e.Line)
+	default:
+		where = fmt.Sprintf("job %d", e.Index)
+	}
+	return where + ": " + e.Message
+}
+
+// parseJobs reads a submission: one JSON object, a JSON array of objects,
+// or JSON Lines (one object per line; blank lines are skipped). Unknown
+// members are refused so a misspelt "not_after" is not silently ignored.
+func parseJobs(body []byte) ([]JobSpec, []int, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, nil, &SubmitError{Index: -1, Message: "is empty: send a job object, a JSON array of jobs or JSON Lines"}
+	}
+	if trimmed[0] == '[' {
+		var raws []json.RawMessage
+		if err := json.Unmarshal(trimmed, &raws); err != nil {
+			return nil, nil, &SubmitError{Index: -1, Message: "is not a valid JSON array: " + jsonProblem(err, trimmed)}
+		}
+		if len(raws) > MaxJobsPerRequest {
+			return nil, nil, &SubmitError{Index: -1, Message: fmt.Sprintf("holds %d jobs; at most %d per request", len(raws), MaxJobsPerRequest)}
+		}
+		specs := make([]JobSpec, len(raws))
+		for i, raw := range raws {
+			if err := decodeSpec(raw, &specs[i]); err != nil {
+				return nil, nil, &SubmitError{Index: i, Message: err.Error()}
+			}
+		}
+		return specs, nil, nil
+	}
+	var specs []JobSpec
+	var lines []int
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 0, 64<<10), len(body)+1)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		if len(specs) == MaxJobsPerRequest {
+			return nil, nil, &SubmitError{Index: -1, Message: fmt.Sprintf("holds more than %d jobs; at most %d per request", MaxJobsPerRequest, MaxJobsPerRequest)}
+		}
+		var spec JobSpec
+		if err := decodeSpec(text, &spec); err != nil {
+			return nil, nil, &SubmitError{Index: len(specs), Line: line, Message: err.Error()}
+		}
+		specs = append(specs, spec)
+		lines = append(lines, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, &SubmitError{Index: -1, Message: err.Error()}
+	}
+	return specs, lines, nil
+}
+
+func decodeSpec(raw []byte, spec *JobSpec) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(spec); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te) && te.Field != "":
+			return fmt.Errorf("%s: cannot be a JSON %s", te.Field, te.Value)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return fmt.Errorf("%s is not a job member (want id, op, input, priority, not_after, not_before, client_token, group_key)",
+				strings.TrimPrefix(err.Error(), "json: unknown field "))
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return errors.New("is not valid JSON: it ends early")
+		}
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("not_after/not_before: must be RFC 3339 timestamps, got %q", pe.Value)
+		}
+		return errors.New("is not a valid JSON job object: " + jsonProblem(err, raw))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("has data after the job object (one job per line)")
+	}
+	return nil
+}
+
+// jsonProblem describes a JSON error with its byte offset when known.
+func jsonProblem(err error, data []byte) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
+		return fmt.Sprintf("%v (line %d, byte %d)", se, line, se.Offset)
+	}
+	return err.Error()
+}
+
+// prepareJobs validates every spec with dispatch.Check. The first problem
+// is returned, naming the job and the field.
+func prepareJobs(specs []JobSpec, lines []int, now time.Time) ([]queue.Job, error) {
+	jobs := make([]queue.Job, len(specs))
+	for i, spec := range specs {
+		j, err := dispatch.Check(spec.job(), now)
+		if err != nil {
+			se := &SubmitError{Index: i, Message: err.Error()}
+			if lines != nil {
+				se.Line = lines[i]
+			}
+			var ie *dispatch.InputError
+			if errors.As(err, &ie) {
+				se.Field = ie.Field
+			}
+			return nil, se
+		}
+		jobs[i] = j
+	}
+	return jobs, nil
+}
