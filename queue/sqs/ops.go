@@ -407,11 +407,15 @@ func (q *Queue) Requeue(ctx context.Context, receipt string, r queue.Requeue) er
 	}
 	now := q.o.Now()
 	q.mu.Lock()
-	q.finish(id, handle)
-	q.index.update(id, func(x *queue.Job) {
-		x.Status, x.VisibleAt = queue.StatusQueued, now.Add(time.Duration(delay)*time.Second)
-		x.LastError, x.FreeRequeues, x.Receives = m.LastError, m.Free, m.Receives
-	})
+	// The copy is visible as soon as it is sent, so another consumer may
+	// already hold it: then its lease, not this one, is the current state.
+	if cur := q.held[id]; cur == nil || cur.handle == handle {
+		q.finish(id, handle)
+		q.index.update(id, func(x *queue.Job) {
+			x.Status, x.VisibleAt = queue.StatusQueued, now.Add(time.Duration(delay)*time.Second)
+			x.LastError, x.FreeRequeues, x.Receives = m.LastError, m.Free, m.Receives
+		})
+	}
 	q.mu.Unlock()
 	return nil
 }
