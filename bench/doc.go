@@ -1,0 +1,58 @@
+// Package bench measures retry and admission strategies side by side against
+// the Connect simulator (package sim), every strategy driving the real
+// aws-sdk-go-v2 connect client. `tollgate bench` is its command line.
+//
+// # Runs
+//
+// Run executes every selected scenario with every selected strategy, one run
+// at a time, each against a fresh simulator: over HTTP on 127.0.0.1 (a free
+// port), or, for tests, through HandlerTransport inside a testing/synctest
+// bubble, where a whole run takes virtual time. Config.RateScale multiplies
+// every quota rate and keeps the bursts, which is the same world with time
+// running faster: a run at scale s takes 1/s of the time, and the charts and
+// the quota-change timing are reported in unscaled seconds. The time
+// constants of the hand-written strategies (seed, tollgate) are divided by
+// the scale too; the SDK's own (its 1 s throttle backoff base, its CUBIC
+// constants) cannot be, so above scale 1 the SDK strategies back off for
+// relatively longer than they would against the real quotas (fewer 429s,
+// longer completion). The virtual-time tests run at scale 1, where every
+// constant is the real one.
+//
+// # Strategies
+//
+// Each caller in a run is one process: it has its own connect client (and
+// access key, so the simulator counts its requests), shared by the caller's
+// goroutines. The built-in strategies are none (SDK retries off), seed (SDK
+// retries off and the classic loop: full jitter, 1 s base, 32 s cap, 8
+// attempts), sdk-standard (retry.NewStandard defaults), sdk-adaptive
+// (retry.NewAdaptiveMode defaults, set through Options.Retryer: a RetryMode
+// set in an option function is ignored by connect.New) and tollgate (per
+// caller: a ratelimit.Hierarchy seeded from the quota table, an
+// adaptive.Adapter as its limiter and observer, a governor, and
+// awssdk.Govern; callers share nothing). Other packages add strategies with
+// RegisterStrategy from an init function.
+//
+// # Scenarios
+//
+// burst: 500 DescribeUser calls at once (a Lambda fan-out). sustained:
+// demand three times the quota for 20 s. fleet: N callers (default 16) with 75
+// calls each, four workers per caller, one account bucket. neighbour: an
+// ungoverned caller (retries off) takes half the bucket from 15 s to 35 s.
+// quota-change: demand three times the quota; the quota doubles at 10 s and
+// halves back at 25 s (sim.Server.SetQuota). mixed: one caller polls
+// GetCurrentMetricData over its quota, places StartOutboundVoiceContact calls
+// over its quota and reads users under its quota, at once.
+//
+// # Measurements
+//
+// Per run: completion time ÷ lower bound ((N − burst) ÷ rate, under the run's
+// quota schedule, plus what the neighbour took); goodput ÷ quota (successes
+// over what the buckets could serve until the last success); 429s and HTTP
+// calls per success (the simulator's per-caller counts); p50 and p99 time per
+// call, admission waits and retries included; calls that gave up; fairness
+// (max ÷ min successes across callers while all of them still had work); for
+// quota-change, the time to reach 95% of the doubled quota and the bursts of
+// 429s after the halving; and a per-second timeline of accepted and throttled
+// responses, charted by WritePNG and WriteHTML (go-chart, drawn offline into
+// a PNG; the HTML embeds it as a data: URI).
+package bench

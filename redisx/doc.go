@@ -1,0 +1,67 @@
+// Package redisx shares Tollgate's admission buckets, adaptive rates and
+// cache across processes and machines through Redis (ElastiCache in
+// production), with a defined fallback when Redis is down.
+//
+// # Admission
+//
+// Limiter implements ratelimit.Limiter and passes the same conformance suite
+// (ratelimittest.Run) as the in-memory ratelimit.Hierarchy. Each admission
+// is one Lua script run with EVALSHA: it reads the operation's bucket and
+// the account's, refills both on Redis's clock (TIME, so client clocks do
+// not matter) and takes the cost from both or from neither. Limits set at
+// run time (SetLimit) are stored in Redis and read by the same script, so
+// every worker sees them at its next decision. Keys of one account and
+// Region share a cluster hash tag:
+//
+//	tollgate:{123456789012:eu-west-2}:a          account bucket (hash)
+//	tollgate:{123456789012:eu-west-2}:o:<op>     operation bucket and adaptive state (hash)
+//	tollgate:{123456789012:eu-west-2}:limits     limits set at run time (hash)
+//	tollgate:{123456789012:eu-west-2}:workers    heartbeats (sorted set)
+//	tollgate:{123456789012:eu-west-2}:c:<key>    cache entries
+//
+// Priorities order this process's waiters as ratelimit.Hierarchy does
+// (classes, FIFO, aging); waiters of different processes compete only
+// through the shared buckets.
+//
+// # Leasing
+//
+// A busy worker takes a few tokens at once (the script grants up to the
+// requested lease when both buckets hold them) and spends them locally, so
+// most admissions need no round trip. The lease size follows the worker's
+// recent admission rate over the lease TTL, capped by LeaseOptions.Max and
+// half the smaller burst; leased tokens expire after at most the TTL or
+// the time the bucket takes to earn half its burst. Tokens are leased from
+// the same buckets, so the fleet's long-run rate is unchanged; a leased
+// token spent up to a TTL late can put the fleet at most rate×TTL (half a
+// burst) ahead of the quota in any window. Unused tokens go back with the
+// next round trip.
+//
+// # Shared adaptive rate
+//
+// A rate throttle seen by any worker (ReportThrottle, or the Limiter as a
+// governor.Observer) drains the operation's shared bucket and lowers its
+// shared rate to Beta times its current value; the rate recovers along a
+// cubic curve computed by the admission script on Redis's clock, so
+// recovery is shared too. Throttles within the cooldown after a decrease
+// count as one event.
+//
+// # Fallback
+//
+// Every command has a short timeout (Options.Timeout, 50ms). When Redis
+// fails or is slow, the Limiter switches to local buckets at the shared
+// rate and burst divided by the live workers, counted from a heartbeat
+// sorted set every worker updates each second. It probes Redis and, when
+// it answers, debits the shared buckets with what it spent locally and
+// returns to shared mode. The mode is logged (log/slog), reported by Mode,
+// OnModeChange and the Prometheus Collector.
+//
+// # Cache
+//
+// Cache stores byte values with a TTL and serves them stale for a while
+// after; GetOrRefresh lets one caller across all machines refresh an
+// expired value (a SET NX PX lock) while the others serve the stale value
+// or wait for the new one.
+//
+// Tests run against a real redis-server started by
+// internal/testenv/redis.
+package redisx

@@ -1,0 +1,207 @@
+package redisx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+
+	"github.com/tollgatehq/tollgate/awssdk"
+	"github.com/tollgatehq/tollgate/backoff"
+	"github.com/tollgatehq/tollgate/governor"
+	redisenv "github.com/tollgatehq/tollgate/internal/testenv/redis"
+	"github.com/tollgatehq/tollgate/quotas"
+	"github.com/tollgatehq/tollgate/ratelimit"
+	"github.com/tollgatehq/tollgate/sim"
+)
+
+// The fleet test runs workers as separate OS processes: the test binary
+// re-executed with fleetWorkerEnv set, each with its own Limiter,
+// governor and real aws-sdk-go-v2 Connect client, calling a simulator the
+// parent serves on loopback. They share nothing but Redis.
+
+const fleetWorkerEnv = "REDISX_FLEET_WORKER"
+
+const (
+	fleetOp    = "ListInstances"
+	fleetRate  = 40.0
+	fleetBurst = 10
+)
+
+// fleetResult is what a worker process prints on stdout.
+type fleetResult struct {
+	OK, Failed int64
+	Stats      Stats
+}
+
+// runFleetWorker is the worker process's main: it returns the exit code.
+func runFleetWorker() int {
+	env := func(k string) string { return os.Getenv("REDISX_FLEET_" + k) }
+	startNs, _ := strconv.ParseInt(env("START"), 10, 64)
+	run, _ := time.ParseDuration(env("RUN"))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	l, err := New(Options{
+		URL:           env("REDIS"),
+		Account:       env("ACCOUNT"),
+		Region:        "us-east-1",
+		Ops:           map[string]ratelimit.Limit{fleetOp: {Rate: fleetRate, Burst: fleetBurst}},
+		WorkerID:      env("ID"),
+		Timeout:       250 * time.Millisecond,
+		Heartbeat:     100 * time.Millisecond,
+		LiveWindow:    400 * time.Millisecond,
+		ProbeInterval: 50 * time.Millisecond,
+		Logger:        logger,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		return 1
+	}
+	defer l.Close()
+	g := governor.New(l, governor.Options{
+		Observer:    l,
+		MaxAttempts: 4,
+		MaxElapsed:  -1,
+		Backoff:     backoff.Options{ThrottleBase: 25 * time.Millisecond, TransientBase: 5 * time.Millisecond, Cap: 200 * time.Millisecond},
+	})
+	id := env("ID")
+	o := connect.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(env("SIM")),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKID" + id, SecretAccessKey: "secret", Source: "fleet"}, nil
+		}),
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+	}
+	awssdk.Govern(g)(&o)
+	c := connect.New(o)
+
+	time.Sleep(time.Until(time.Unix(0, startNs)))
+	ctx, cancel := context.WithTimeout(context.Background(), run)
+	defer cancel()
+	var okN, failN atomic.Int64
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				_, err := c.ListInstances(ctx, &connect.ListInstancesInput{})
+				switch {
+				case err == nil:
+					okN.Add(1)
+				case ctx.Err() != nil || errors.Is(err, governor.ErrDeadline):
+					return // the run is ending
+				default:
+					failN.Add(1)
+					logger.Warn("call failed", "err", err.Error())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	out, _ := json.Marshal(fleetResult{OK: okN.Load(), Failed: failN.Load(), Stats: l.Stats()})
+	fmt.Println(string(out))
+	return 0
+}
+
+// TestFleetProcesses: four worker processes of six goroutines each share
+// ListInstances at 40/s burst 10 through Redis, with real SDK clients
+// against the simulator. Redis is killed a second into the run and
+// restarted a second later. The simulator must see no more than one burst
+// above its quota (its 429s count the overshoot), the fleet must get most
+// of the quota, and every worker must fall back and return.
+func TestFleetProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	srv := redisenv.Start(t, redisenv.Options{})
+	table := quotas.Default()
+	if err := table.SetAPI(quotas.API{Op: fleetOp, Rate: fleetRate, Burst: fleetBurst}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(sim.Options{Quotas: table, Region: "us-east-1", Seed: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+
+	const workers = 4
+	const run = 3 * time.Second
+	start := time.Now().Add(1500 * time.Millisecond) // time to start the processes
+	account := uniqueAccount()
+	type proc struct {
+		cmd            *exec.Cmd
+		stdout, stderr bytes.Buffer
+	}
+	procs := make([]*proc, workers)
+	for i := range procs {
+		p := &proc{cmd: exec.Command(os.Args[0], "-test.run=^$")}
+		p.cmd.Env = append(os.Environ(),
+			fleetWorkerEnv+"=1",
+			"REDISX_FLEET_REDIS="+srv.URL(),
+			"REDISX_FLEET_ACCOUNT="+account,
+			"REDISX_FLEET_SIM="+hs.URL,
+			"REDISX_FLEET_ID="+fmt.Sprintf("w%d", i),
+			"REDISX_FLEET_START="+strconv.FormatInt(start.UnixNano(), 10),
+			"REDISX_FLEET_RUN="+run.String(),
+		)
+		p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+		if err := p.cmd.Start(); err != nil {
+			t.Fatalf("start worker %d: %v", i, err)
+		}
+		procs[i] = p
+	}
+	defer func() {
+		for _, p := range procs {
+			if p.cmd.ProcessState == nil {
+				_ = p.cmd.Process.Kill()
+				_ = p.cmd.Wait()
+			}
+		}
+	}()
+	time.Sleep(time.Until(start.Add(time.Second)))
+	srv.Kill()
+	time.Sleep(time.Until(start.Add(2 * time.Second)))
+	srv.Restart()
+	var total fleetResult
+	for i, p := range procs {
+		err := p.cmd.Wait()
+		var r fleetResult
+		if err != nil || json.Unmarshal(bytes.TrimSpace(p.stdout.Bytes()), &r) != nil {
+			t.Fatalf("worker %d: %v\nstdout: %s\nstderr: %s", i, err, p.stdout.String(), p.stderr.String())
+		}
+		t.Logf("worker %d: ok %d failed %d stats %+v", i, r.OK, r.Failed, r.Stats)
+		if r.Stats.Fallbacks < 1 || r.Stats.Recoveries < 1 {
+			t.Errorf("worker %d: want a fallback and a recovery, stats %+v\nstderr: %s", i, r.Stats, p.stderr.String())
+		}
+		total.OK += r.OK
+		total.Failed += r.Failed
+	}
+	st := s.Stats().Operations[fleetOp]
+	el := run.Seconds()
+	t.Logf("simulator: %d requests, %d accepted, %d throttled; quota over %.1fs: %.0f (rate×T + burst)",
+		st.Requests, st.Accepted, st.Throttled, el, fleetRate*el+fleetBurst)
+	if st.Throttled > fleetBurst {
+		t.Errorf("simulator throttled %d requests: the fleet overshot its quota by more than one burst (%d)", st.Throttled, fleetBurst)
+	}
+	if float64(st.Accepted) < 0.8*fleetRate*el {
+		t.Errorf("simulator accepted %d: want at least 80%% of rate×T = %.0f", st.Accepted, fleetRate*el)
+	}
+	if total.Failed > 0 {
+		t.Errorf("%d calls failed after retries", total.Failed)
+	}
+}
