@@ -363,7 +363,7 @@ func newRedisLimiter(url, account, region string, table *quotas.Table, ops map[s
 		Region:   region,
 		Table:    table,
 		Ops:      ops,
-		WorkerID: fmt.Sprintf("bench-%d", client),
+		WorkerID: fmt.Sprintf("bench-%d-pid%d", client, os.Getpid()),
 		Timeout:  benchRedisTimeout,
 		Adaptive: redisx.AdaptiveOptions{
 			// The cubic recovery in 1/scale of the time: with rates scaled

@@ -43,7 +43,23 @@
 // shared rate to Beta times its current value; the rate recovers along a
 // cubic curve computed by the admission script on Redis's clock, so
 // recovery is shared too. Throttles within the cooldown after a decrease
-// count as one event.
+// count as one event; a throttle before the rate got back to its last target
+// aims lower (CUBIC's fast convergence). The per-client learner of package
+// adaptive learns one client's share and applies it with SetLimit; wrapping
+// this Limiter in an adaptive.Adapter would make every worker overwrite the
+// fleet's shared limit with its own share, so use the Limiter itself as the
+// governor's Observer instead.
+//
+// # Waiting
+//
+// Wait first tries to admit at once. Otherwise the request joins this
+// process's wait queue, whose head reserves its tokens in Redis (the
+// buckets go negative, queueing later callers behind it) and is released
+// when its slot comes: one round trip per admission and no polling, and the
+// processes of a fleet are served in the order their reservations arrive,
+// which keeps them fair. A process holds one reservation per operation at a
+// time (a few milliseconds of overlap aside), so its own priority order
+// applies to everything behind it.
 //
 // # Fallback
 //

@@ -3,6 +3,7 @@ package cli
 import (
 	"log/slog"
 	"os"
+	"testing"
 
 	"github.com/spf13/cobra"
 
@@ -11,10 +12,12 @@ import (
 )
 
 // The bench's tollgate-redis strategy runs each caller as a separate process:
-// this binary, re-executed with the hidden bench-redis-worker subcommand.
+// this binary, re-executed with the hidden bench-redis-worker subcommand. A
+// test binary is not this binary (re-executing it would run the tests), so
+// there the callers stay in-process unless a test sets the command itself.
 func init() {
 	register(newBenchRedisWorkerCmd)
-	if exe, err := os.Executable(); err == nil {
+	if exe, err := os.Executable(); err == nil && !testing.Testing() {
 		bench.SetRedisWorkerCommand(exe, "bench-redis-worker")
 	}
 }
