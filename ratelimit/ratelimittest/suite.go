@@ -305,14 +305,16 @@ func testSetLimit(t *testing.T, newLimiter NewFunc) {
 	a := opName(t, "A")
 	l := newLimiter(t, ratelimit.Limit{Rate: 1000, Burst: 100}, map[string]ratelimit.Limit{a: {Rate: slow, Burst: 2}})
 	expectSteps(t, l, []step{{a, 1, true}, {a, 1, true}, {a, 1, false}})
-	raised := ratelimit.Limit{Rate: 200, Burst: 2}
+	// 20/s leaves 50 ms between tokens, wide enough for a networked
+	// limiter's round trips on a loaded machine.
+	raised := ratelimit.Limit{Rate: 20, Burst: 2}
 	l.SetLimit(a, raised)
 	if got := l.Limit(a); got != raised {
 		t.Fatalf("Limit(%s): got %+v want %+v", a, got, raised)
 	}
-	time.Sleep(50 * time.Millisecond) // 10 tokens' worth at 200/s; capped at 2
+	time.Sleep(150 * time.Millisecond) // 3 tokens' worth at 20/s; capped at 2
 	expectSteps(t, l, []step{{a, 1, true}, {a, 1, true}, {a, 1, false}})
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // 2 tokens' worth; capped at 1 below
 	lowered := ratelimit.Limit{Rate: slow, Burst: 1}
 	l.SetLimit(a, lowered) // tokens capped at the new burst
 	expectSteps(t, l, []step{{a, 1, true}, {a, 1, false}})
