@@ -57,8 +57,8 @@ func panel(r Result, ymax float64) ([]byte, error) {
 			Style: chart.Style{StrokeColor: neighbourColor, StrokeWidth: 1, StrokeDashArray: []float64{4, 3}}})
 	}
 	c := chart.Chart{
-		Title:      fmt.Sprintf("%s · %s   429/ok %.3f  completion×%.2f", r.Scenario, r.Strategy, r.ThrottlesPerSuccess, r.CompletionRatio),
-		TitleStyle: chart.Style{FontSize: 9},
+		Title:      fmt.Sprintf("%s · %s: ok/s green, 429/s red (429/ok %.3f)", r.Scenario, r.Strategy, r.ThrottlesPerSuccess),
+		TitleStyle: chart.Style{FontSize: 9, FontColor: drawing.ColorBlack},
 		Width:      panelWidth,
 		Height:     panelHeight,
 		Background: chart.Style{Padding: chart.Box{Top: 28, Left: 8, Right: 12, Bottom: 8}},
@@ -68,7 +68,6 @@ func panel(r Result, ymax float64) ([]byte, error) {
 			ValueFormatter: func(v any) string { return fmt.Sprintf("%.0f", v) }},
 		Series: series,
 	}
-	c.Elements = []chart.Renderable{chart.LegendThin(&c, chart.Style{FontSize: 7})}
 	var buf bytes.Buffer
 	if err := c.Render(chart.PNG, &buf); err != nil {
 		return nil, fmt.Errorf("bench: chart %s × %s: %w", r.Scenario, r.Strategy, err)
@@ -93,19 +92,18 @@ func grid(results []Result) (image.Image, error) {
 	img := image.NewRGBA(image.Rect(0, 0, panelWidth*max(len(strat), 1), panelHeight*max(len(scen), 1)))
 	draw.Draw(img, img.Bounds(), &image.Uniform{color.White}, image.Point{}, draw.Src)
 	for i, s := range scen {
-		ymax := 1.0
-		for _, st := range strat {
-			for _, b := range cell[[2]string{s, st}].Timeline {
-				ymax = max(ymax, float64(b.Accepted), float64(b.Throttled), float64(b.NeighbourAccepted))
-			}
-		}
-		ymax *= 1.1
 		for j, st := range strat {
 			r, ok := cell[[2]string{s, st}]
 			if !ok {
 				continue
 			}
-			p, err := panel(r, ymax)
+			// Each panel has its own scale: a strategy that sends hundreds
+			// of 429s a second would flatten the others' curves.
+			ymax := 1.0
+			for _, b := range r.Timeline {
+				ymax = max(ymax, float64(b.Accepted), float64(b.Throttled), float64(b.NeighbourAccepted))
+			}
+			p, err := panel(r, ymax*1.1)
 			if err != nil {
 				return nil, err
 			}
@@ -162,7 +160,7 @@ var htmlPage = template.Must(template.New("bench").Parse(`<!doctype html>
 <style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}pre{font-size:12px;background:#f6f6f6;padding:1em;overflow:auto}img{max-width:100%}</style>
 </head><body>
 <h1>tollgate bench</h1>
-<p>Strategies side by side against the Connect simulator, every one driving the real aws-sdk-go-v2 connect client. Rates ×{{.Scale}}; times on the charts in unscaled seconds. Green: accepted per second; red: 429s per second; grey dashes: the neighbour's accepted calls.</p>
+<p>Strategies side by side against the Connect simulator, every one driving the real aws-sdk-go-v2 connect client. Rates ×{{.Scale}}; times on the charts in unscaled seconds, one row per scenario, one column per strategy, each panel on its own vertical scale. Green: accepted per second; red: 429s per second; grey dashes: the neighbour's accepted calls.</p>
 <pre>{{.Table}}</pre>
 <img alt="accepted and throttled responses per second, one panel per scenario and strategy" src="{{.Chart}}">
 </body></html>
