@@ -11,6 +11,7 @@ import (
 
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/internal/server"
+	"github.com/tollgatehq/tollgate/redisx"
 )
 
 func init() { register(newServeCmd) }
@@ -29,6 +30,15 @@ The upstream is real Amazon Connect through the default AWS credential chain,
 or any endpoint (--endpoint, e.g. a tollgate sim). The queue is embedded in
 --data-dir, or Amazon SQS (--queue sqs --sqs-queue-url …).
 
+Calls are paced by token buckets seeded from the quota table. --adaptive
+(limits.adaptive) lets each operation's rate follow the share of the quota
+actually left for this process, learned from throttles. --redis-url
+(limits.redis_url: redis://[user:password@]host:port[/db], or rediss:// for
+TLS, e.g. ElastiCache) instead shares the buckets, and an adaptive rate, with
+every server of the same --account and Region pointed at that Redis; it
+requires --account, excludes --adaptive, falls back to local buckets while
+Redis is unreachable, and never logs the password.
+
 Settings come from the defaults, then --config (YAML), then TOLLGATE_*
 variables, then flags. The API token is TOLLGATE_TOKEN (or "token" in the
 file), or is generated on first start into <data-dir>/token (mode 0600).
@@ -36,7 +46,8 @@ SIGINT or SIGTERM stops leasing, lets calls in flight finish for
 --shutdown-grace, releases the rest to the queue and exits.`,
 		Example: `  tollgate serve --data-dir /var/lib/tollgate --region eu-west-2
   tollgate serve --endpoint http://127.0.0.1:8999 --rate-scale 10     # against tollgate sim --rate-scale 10
-  tollgate serve --queue sqs --sqs-queue-url https://sqs.eu-west-2.amazonaws.com/123456789012/dialer`,
+  tollgate serve --queue sqs --sqs-queue-url https://sqs.eu-west-2.amazonaws.com/123456789012/dialer
+  tollgate serve --region eu-west-2 --account 123456789012 --redis-url rediss://my-cache.example:6379`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if configPath == "" {
@@ -47,6 +58,9 @@ SIGINT or SIGTERM stops leasing, lets calls in flight finish for
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
 			log := newLogger(cmd.ErrOrStderr(), cfg)
+			if cfg.Limits.RedisURL != "" {
+				redisx.LogRedisClient(log) // go-redis's own lines, at debug level
+			}
 			srv, err := server.New(cmd.Context(), cfg, server.Options{Logger: log})
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}

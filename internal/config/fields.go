@@ -16,7 +16,7 @@ type Field struct {
 	Flag   string // flag name without dashes; "" when there is none
 	Usage  string
 	Secret bool // never printed
-	ptr    any  // *string, *int, *int64, *float64 or *time.Duration inside a Config
+	ptr    any  // *string, *bool, *int, *int64, *float64 or *time.Duration inside a Config
 }
 
 // Env is the field's environment variable: TOLLGATE_ + the key upper-cased,
@@ -60,7 +60,9 @@ func (c *Config) Fields() []Field {
 		{Key: "limits.account_rate", Flag: "account-rate", Usage: "account-wide cap on all operations together (requests/s; 0 = none)", ptr: &c.Limits.AccountRate},
 		{Key: "limits.account_burst", Flag: "account-burst", Usage: "burst of the account-wide cap", ptr: &c.Limits.AccountBurst},
 		{Key: "limits.burst_headroom", Flag: "burst-headroom", Usage: "tokens of each burst left unused to absorb network jitter", ptr: &c.Limits.BurstHeadroom},
-		{Key: "limits.account", Flag: "account", Usage: "AWS account id the quota file's scoped overrides are matched against", ptr: &c.Limits.Account},
+		{Key: "limits.account", Flag: "account", Usage: "AWS account id the quota file's scoped overrides are matched against (required with --redis-url)", ptr: &c.Limits.Account},
+		{Key: "limits.adaptive", Flag: "adaptive", Usage: "learn each operation's available rate from throttles (per client; not with --redis-url)", ptr: &c.Limits.Adaptive},
+		{Key: "limits.redis_url", Flag: "redis-url", Usage: "share the buckets through Redis: redis://[user:pass@]host:port[/db] or rediss://", Secret: true, ptr: &c.Limits.RedisURL},
 	}
 }
 
@@ -69,6 +71,12 @@ func (f Field) set(s string) error {
 	switch p := f.ptr.(type) {
 	case *string:
 		*p = s
+	case *bool:
+		v, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("must be true or false, got %q", s)
+		}
+		*p = v
 	case *int:
 		v, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
@@ -111,6 +119,8 @@ func RegisterFlags(fs *pflag.FlagSet) {
 		switch p := f.ptr.(type) {
 		case *string:
 			fs.String(f.Flag, *p, usage)
+		case *bool:
+			fs.Bool(f.Flag, *p, usage)
 		case *int:
 			fs.Int(f.Flag, *p, usage)
 		case *int64:

@@ -111,5 +111,28 @@ func (c Config) Validate() error {
 	if l.Account != "" && (len(l.Account) != 12 || strings.Trim(l.Account, "0123456789") != "") {
 		bad("limits.account", "must be a 12-digit AWS account id, got %q", l.Account)
 	}
+	if l.RedisURL != "" {
+		if u, err := url.Parse(l.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			bad("limits.redis_url", "must be redis://host:port or rediss://host:port, got %q", redactURL(l.RedisURL))
+		}
+		if l.Account == "" {
+			bad("limits.account", "is required with limits.redis_url (the shared buckets are per account and Region)")
+		}
+		if l.Adaptive {
+			bad("limits.adaptive", "must not be set with limits.redis_url: the Redis limiter already shares an adaptive rate across the fleet, and a per-client learner would overwrite it with its own share")
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// redactURL returns u with any password hidden, for error messages.
+func redactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		if i := strings.LastIndex(u, "@"); i >= 0 {
+			return "<redacted>" + u[i:]
+		}
+		return u
+	}
+	return p.Redacted()
 }

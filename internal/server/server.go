@@ -29,6 +29,7 @@ import (
 	"github.com/tollgatehq/tollgate/quotas"
 	"github.com/tollgatehq/tollgate/quotas/quotafile"
 	"github.com/tollgatehq/tollgate/ratelimit"
+	"github.com/tollgatehq/tollgate/redisx"
 )
 
 // QueueFile is the embedded queue's file in the data directory.
@@ -60,6 +61,7 @@ type Server struct {
 	auth    tokenChecker
 	started time.Time
 	handler http.Handler
+	shared  *redisx.Limiter // the Redis limiter when limits.redis_url is set
 
 	mu   sync.Mutex // guards addr
 	addr string
@@ -115,10 +117,15 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	if l.AccountRate > 0 {
 		acct = ratelimit.Limit{Rate: l.AccountRate * l.RateScale, Burst: max(1, l.AccountBurst*l.RateScale)}
 	}
-	s.gov = governor.New(ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Table: scaled, Account: acct}), governor.Options{
+	limiter, limObs, err := s.newLimiter(scaled, acct, awsCfg.Region)
+	if err != nil {
+		s.q.Close()
+		return nil, err
+	}
+	s.gov = governor.New(limiter, governor.Options{
 		MaxAttempts: cfg.Dispatch.MaxAttempts,
 		MaxElapsed:  cfg.Dispatch.CallTimeout,
-		Observer:    s.m.governorObserver(),
+		Observer:    governor.Observers(s.m.governorObserver(), limObs),
 	})
 	s.d, err = dispatch.New(dispatch.Options{
 		Queue:             s.q,
@@ -135,6 +142,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		Observer:          s.m.observeOutcome,
 	})
 	if err != nil {
+		s.closeLimiter()
 		s.q.Close()
 		return nil, err
 	}
@@ -281,6 +289,7 @@ func (s *Server) Addr() string {
 func (s *Server) Run(ctx context.Context, ready func(baseURL string)) error {
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
+		s.closeLimiter()
 		s.q.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -290,6 +299,7 @@ func (s *Server) Run(ctx context.Context, ready func(baseURL string)) error {
 // Serve is Run on a listener of the caller's.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(baseURL string)) error {
 	defer s.q.Close()
+	defer s.closeLimiter()
 	base := "http://" + ln.Addr().String()
 	s.mu.Lock()
 	s.addr = ln.Addr().String()
