@@ -29,25 +29,9 @@ const (
 	DialUnknownError     = "UnknownError"
 )
 
-func isClientToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
+func isClientToken(s string) bool { return allBytes(s, isAlnum, "_-.") }
 
-func isDialNumber(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c == '-' || c == '+') {
-			return false
-		}
-	}
-	return true
-}
+func isDialNumber(s string) bool { return allBytes(s, isDigit, "-+") }
 
 // putDialRequestBatch serves Outbound Campaigns PutDialRequestBatch: 1–25
 // dial requests; each is accepted, rejected as InvalidInput (expired), or

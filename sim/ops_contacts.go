@@ -54,8 +54,7 @@ func (s *Server) startOutboundVoiceContact(rc *reqCtx) (any, *apiError) {
 	if in.DestinationPhoneNumber != nil {
 		v.pattern("destinationPhoneNumber", *in.DestinationPhoneNumber, isE164(*in.DestinationPhoneNumber), `\+[1-9]\d{1,14}$`)
 	}
-	v.required("instanceId", in.InstanceId != nil)
-	v.optLength("instanceId", in.InstanceId, 1, 100)
+	v.instanceID(in.InstanceId)
 	v.optLength("clientToken", in.ClientToken, 0, 500)
 	v.optLength("name", in.Name, 0, 512)
 	v.optLength("description", in.Description, 0, 4096)
@@ -72,27 +71,23 @@ func (s *Server) startOutboundVoiceContact(rc *reqCtx) (any, *apiError) {
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
+	inst, unlock, e := s.lockInstance(*in.InstanceId)
+	if e != nil {
+		return nil, e
+	}
+	defer unlock()
 	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	inst := st.instance(*in.InstanceId)
-	if inst == nil {
-		return nil, instanceNotFound(*in.InstanceId)
+	tokenKey := clientTokenKey(in.ClientToken, "sovc", inst.id)
+	if id, ok := st.recall(tokenKey, rc.now); ok {
+		s.stats.duplicates.Add(1)
+		return contactIDOut{ContactId: &id}, nil
 	}
-	tokenKey := ""
-	if in.ClientToken != nil && *in.ClientToken != "" {
-		tokenKey = "sovc\x00" + inst.id + "\x00" + *in.ClientToken
-		if id, ok := st.tokens.get(tokenKey, rc.now); ok {
-			s.stats.duplicates.Add(1)
-			return contactIDOut{ContactId: &id}, nil
-		}
-	}
-	if f := inst.byID[*in.ContactFlowId]; f == nil || f.kind != "contact-flow" {
-		return nil, errf(codeResourceNotFound, "Contact flow not found: "+clip(*in.ContactFlowId))
+	if e := inst.needResource("contact-flow", *in.ContactFlowId, "Contact flow"); e != nil {
+		return nil, e
 	}
 	if in.QueueId != nil {
-		if q := inst.byID[*in.QueueId]; q == nil || q.kind != "queue" {
-			return nil, errf(codeResourceNotFound, "Queue not found: "+clip(*in.QueueId))
+		if e := inst.needResource("queue", *in.QueueId, "Queue"); e != nil {
+			return nil, e
 		}
 	}
 	if in.SourcePhoneNumber != nil && inst.phoneByNum[*in.SourcePhoneNumber] == nil {
@@ -108,7 +103,7 @@ func (s *Server) startOutboundVoiceContact(rc *reqCtx) (any, *apiError) {
 	}
 	inst.prune(rc.now)
 	id := st.newID()
-	c := &contact{id: id, ch: chVoice, start: rc.now, attrs: copyAttrs(in.Attributes)}
+	c := &contact{id: id, ch: chVoice, start: rc.now, attrs: copyStrings(in.Attributes)}
 	if limit := st.limits[quotas.ConcurrentActiveCalls]; inst.activeCount(chVoice) >= limit {
 		if s.o.CallLimit == CallLimitError {
 			return nil, errf(codeLimitExceeded, "The allowed limit for the resource has been exceeded: concurrent active calls per instance ("+strconv.Itoa(limit)+").")
@@ -122,25 +117,8 @@ func (s *Server) startOutboundVoiceContact(rc *reqCtx) (any, *apiError) {
 		s.stats.contactsStarted.Add(1)
 	}
 	inst.addContact(c, st.maxCtc)
-	if tokenKey != "" {
-		st.tokens.put(tokenKey, id, rc.now, st.maxToken)
-	}
+	st.remember(tokenKey, id, rc.now)
 	return contactIDOut{ContactId: &id}, nil
-}
-
-func copyAttrs(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func instanceNotFound(id string) *apiError {
-	return errf(codeResourceNotFound, "Instance not found: "+clip(id))
 }
 
 type stopContactIn struct {
@@ -157,21 +135,18 @@ func (s *Server) stopContact(rc *reqCtx) (any, *apiError) {
 	var v validator
 	v.required("contactId", in.ContactId != nil)
 	v.optLength("contactId", in.ContactId, 1, 256)
-	v.required("instanceId", in.InstanceId != nil)
-	v.optLength("instanceId", in.InstanceId, 1, 100)
+	v.instanceID(in.InstanceId)
 	if in.DisconnectReason != nil {
 		v.optLength("disconnectReason.code", in.DisconnectReason.Code, 0, 128)
 	}
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	inst := st.instance(*in.InstanceId)
-	if inst == nil {
-		return nil, instanceNotFound(*in.InstanceId)
+	inst, unlock, e := s.lockInstance(*in.InstanceId)
+	if e != nil {
+		return nil, e
 	}
+	defer unlock()
 	inst.prune(rc.now)
 	c := inst.contacts[*in.ContactId]
 	if c == nil {
@@ -199,19 +174,16 @@ func (s *Server) updateContactAttributes(rc *reqCtx) (any, *apiError) {
 	v.required("attributes", in.Attributes != nil)
 	v.required("initialContactId", in.InitialContactId != nil)
 	v.optLength("initialContactId", in.InitialContactId, 1, 256)
-	v.required("instanceId", in.InstanceId != nil)
-	v.optLength("instanceId", in.InstanceId, 1, 100)
+	v.instanceID(in.InstanceId)
 	validateAttributes(&v, "attributes", in.Attributes)
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	inst := st.instance(*in.InstanceId)
-	if inst == nil {
-		return nil, instanceNotFound(*in.InstanceId)
+	inst, unlock, e := s.lockInstance(*in.InstanceId)
+	if e != nil {
+		return nil, e
 	}
+	defer unlock()
 	c := inst.contacts[*in.InitialContactId]
 	if c == nil {
 		return nil, errf(codeResourceNotFound, "Contact not found: "+clip(*in.InitialContactId))
@@ -267,8 +239,7 @@ func (s *Server) startChatContact(rc *reqCtx) (any, *apiError) {
 	var v validator
 	v.required("contactFlowId", in.ContactFlowId != nil)
 	v.optLength("contactFlowId", in.ContactFlowId, 0, 500)
-	v.required("instanceId", in.InstanceId != nil)
-	v.optLength("instanceId", in.InstanceId, 1, 100)
+	v.instanceID(in.InstanceId)
 	v.required("participantDetails", in.ParticipantDetails != nil)
 	if in.ParticipantDetails != nil {
 		v.required("participantDetails.displayName", in.ParticipantDetails.DisplayName != nil)
@@ -286,24 +257,20 @@ func (s *Server) startChatContact(rc *reqCtx) (any, *apiError) {
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
+	inst, unlock, e := s.lockInstance(*in.InstanceId)
+	if e != nil {
+		return nil, e
+	}
+	defer unlock()
 	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	inst := st.instance(*in.InstanceId)
-	if inst == nil {
-		return nil, instanceNotFound(*in.InstanceId)
+	tokenKey := clientTokenKey(in.ClientToken, "chat", inst.id)
+	if packed, ok := st.recall(tokenKey, rc.now); ok {
+		s.stats.duplicates.Add(1)
+		parts := strings.SplitN(packed, "\x00", 3)
+		return startChatContactOut{ContactId: &parts[0], ParticipantId: &parts[1], ParticipantToken: &parts[2]}, nil
 	}
-	tokenKey := ""
-	if in.ClientToken != nil && *in.ClientToken != "" {
-		tokenKey = "chat\x00" + inst.id + "\x00" + *in.ClientToken
-		if packed, ok := st.tokens.get(tokenKey, rc.now); ok {
-			s.stats.duplicates.Add(1)
-			parts := strings.SplitN(packed, "\x00", 3)
-			return startChatContactOut{ContactId: &parts[0], ParticipantId: &parts[1], ParticipantToken: &parts[2]}, nil
-		}
-	}
-	if f := inst.byID[*in.ContactFlowId]; f == nil || f.kind != "contact-flow" {
-		return nil, errf(codeResourceNotFound, "Contact flow not found: "+clip(*in.ContactFlowId))
+	if e := inst.needResource("contact-flow", *in.ContactFlowId, "Contact flow"); e != nil {
+		return nil, e
 	}
 	inst.prune(rc.now)
 	if limit := st.limits[quotas.ConcurrentActiveChats]; inst.activeCount(chChat) >= limit {
@@ -314,11 +281,9 @@ func (s *Server) startChatContact(rc *reqCtx) (any, *apiError) {
 		d = min(d, time.Duration(*in.ChatDurationInMinutes)*time.Minute)
 	}
 	id, pid, tok := st.newID(), st.newID(), st.newToken(64)
-	inst.addContact(&contact{id: id, ch: chChat, start: rc.now, end: rc.now.Add(d), attrs: copyAttrs(in.Attributes)}, st.maxCtc)
+	inst.addContact(&contact{id: id, ch: chChat, start: rc.now, end: rc.now.Add(d), attrs: copyStrings(in.Attributes)}, st.maxCtc)
 	s.stats.contactsStarted.Add(1)
-	if tokenKey != "" {
-		st.tokens.put(tokenKey, id+"\x00"+pid+"\x00"+tok, rc.now, st.maxToken)
-	}
+	st.remember(tokenKey, id+"\x00"+pid+"\x00"+tok, rc.now)
 	return startChatContactOut{ContactId: &id, ParticipantId: &pid, ParticipantToken: &tok}, nil
 }
 
@@ -344,8 +309,7 @@ func (s *Server) startTaskContact(rc *reqCtx) (any, *apiError) {
 		return nil, e
 	}
 	var v validator
-	v.required("instanceId", in.InstanceId != nil)
-	v.optLength("instanceId", in.InstanceId, 1, 100)
+	v.instanceID(in.InstanceId)
 	v.required("name", in.Name != nil)
 	v.optLength("name", in.Name, 0, 512)
 	v.optLength("description", in.Description, 0, 4096)
@@ -367,24 +331,20 @@ func (s *Server) startTaskContact(rc *reqCtx) (any, *apiError) {
 	if deref(in.ContactFlowId) == "" && deref(in.QuickConnectId) == "" && deref(in.TaskTemplateId) == "" {
 		return nil, errf(codeInvalidRequest, "One of ContactFlowId, QuickConnectId or TaskTemplateId is required.")
 	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	inst := st.instance(*in.InstanceId)
-	if inst == nil {
-		return nil, instanceNotFound(*in.InstanceId)
+	inst, unlock, e := s.lockInstance(*in.InstanceId)
+	if e != nil {
+		return nil, e
 	}
-	tokenKey := ""
-	if in.ClientToken != nil && *in.ClientToken != "" {
-		tokenKey = "task\x00" + inst.id + "\x00" + *in.ClientToken
-		if id, ok := st.tokens.get(tokenKey, rc.now); ok {
-			s.stats.duplicates.Add(1)
-			return contactIDOut{ContactId: &id}, nil
-		}
+	defer unlock()
+	st := s.st
+	tokenKey := clientTokenKey(in.ClientToken, "task", inst.id)
+	if id, ok := st.recall(tokenKey, rc.now); ok {
+		s.stats.duplicates.Add(1)
+		return contactIDOut{ContactId: &id}, nil
 	}
 	if in.ContactFlowId != nil && *in.ContactFlowId != "" {
-		if f := inst.byID[*in.ContactFlowId]; f == nil || f.kind != "contact-flow" {
-			return nil, errf(codeResourceNotFound, "Contact flow not found: "+clip(*in.ContactFlowId))
+		if e := inst.needResource("contact-flow", *in.ContactFlowId, "Contact flow"); e != nil {
+			return nil, e
 		}
 	}
 	inst.prune(rc.now)
@@ -399,10 +359,8 @@ func (s *Server) startTaskContact(rc *reqCtx) (any, *apiError) {
 	}
 	id := st.newID()
 	d := max(st.taskDur.Sample(st.rng), time.Millisecond)
-	inst.addContact(&contact{id: id, ch: chTask, start: rc.now, end: rc.now.Add(d), attrs: copyAttrs(in.Attributes), prev: prev}, st.maxCtc)
+	inst.addContact(&contact{id: id, ch: chTask, start: rc.now, end: rc.now.Add(d), attrs: copyStrings(in.Attributes), prev: prev}, st.maxCtc)
 	s.stats.contactsStarted.Add(1)
-	if tokenKey != "" {
-		st.tokens.put(tokenKey, id, rc.now, st.maxToken)
-	}
+	st.remember(tokenKey, id, rc.now)
 	return contactIDOut{ContactId: &id}, nil
 }

@@ -39,12 +39,11 @@ func (s *Server) describeInstance(rc *reqCtx) (any, *apiError) {
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	inst := s.st.instance(rc.labels[0])
-	if inst == nil {
-		return nil, instanceNotFound(rc.labels[0])
+	inst, unlock, e := s.rlockInstance(rc.labels[0])
+	if e != nil {
+		return nil, e
 	}
+	defer unlock()
 	return struct{ Instance instanceOut }{s.instanceOut(inst)}, nil
 }
 
@@ -61,12 +60,12 @@ func (s *Server) listInstances(rc *reqCtx) (any, *apiError) {
 	}
 	s.st.mu.RLock()
 	defer s.st.mu.RUnlock()
-	start, end, next, bad := page(len(s.st.instanceOrder), q.Get("nextToken"), maxRes, 10)
-	if bad {
-		return nil, badToken(rc.valCode)
+	ids, next, e := pageOf(s.st.instanceOrder, q.Get("nextToken"), maxRes, 10, rc.valCode)
+	if e != nil {
+		return nil, e
 	}
-	list := make([]instanceOut, 0, end-start)
-	for _, id := range s.st.instanceOrder[start:end] {
+	list := make([]instanceOut, 0, len(ids))
+	for _, id := range ids {
 		list = append(list, s.instanceOut(s.st.instances[id]))
 	}
 	return struct {
@@ -90,13 +89,7 @@ func isAlias(s string) bool {
 	if s == "" || strings.HasPrefix(s, "d-") || s[0] == '-' || s[len(s)-1] == '-' {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
+	return allBytes(s, isAlnum, "-")
 }
 
 func (s *Server) createInstance(rc *reqCtx) (any, *apiError) {
@@ -117,9 +110,7 @@ func (s *Server) createInstance(rc *reqCtx) (any, *apiError) {
 		v.pattern("instanceAlias", *in.InstanceAlias, isAlias(*in.InstanceAlias), `^(?!d-)([\da-zA-Z]+)([-]*[\da-zA-Z])*$`)
 	}
 	v.optLength("directoryId", in.DirectoryId, 12, 12)
-	if len(in.Tags) > 50 {
-		v.add("Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
-	}
+	v.tags(in.Tags)
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
@@ -132,14 +123,11 @@ func (s *Server) createInstance(rc *reqCtx) (any, *apiError) {
 	st := s.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	tokenKey := ""
-	if tok := deref(in.ClientToken); tok != "" {
-		tokenKey = "inst\x00" + tok
-		if id, ok := st.tokens.get(tokenKey, rc.now); ok {
-			if inst := st.instances[id]; inst != nil {
-				s.stats.duplicates.Add(1)
-				return struct{ Arn, Id *string }{&inst.arn, &inst.id}, nil
-			}
+	tokenKey := clientTokenKey(in.ClientToken, "inst")
+	if id, ok := st.recall(tokenKey, rc.now); ok {
+		if inst := st.instances[id]; inst != nil {
+			s.stats.duplicates.Add(1)
+			return struct{ Arn, Id *string }{&inst.arn, &inst.id}, nil
 		}
 	}
 	alias := deref(in.InstanceAlias)
@@ -153,9 +141,7 @@ func (s *Server) createInstance(rc *reqCtx) (any, *apiError) {
 	}
 	inst := st.addInstance("", alias, *in.IdentityManagementType, *in.InboundCallsEnabled, *in.OutboundCallsEnabled, rc.now)
 	st.provisionDefaults(inst, rc.now)
-	if tokenKey != "" {
-		st.tokens.put(tokenKey, inst.id, rc.now, st.maxToken)
-	}
+	st.remember(tokenKey, inst.id, rc.now)
 	return struct{ Arn, Id *string }{&inst.arn, &inst.id}, nil
 }
 
@@ -198,9 +184,7 @@ func (s *Server) claimPhoneNumber(rc *reqCtx) (any, *apiError) {
 	v.optLength("clientToken", in.ClientToken, 0, 500)
 	v.optLength("instanceId", in.InstanceId, 1, 100)
 	v.optLength("phoneNumberDescription", in.PhoneNumberDescription, 0, 500)
-	if len(in.Tags) > 50 {
-		v.add("Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
-	}
+	v.tags(in.Tags)
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
@@ -218,18 +202,15 @@ func (s *Server) claimPhoneNumber(rc *reqCtx) (any, *apiError) {
 	if inst == nil {
 		return nil, errf(codeResourceNotFound, "Target not found: "+clip(target))
 	}
-	tokenKey := ""
-	if tok := deref(in.ClientToken); tok != "" {
-		tokenKey = "phone\x00" + tok
-		if id, ok := st.tokens.get(tokenKey, rc.now); ok {
-			for _, other := range st.instances {
-				if p := other.phoneByID[id]; p != nil {
-					if p.number != *in.PhoneNumber {
-						return nil, errf(codeIdempotency, "An entity with the same ClientToken was claimed with different parameters.")
-					}
-					s.stats.duplicates.Add(1)
-					return struct{ PhoneNumberArn, PhoneNumberId *string }{&p.arn, &p.id}, nil
+	tokenKey := clientTokenKey(in.ClientToken, "phone")
+	if id, ok := st.recall(tokenKey, rc.now); ok {
+		for _, other := range st.instances {
+			if p := other.phoneByID[id]; p != nil {
+				if p.number != *in.PhoneNumber {
+					return nil, errf(codeIdempotency, "An entity with the same ClientToken was claimed with different parameters.")
 				}
+				s.stats.duplicates.Add(1)
+				return struct{ PhoneNumberArn, PhoneNumberId *string }{&p.arn, &p.id}, nil
 			}
 		}
 	}
@@ -247,9 +228,7 @@ func (s *Server) claimPhoneNumber(rc *reqCtx) (any, *apiError) {
 	id := st.newID()
 	p := &phone{id: id, arn: st.phoneARN(id), number: *in.PhoneNumber, typ: "DID", country: countryOf(*in.PhoneNumber), desc: deref(in.PhoneNumberDescription)}
 	inst.addPhone(p)
-	if tokenKey != "" {
-		st.tokens.put(tokenKey, id, rc.now, st.maxToken)
-	}
+	st.remember(tokenKey, id, rc.now)
 	return struct{ PhoneNumberArn, PhoneNumberId *string }{&p.arn, &p.id}, nil
 }
 
@@ -278,15 +257,7 @@ func isPrefix(s string) bool {
 	if strings.HasPrefix(s, "+") {
 		s = s[1:]
 	}
-	if len(s) < 1 || len(s) > 18 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return len(s) >= 1 && len(s) <= 18 && allBytes(s, isDigit, "")
 }
 
 func (s *Server) listPhoneNumbersV2(rc *reqCtx) (any, *apiError) {
@@ -344,12 +315,12 @@ func (s *Server) listPhoneNumbersV2(rc *reqCtx) (any, *apiError) {
 				PhoneNumberType: p.typ, TargetArn: &inst.arn})
 		}
 	}
-	start, end, next, bad := page(len(list), deref(in.NextToken), in.MaxResults, 100)
-	if bad {
-		return nil, badToken(rc.valCode)
+	list, next, e := pageOf(list, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	if e != nil {
+		return nil, e
 	}
 	return struct {
 		ListPhoneNumbersSummaryList []phoneSummary
 		NextToken                   *string `json:"NextToken,omitempty"`
-	}{append([]phoneSummary{}, list[start:end]...), next}, nil
+	}{append([]phoneSummary{}, list...), next}, nil
 }

@@ -125,10 +125,7 @@ func (s *Server) getCurrentMetricData(rc *reqCtx) (any, *apiError) {
 	v.length("instanceId", rc.labels[0], 1, 100)
 	v.required("currentMetrics", in.CurrentMetrics != nil)
 	v.required("filters", in.Filters != nil)
-	v.count("groupings", len(in.Groupings), 0, 2)
-	for _, g := range in.Groupings {
-		v.enum("groupings", g, groupings)
-	}
+	v.metricGroupings(in.Groupings)
 	v.intRange("maxResults", in.MaxResults, 1, 100)
 	v.count("sortCriteria", len(in.SortCriteria), 0, 1)
 	for _, m := range in.CurrentMetrics {
@@ -149,21 +146,19 @@ func (s *Server) getCurrentMetricData(rc *reqCtx) (any, *apiError) {
 	if len(in.Filters.Queues)+len(in.Filters.RoutingProfiles)+len(in.Filters.RoutingStepExpressions)+len(in.Filters.AgentStatuses) == 0 {
 		return nil, errf(codeInvalidParameter, "Filters must contain at least one of Queues, RoutingProfiles, RoutingStepExpressions or AgentStatuses.")
 	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	inst := st.instance(rc.labels[0])
-	if inst == nil {
-		return nil, instanceNotFound(rc.labels[0])
+	inst, unlock, e := s.lockInstance(rc.labels[0])
+	if e != nil {
+		return nil, e
 	}
+	defer unlock()
 	inst.prune(rc.now)
 	groups := groupsFor(inst, in.Filters, in.Groupings)
-	start, end, next, bad := page(len(groups), deref(in.NextToken), in.MaxResults, 100)
-	if bad {
-		return nil, badToken(rc.valCode)
+	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	if e != nil {
+		return nil, e
 	}
-	results := make([]metricResult, 0, end-start)
-	for _, d := range groups[start:end] {
+	results := make([]metricResult, 0, len(shown))
+	for _, d := range shown {
 		res := metricResult{Dimensions: d, Collections: make([]metricValue, 0, len(in.CurrentMetrics))}
 		share := 1.0
 		if d != nil && d.Queue != nil && len(inst.queues) > 0 {
@@ -245,10 +240,7 @@ func (s *Server) getMetricData(rc *reqCtx) (any, *apiError) {
 	v.required("endTime", in.EndTime != nil)
 	v.required("filters", in.Filters != nil)
 	v.required("historicalMetrics", in.HistoricalMetrics != nil)
-	v.count("groupings", len(in.Groupings), 0, 2)
-	for _, g := range in.Groupings {
-		v.enum("groupings", g, groupings)
-	}
+	v.metricGroupings(in.Groupings)
 	v.intRange("maxResults", in.MaxResults, 1, 100)
 	for _, m := range in.HistoricalMetrics {
 		v.required("historicalMetrics.member.name", m.Name != nil)
@@ -268,26 +260,21 @@ func (s *Server) getMetricData(rc *reqCtx) (any, *apiError) {
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
-	if !in.EndTime.After(in.StartTime.Time) {
-		return nil, errf(codeInvalidParameter, "EndTime must be later than StartTime.")
+	if e := checkTimeRange(in.StartTime.Time, in.EndTime.Time, 24*time.Hour, "24 hours"); e != nil {
+		return nil, e
 	}
-	if in.EndTime.Sub(in.StartTime.Time) > 24*time.Hour {
-		return nil, errf(codeInvalidParameter, "The time range between StartTime and EndTime must not exceed 24 hours.")
+	inst, unlock, e := s.lockInstance(rc.labels[0])
+	if e != nil {
+		return nil, e
 	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	inst := st.instance(rc.labels[0])
-	if inst == nil {
-		return nil, instanceNotFound(rc.labels[0])
-	}
+	defer unlock()
 	groups := groupsFor(inst, in.Filters, in.Groupings)
-	start, end, next, bad := page(len(groups), deref(in.NextToken), in.MaxResults, 100)
-	if bad {
-		return nil, badToken(rc.valCode)
+	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	if e != nil {
+		return nil, e
 	}
-	results := make([]metricResult, 0, end-start)
-	for _, d := range groups[start:end] {
+	results := make([]metricResult, 0, len(shown))
+	for _, d := range shown {
 		counts := inst.countContacts(in.StartTime.Time, in.EndTime.Time, d)
 		res := metricResult{Dimensions: d, Collections: make([]metricValue, 0, len(in.HistoricalMetrics))}
 		for _, m := range in.HistoricalMetrics {
@@ -417,11 +404,8 @@ func (s *Server) getMetricDataV2(rc *reqCtx) (any, *apiError) {
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
-	if !in.EndTime.After(in.StartTime.Time) {
-		return nil, errf(codeInvalidParameter, "EndTime must be later than StartTime.")
-	}
-	if in.EndTime.Sub(in.StartTime.Time) > 35*24*time.Hour {
-		return nil, errf(codeInvalidParameter, "The time range between StartTime and EndTime must not exceed 35 days.")
+	if e := checkTimeRange(in.StartTime.Time, in.EndTime.Time, 35*24*time.Hour, "35 days"); e != nil {
+		return nil, e
 	}
 	st := s.st
 	st.mu.Lock()
@@ -452,12 +436,12 @@ func (s *Server) getMetricDataV2(rc *reqCtx) (any, *apiError) {
 	} else {
 		groups = []group{{map[string]string{}, nil}}
 	}
-	start, end, next, bad := page(len(groups), deref(in.NextToken), in.MaxResults, 100)
-	if bad {
-		return nil, badToken(rc.valCode)
+	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	if e != nil {
+		return nil, e
 	}
-	results := make([]metricResultV2, 0, end-start)
-	for _, g := range groups[start:end] {
+	results := make([]metricResultV2, 0, len(shown))
+	for _, g := range shown {
 		counts := inst.countContacts(in.StartTime.Time, in.EndTime.Time, g.d)
 		res := metricResultV2{Dimensions: g.dims, Collections: make([]metricValue, 0, len(in.Metrics))}
 		if in.Interval != nil && in.Interval.IntervalPeriod != nil {
@@ -541,12 +525,11 @@ func (s *Server) getCurrentUserData(rc *reqCtx) (any, *apiError) {
 	if len(f.Agents)+len(f.Queues)+len(f.RoutingProfiles)+len(f.UserHierarchyGroups) == 0 {
 		return nil, errf(codeInvalidParameter, "Filters must contain at least one of Agents, Queues, RoutingProfiles or UserHierarchyGroups.")
 	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	inst := s.st.instance(rc.labels[0])
-	if inst == nil {
-		return nil, instanceNotFound(rc.labels[0])
+	inst, unlock, e := s.rlockInstance(rc.labels[0])
+	if e != nil {
+		return nil, e
 	}
+	defer unlock()
 	var avail *resource
 	for _, a := range inst.agentStatuses {
 		if a.typ == "ROUTABLE" {
@@ -569,12 +552,12 @@ func (s *Server) getCurrentUserData(rc *reqCtx) (any, *apiError) {
 			users = append(users, u)
 		}
 	}
-	start, end, next, bad := page(len(users), deref(in.NextToken), in.MaxResults, 100)
-	if bad {
-		return nil, badToken(rc.valCode)
+	shown, next, e := pageOf(users, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	if e != nil {
+		return nil, e
 	}
-	list := make([]userData, 0, end-start)
-	for _, u := range users[start:end] {
+	list := make([]userData, 0, len(shown))
+	for _, u := range shown {
 		ud := userData{
 			ActiveSlotsByChannel:    map[string]int32{"VOICE": 0, "CHAT": 0, "TASK": 0},
 			AvailableSlotsByChannel: map[string]int32{"VOICE": 1, "CHAT": 2, "TASK": 1},

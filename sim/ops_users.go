@@ -27,18 +27,17 @@ func (s *Server) listUsers(rc *reqCtx) (any, *apiError) {
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	inst := s.st.instance(rc.labels[0])
-	if inst == nil {
-		return nil, instanceNotFound(rc.labels[0])
+	inst, unlock, e := s.rlockInstance(rc.labels[0])
+	if e != nil {
+		return nil, e
 	}
-	start, end, next, bad := page(len(inst.users), q.Get("nextToken"), maxRes, 100)
-	if bad {
-		return nil, badToken(rc.valCode)
+	defer unlock()
+	users, next, e := pageOf(inst.users, q.Get("nextToken"), maxRes, 100, rc.valCode)
+	if e != nil {
+		return nil, e
 	}
-	list := make([]userSummary, 0, end-start)
-	for _, u := range inst.users[start:end] {
+	list := make([]userSummary, 0, len(users))
+	for _, u := range users {
 		list = append(list, userSummary{Arn: &u.arn, Id: &u.id, LastModifiedRegion: &s.o.Region, LastModifiedTime: ep(u.modified), Username: &u.username})
 	}
 	return struct {
@@ -108,12 +107,11 @@ func (s *Server) describeUser(rc *reqCtx) (any, *apiError) {
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	inst := s.st.instance(rc.labels[0])
-	if inst == nil {
-		return nil, instanceNotFound(rc.labels[0])
+	inst, unlock, e := s.rlockInstance(rc.labels[0])
+	if e != nil {
+		return nil, e
 	}
+	defer unlock()
 	u := inst.userByID[rc.labels[1]]
 	if u == nil {
 		return nil, errf(codeResourceNotFound, "User not found: "+clip(rc.labels[1]))
@@ -140,15 +138,7 @@ type createUserIn struct {
 	Username           *string
 }
 
-func isUsername(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '@') {
-			return false
-		}
-	}
-	return s != ""
-}
+func isUsername(s string) bool { return s != "" && allBytes(s, isAlnum, "_-.@") }
 
 func (s *Server) createUser(rc *reqCtx) (any, *apiError) {
 	var in createUserIn
@@ -179,28 +169,25 @@ func (s *Server) createUser(rc *reqCtx) (any, *apiError) {
 			v.intRange("phoneConfig.afterContactWorkTimeLimit", in.PhoneConfig.AfterContactWorkTimeLimit, 0, 1<<31-1)
 		}
 	}
-	if len(in.Tags) > 50 {
-		v.add("Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
-	}
+	v.tags(in.Tags)
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	inst := st.instance(rc.labels[0])
-	if inst == nil {
-		return nil, instanceNotFound(rc.labels[0])
+	inst, unlock, e := s.lockInstance(rc.labels[0])
+	if e != nil {
+		return nil, e
 	}
+	defer unlock()
+	st := s.st
 	if inst.usernames[*in.Username] != nil {
 		return nil, errf(codeDuplicateResource, "User with username "+*in.Username+" already exists.")
 	}
-	if r := inst.byID[*in.RoutingProfileId]; r == nil || r.kind != "routing-profile" {
-		return nil, errf(codeResourceNotFound, "Routing profile not found: "+clip(*in.RoutingProfileId))
+	if e := inst.needResource("routing-profile", *in.RoutingProfileId, "Routing profile"); e != nil {
+		return nil, e
 	}
 	for _, sp := range in.SecurityProfileIds {
-		if r := inst.byID[sp]; r == nil || r.kind != "security-profile" {
-			return nil, errf(codeResourceNotFound, "Security profile not found: "+clip(sp))
+		if e := inst.needResource("security-profile", sp, "Security profile"); e != nil {
+			return nil, e
 		}
 	}
 	if limit := st.limits[quotas.UsersPerInstance]; len(inst.users) >= limit {
@@ -209,12 +196,7 @@ func (s *Server) createUser(rc *reqCtx) (any, *apiError) {
 	u := &user{id: st.newID(), username: *in.Username, routingProfile: *in.RoutingProfileId,
 		securityProfiles: append([]string(nil), in.SecurityProfileIds...), phoneType: "SOFT_PHONE",
 		directory: deref(in.DirectoryUserId), hierarchyGroup: deref(in.HierarchyGroupId), modified: rc.now}
-	if len(in.Tags) > 0 {
-		u.tags = map[string]string{}
-		for k, val := range in.Tags {
-			u.tags[k] = val
-		}
-	}
+	u.tags = copyStrings(in.Tags)
 	if in.IdentityInfo != nil {
 		u.first, u.last, u.email = deref(in.IdentityInfo.FirstName), deref(in.IdentityInfo.LastName), deref(in.IdentityInfo.Email)
 	}
@@ -317,19 +299,17 @@ func (s *Server) searchUsers(rc *reqCtx) (any, *apiError) {
 		return nil, e
 	}
 	var v validator
-	v.required("instanceId", in.InstanceId != nil)
-	v.optLength("instanceId", in.InstanceId, 1, 100)
+	v.instanceID(in.InstanceId)
 	v.intRange("maxResults", in.MaxResults, 1, 500)
 	v.optLength("nextToken", in.NextToken, 1, 2500)
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	inst := s.st.instance(*in.InstanceId)
-	if inst == nil {
-		return nil, instanceNotFound(*in.InstanceId)
+	inst, unlock, e := s.rlockInstance(*in.InstanceId)
+	if e != nil {
+		return nil, e
 	}
+	defer unlock()
 	matched := make([]*user, 0, len(inst.users))
 	for _, u := range inst.users {
 		ok := true
@@ -343,12 +323,12 @@ func (s *Server) searchUsers(rc *reqCtx) (any, *apiError) {
 			matched = append(matched, u)
 		}
 	}
-	start, end, next, bad := page(len(matched), deref(in.NextToken), in.MaxResults, 100)
-	if bad {
-		return nil, badToken(rc.valCode)
+	users, next, e := pageOf(matched, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	if e != nil {
+		return nil, e
 	}
-	list := make([]userOut, 0, end-start)
-	for _, u := range matched[start:end] {
+	list := make([]userOut, 0, len(users))
+	for _, u := range users {
 		list = append(list, s.userOut(u, false))
 	}
 	total := int64(len(matched))
@@ -391,12 +371,11 @@ func (s *Server) listResources(rc *reqCtx, typeParam string, maxTypes int, allow
 	if e := v.err(rc.valCode); e != nil {
 		return nil, e
 	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	inst := s.st.instance(rc.labels[0])
-	if inst == nil {
-		return nil, instanceNotFound(rc.labels[0])
+	inst, unlock, e := s.rlockInstance(rc.labels[0])
+	if e != nil {
+		return nil, e
 	}
+	defer unlock()
 	all := pick(inst)
 	if len(types) > 0 {
 		filtered := make([]*resource, 0, len(all))
@@ -407,12 +386,12 @@ func (s *Server) listResources(rc *reqCtx, typeParam string, maxTypes int, allow
 		}
 		all = filtered
 	}
-	start, end, next, bad := page(len(all), q.Get("nextToken"), maxRes, 100)
-	if bad {
-		return nil, badToken(rc.valCode)
+	all, next, e := pageOf(all, q.Get("nextToken"), maxRes, 100, rc.valCode)
+	if e != nil {
+		return nil, e
 	}
-	list := make([]resourceSummary, 0, end-start)
-	for _, r := range all[start:end] {
+	list := make([]resourceSummary, 0, len(all))
+	for _, r := range all {
 		sum := resourceSummary{Arn: &r.arn, Id: &r.id, Name: &r.name}
 		fill(r, &sum)
 		list = append(list, sum)
