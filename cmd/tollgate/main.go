@@ -1,5 +1,3 @@
-// Command tollgate keeps Amazon Connect integrations productive under API
-// throttling. See the README for the subcommands.
 package main
 
 import (
