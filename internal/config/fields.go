@@ -43,8 +43,8 @@ func (c *Config) Fields() []Field {
 		{Key: "queue.backend", Flag: "queue", Usage: "queue backend: embedded (in --data-dir) or sqs", ptr: &c.Queue.Backend},
 		{Key: "queue.max_receives", Flag: "max-receives", Usage: "receives without success before the dead-letter queue", ptr: &c.Queue.MaxReceives},
 		{Key: "queue.max_free_requeues", Flag: "max-free-requeues", Usage: "requeues for full concurrency quotas not counted as failed receives", ptr: &c.Queue.MaxFreeRequeues},
-		{Key: "queue.sqs.queue_url", Flag: "sqs-queue-url", Usage: "SQS work queue (URL or name; created if missing)", ptr: &c.Queue.SQS.QueueURL},
-		{Key: "queue.sqs.dlq_url", Flag: "sqs-dlq-url", Usage: "SQS dead-letter queue (URL or name; default <queue>-dlq)", ptr: &c.Queue.SQS.DLQURL},
+		{Key: "queue.sqs.queue_url", Flag: "sqs-queue-url", Usage: "SQS work queue: a name (created if missing) or, with --sqs-dlq-url, the URL of an existing queue (nothing is created)", ptr: &c.Queue.SQS.QueueURL},
+		{Key: "queue.sqs.dlq_url", Flag: "sqs-dlq-url", Usage: "SQS dead-letter queue: a name (default <queue>-dlq) or the URL of an existing queue", ptr: &c.Queue.SQS.DLQURL},
 		{Key: "queue.sqs.endpoint", Flag: "sqs-endpoint", Usage: "SQS endpoint URL (e.g. a local emulator)", ptr: &c.Queue.SQS.Endpoint},
 		{Key: "queue.sqs.wait_time", Flag: "sqs-wait-time", Usage: "SQS long-poll wait", ptr: &c.Queue.SQS.WaitTime},
 

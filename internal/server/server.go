@@ -217,13 +217,18 @@ func (s *Server) openQueue(ctx context.Context, awsCfg aws.Config) (queue.Queue,
 				o.BaseEndpoint = aws.String(qc.SQS.Endpoint)
 			}
 		})
-		q, err := sqs.Open(ctx, client, sqs.Options{
+		so := sqs.Options{
 			QueueName:       queueName(qc.SQS.QueueURL),
 			DeadLetterName:  queueName(qc.SQS.DLQURL),
 			MaxReceives:     qc.MaxReceives,
 			MaxFreeRequeues: qc.MaxFreeRequeues,
 			WaitTime:        qc.SQS.WaitTime,
-		})
+		}
+		if isURL(qc.SQS.QueueURL) && isURL(qc.SQS.DLQURL) {
+			// Both queues given by URL: use them as provisioned, create nothing.
+			so.QueueURL, so.DeadLetterURL = qc.SQS.QueueURL, qc.SQS.DLQURL
+		}
+		q, err := sqs.Open(ctx, client, so)
 		if err != nil {
 			return nil, fmt.Errorf("queue.sqs: %w", err)
 		}
@@ -253,6 +258,12 @@ func withHeadroom(t *quotas.Table, h int) *quotas.Table {
 		_ = t.SetAPI(a)
 	}
 	return t
+}
+
+// isURL reports whether v is an absolute URL rather than a bare queue name.
+func isURL(v string) bool {
+	u, err := url.Parse(v)
+	return v != "" && err == nil && u.Scheme != "" && u.Host != ""
 }
 
 // queueName takes a queue URL or a bare name and returns the name.

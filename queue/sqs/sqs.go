@@ -32,10 +32,18 @@ type API interface {
 
 var _ API = (*awssqs.Client)(nil)
 
-// Options configure Open. QueueName is required.
+// Options configure Open. QueueName is required, unless QueueURL and
+// DeadLetterURL are both given.
 type Options struct {
 	// QueueName is the standard queue's name; it is created if missing.
 	QueueName string
+	// QueueURL and DeadLetterURL, when both are set, name queues that
+	// already exist (provisioned with their RedrivePolicy by your
+	// infrastructure code): Open then creates and changes nothing, so the
+	// role needs no sqs:CreateQueue or sqs:SetQueueAttributes. The adapter
+	// enforces MaxReceives itself either way.
+	QueueURL      string
+	DeadLetterURL string
 	// DeadLetterName is the dead-letter queue's name (default QueueName +
 	// "-dlq"); it is created if missing, with 14 days' retention.
 	DeadLetterName string
@@ -85,7 +93,11 @@ var _ queue.Queue = (*Queue)(nil)
 // Open creates (or finds) the queue and its dead-letter queue and binds them
 // with a RedrivePolicy.
 func Open(ctx context.Context, api API, o Options) (*Queue, error) {
-	if o.QueueName == "" {
+	existing := o.QueueURL != "" && o.DeadLetterURL != ""
+	if (o.QueueURL == "") != (o.DeadLetterURL == "") {
+		return nil, &queue.ArgError{Arg: "Options.DeadLetterURL", Problem: "must be set together with Options.QueueURL"}
+	}
+	if o.QueueName == "" && !existing {
 		return nil, &queue.ArgError{Arg: "Options.QueueName", Problem: "is required"}
 	}
 	if o.DeadLetterName == "" {
@@ -112,6 +124,18 @@ func Open(ctx context.Context, api API, o Options) (*Queue, error) {
 		o.Now = time.Now
 	}
 	q := &Queue{api: api, o: o, held: map[string]*held{}, index: newIndex(o.StatusLimit)}
+	if existing {
+		// Check both queues answer before any work is accepted.
+		for _, u := range []string{o.QueueURL, o.DeadLetterURL} {
+			if _, err := api.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{
+				QueueUrl: aws.String(u), AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn},
+			}); err != nil {
+				return nil, fmt.Errorf("sqs: open existing queue %s: %w", u, err)
+			}
+		}
+		q.url, q.dlqURL = o.QueueURL, o.DeadLetterURL
+		return q, nil
+	}
 
 	dlq, err := api.CreateQueue(ctx, &awssqs.CreateQueueInput{
 		QueueName:  aws.String(o.DeadLetterName),

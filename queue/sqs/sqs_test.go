@@ -63,6 +63,35 @@ func TestMoto(t *testing.T) {
 // testAdapter covers what only the SQS adapter does.
 func testAdapter(t *testing.T, client *awssqs.Client) {
 
+	t.Run("ExistingQueuesByURL", func(t *testing.T) {
+		t.Parallel()
+		// Provision the queues once (as infrastructure code would), then open
+		// them by URL: nothing is created and work flows through them.
+		first := openQueue(t, client, sqs.Options{WaitTime: -1})
+		qURL, dURL := first.URLs()
+		q, err := sqs.Open(t.Context(), client, sqs.Options{QueueURL: qURL, DeadLetterURL: dURL, WaitTime: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		if gq, gd := q.URLs(); gq != qURL || gd != dURL {
+			t.Fatalf("URLs: got %s, %s want %s, %s", gq, gd, qURL, dURL)
+		}
+		if _, err := q.Enqueue(t.Context(), queue.Job{Op: "StartTaskContact"}); err != nil {
+			t.Fatal(err)
+		}
+		ls, err := first.Lease(t.Context(), 1, time.Minute) // the same queue, seen through the other handle
+		if err != nil || len(ls) != 1 {
+			t.Fatalf("Lease through the provisioning handle: %d leases, %v", len(ls), err)
+		}
+		if _, err := sqs.Open(t.Context(), client, sqs.Options{QueueURL: qURL}); err == nil {
+			t.Fatal("Open with QueueURL but no DeadLetterURL: want an error")
+		}
+		if _, err := sqs.Open(t.Context(), client, sqs.Options{QueueURL: qURL + "-missing", DeadLetterURL: dURL}); err == nil {
+			t.Fatal("Open of a queue URL that does not exist: want an error")
+		}
+	})
+
 	t.Run("LongPoll", func(t *testing.T) {
 		t.Parallel()
 		q := openQueue(t, client, sqs.Options{WaitTime: 5 * time.Second})
