@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tollgatehq/tollgate/internal/uuid"
 	"github.com/tollgatehq/tollgate/quotas"
 )
 
@@ -305,17 +306,7 @@ func (st *state) newID() string {
 		b[i] = byte(a >> (8 * i))
 		b[8+i] = byte(c >> (8 * i))
 	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	const hx = "0123456789abcdef"
-	out := make([]byte, 0, 36)
-	for i, x := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out = append(out, '-')
-		}
-		out = append(out, hx[x>>4], hx[x&15])
-	}
-	return string(out)
+	return uuid.V4(b)
 }
 
 // newToken returns a random opaque token; requires mu held.
