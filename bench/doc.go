@@ -27,9 +27,12 @@
 // attempts), sdk-standard (retry.NewStandard defaults), sdk-adaptive
 // (retry.NewAdaptiveMode defaults, set through Options.Retryer: a RetryMode
 // set in an option function is ignored by connect.New) and tollgate (per
-// caller: a ratelimit.Hierarchy seeded from the quota table, an
-// adaptive.Adapter as its limiter and observer, a governor, and
-// awssdk.Govern; callers share nothing). Other packages add strategies with
+// caller: what `tollgate serve --adaptive` runs, built by the same functions
+// of internal/app — a ratelimit.Hierarchy seeded from the quota table, an
+// adaptive.Adapter as its limiter and observer, a governor — and
+// awssdk.Govern; callers share nothing). tollgate-redis shares the buckets
+// through the Redis at Config.RedisURL; with Config.RedisWorker each of its
+// callers is a separate process. Other packages add strategies with
 // RegisterStrategy from an init function.
 //
 // # Scenarios

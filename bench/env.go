@@ -42,6 +42,9 @@ type Env struct {
 	// Callers is the number of independent callers the scenario runs (the
 	// fleet size; 1 otherwise, the neighbour not counted).
 	Callers int
+	// RedisURL and RedisWorker are Config.RedisURL and Config.RedisWorker.
+	RedisURL    string
+	RedisWorker []string
 }
 
 // AccessKey returns the access key of the client-th caller of a run; the

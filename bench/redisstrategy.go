@@ -27,7 +27,6 @@ import (
 	"github.com/tollgatehq/tollgate/awssdk"
 	"github.com/tollgatehq/tollgate/backoff"
 	"github.com/tollgatehq/tollgate/governor"
-	redisenv "github.com/tollgatehq/tollgate/internal/testenv/redis"
 	"github.com/tollgatehq/tollgate/quotas"
 	"github.com/tollgatehq/tollgate/ratelimit"
 	"github.com/tollgatehq/tollgate/redisx"
@@ -36,16 +35,21 @@ import (
 // StrategyTollgateRedis is the governor over the Redis-shared limiter. Every
 // caller has its own redisx.Limiter (its own connection pool, worker id,
 // heartbeat, leases and wait queue) and governor, and the callers share the
-// buckets and the adaptive rate only through one Redis. When the bench runs
-// inside the tollgate binary (SetRedisWorkerCommand was called) each caller
-// is a separate process (see RunRedisWorker); otherwise, as in tests, the
-// callers live in the bench's process but still share nothing in memory.
+// buckets and the adaptive rate only through one Redis (Config.RedisURL).
+// When Config.RedisWorker names a worker command (the tollgate binary sets
+// its hidden bench-redis-worker subcommand) each caller is a separate
+// process (see RunRedisWorker); otherwise, as in tests, the callers live in
+// the bench's process but still share nothing in memory.
 const StrategyTollgateRedis = "tollgate-redis"
 
-// RedisURLEnv names the environment variable with the Redis URL the
-// tollgate-redis strategy uses; when it is unset the strategy starts its own
-// redis-server (from PATH) on a free loopback port for each run.
+// RedisURLEnv names the environment variable `tollgate bench` reads the
+// tollgate-redis strategy's Redis URL from when --redis-url is not given.
+// The package itself reads only Config.RedisURL.
 const RedisURLEnv = "TOLLGATE_BENCH_REDIS_URL"
+
+// ErrNoRedis is returned (wrapped) when the tollgate-redis strategy runs
+// without Config.RedisURL.
+var ErrNoRedis = errors.New("the " + StrategyTollgateRedis + " strategy needs a Redis: set Config.RedisURL (tollgate bench: --redis-url or " + RedisURLEnv + ")")
 
 // benchRedisTimeout is the Redis command timeout in the bench. The
 // production default (50ms) is tuned for a Redis on its own machine; here
@@ -79,33 +83,11 @@ func marginTable(t *quotas.Table) (*quotas.Table, error) {
 	return c, nil
 }
 
-var (
-	workerMu  sync.Mutex
-	workerCmd []string
-)
-
-// SetRedisWorkerCommand sets the command that starts one tollgate-redis
-// caller process (argv; the worker's flags are appended): the tollgate
-// binary's hidden bench-redis-worker subcommand. Without it the callers run
-// in-process.
-func SetRedisWorkerCommand(argv ...string) {
-	workerMu.Lock()
-	defer workerMu.Unlock()
-	workerCmd = append([]string(nil), argv...)
-}
-
-func redisWorkerCommand() []string {
-	workerMu.Lock()
-	defer workerMu.Unlock()
-	return workerCmd
-}
-
 func init() { RegisterStrategy(StrategyTollgateRedis, newTollgateRedis) }
 
 type tollgateRedisRun struct {
 	env     Env
 	url     string
-	srv     *redisenv.Server // nil when RedisURLEnv is set
 	account string
 	table   *quotas.Table // env.Quotas less the margins
 	command []string      // worker command; nil: in-process callers
@@ -125,21 +107,14 @@ type workerProc struct {
 }
 
 func newTollgateRedis(env Env) (Strategy, error) {
-	r := &tollgateRedisRun{env: env, url: os.Getenv(RedisURLEnv), command: redisWorkerCommand()}
+	if env.RedisURL == "" {
+		return nil, fmt.Errorf("bench: %w", ErrNoRedis)
+	}
+	r := &tollgateRedisRun{env: env, url: env.RedisURL, command: env.RedisWorker}
 	if env.HTTPClient != nil && env.HTTPClient.Transport != nil {
 		if _, inMemory := env.HTTPClient.Transport.(HandlerTransport); inMemory {
 			r.command = nil // an in-memory simulator cannot be reached from another process
 		}
-	}
-	if r.url == "" {
-		srv, err := redisenv.Launch(redisenv.Options{})
-		if err != nil {
-			if errors.Is(err, redisenv.ErrNotFound) {
-				return nil, fmt.Errorf("bench: %s needs redis-server on PATH or %s: %w", StrategyTollgateRedis, RedisURLEnv, err)
-			}
-			return nil, fmt.Errorf("bench: %s: start redis-server: %w", StrategyTollgateRedis, err)
-		}
-		r.srv, r.url = srv, srv.URL()
 	}
 	// A fresh account per run: runs sharing one Redis never share buckets.
 	n, err := rand.Int(rand.Reader, big.NewInt(1e11))
@@ -311,8 +286,7 @@ func addOpHeader(stack *smithymiddleware.Stack) error {
 		}), smithymiddleware.After)
 }
 
-// Close stops the caller processes, closes the in-process Limiters and the
-// redis-server the strategy started.
+// Close stops the caller processes and closes the in-process Limiters.
 func (r *tollgateRedisRun) Close() error {
 	r.mu.Lock()
 	r.closed = true
@@ -345,9 +319,6 @@ func (r *tollgateRedisRun) Close() error {
 	}
 	for _, l := range lims {
 		errs = append(errs, l.Close())
-	}
-	if r.srv != nil {
-		r.srv.Close()
 	}
 	return errors.Join(errs...)
 }

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	redisenv "github.com/tollgatehq/tollgate/internal/testenv/redis"
@@ -13,10 +15,9 @@ import (
 // mode): four callers share the quota through a real redis-server.
 func TestTollgateRedisFleet(t *testing.T) {
 	srv := redisenv.Start(t, redisenv.Options{})
-	t.Setenv(RedisURLEnv, srv.URL())
 	res, err := Run(context.Background(), Config{
 		Scenarios: []string{ScenarioFleet}, Strategies: []string{StrategyTollgateRedis},
-		Clients: 4, Size: 0.5, RateScale: 10,
+		Clients: 4, Size: 0.5, RateScale: 10, RedisURL: srv.URL(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +35,17 @@ func TestTollgateRedisFleet(t *testing.T) {
 	}
 	if r.Fairness > 1.5 {
 		t.Errorf("fairness: got %.2f want at most 1.5", r.Fairness)
+	}
+}
+
+// TestTollgateRedisNeedsURL: without a Redis URL the strategy says what to
+// set instead of starting anything.
+func TestTollgateRedisNeedsURL(t *testing.T) {
+	_, err := Run(context.Background(), Config{
+		Scenarios: []string{ScenarioBurst}, Strategies: []string{StrategyTollgateRedis}, Size: 0.05,
+	})
+	if !errors.Is(err, ErrNoRedis) || !strings.Contains(err.Error(), RedisURLEnv) {
+		t.Fatalf("got %v want ErrNoRedis naming %s", err, RedisURLEnv)
 	}
 }
 

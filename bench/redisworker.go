@@ -21,7 +21,7 @@ import (
 )
 
 // A tollgate-redis caller can run as its own process (the tollgate binary
-// re-executed with a hidden subcommand, see SetRedisWorkerCommand): a small
+// re-executed with a hidden subcommand, see Config.RedisWorker): a small
 // governing proxy in front of the simulator. The bench's SDK client of that
 // caller sends every request to its proxy with SDK retries off and the
 // operation name in a header; the proxy admits it through its own

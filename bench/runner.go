@@ -51,6 +51,15 @@ type Config struct {
 	// Progress, if set, is called with the total number of calls once, then
 	// with 1 after each call ends (from many goroutines).
 	Progress func(total, done int)
+	// RedisURL is the Redis the tollgate-redis strategy shares its buckets
+	// through (each run under a fresh account); without it that strategy
+	// fails with ErrNoRedis.
+	RedisURL string
+	// RedisWorker, when set, is the command (argv; the worker's flags are
+	// appended) that starts one tollgate-redis caller as its own process:
+	// the tollgate binary's hidden bench-redis-worker subcommand. Empty: the
+	// callers run in this process.
+	RedisWorker []string
 	// Timeout bounds one scenario × strategy run in unscaled seconds; calls
 	// still running then are canceled and count as failures. 0 means
 	// 30 × the run's lower bound + 60 s.
@@ -210,6 +219,7 @@ func runOne(ctx context.Context, c Config, sc Scenario, strategy string) (Result
 	env := Env{
 		Endpoint: srv.url, HTTPClient: srv.client, Quotas: table, RateScale: scale,
 		Seed: c.seed(), Region: srv.sim.Region(), Ops: sc.Ops, Callers: 1,
+		RedisURL: c.RedisURL, RedisWorker: c.RedisWorker,
 	}
 	if sc.multi {
 		env.Callers = c.clients()

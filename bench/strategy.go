@@ -17,7 +17,8 @@ import (
 	"github.com/tollgatehq/tollgate/awssdk"
 	"github.com/tollgatehq/tollgate/backoff"
 	"github.com/tollgatehq/tollgate/governor"
-	"github.com/tollgatehq/tollgate/ratelimit"
+	"github.com/tollgatehq/tollgate/internal/app"
+	"github.com/tollgatehq/tollgate/internal/config"
 )
 
 // Client is one independent caller (a process) in a run: every goroutine of
@@ -213,14 +214,15 @@ func (s *seedClient) Do(ctx context.Context, op string, call func(context.Contex
 	}
 }
 
-// tollgate is the governor with adaptive admission. Each caller (process)
-// has its own limiter (the operations' buckets inside the account's, seeded
-// from the quota table), its own learners and its own governor, shared by
-// all of the caller's goroutines; callers do not talk to each other. In a
-// fleet the learners are tuned for the fleet's size (adaptive.Options.Peers,
-// which a deployment knows: its replica count). The governor's backoff is
-// scaled with the run (its base only spaces a retry out; the limiter paces
-// it).
+// tollgate is what `tollgate serve --adaptive` runs, built by the same
+// functions (internal/app: NewAdmission and Admission.NewGovernor). Each
+// caller (process) has its own limiter (the operations' buckets inside the
+// account's, seeded from the quota table), its own learners and its own
+// governor, shared by all of the caller's goroutines; callers do not talk to
+// each other. In a fleet the learners are tuned for the fleet's size
+// (adaptive.Options.Peers, which a deployment knows: its replica count). The
+// governor's backoff is scaled with the run (its base only spaces a retry
+// out; the limiter paces it).
 type tollgateRun struct {
 	env      Env
 	mu       sync.Mutex
@@ -238,7 +240,10 @@ func (t *tollgateRun) Client(client int) (Client, error) {
 		// tuned for a crowd of that many.
 		ao.Learner.Peers = t.env.Callers
 	}
-	c, a := NewTollgateClient(t.env, client, ao)
+	c, a, err := NewTollgateClient(t.env, client, ao)
+	if err != nil {
+		return nil, err
+	}
 	t.mu.Lock()
 	t.adapters[client] = a
 	t.mu.Unlock()
@@ -247,20 +252,28 @@ func (t *tollgateRun) Client(client int) (Client, error) {
 
 func (*tollgateRun) Close() error { return nil }
 
-// NewTollgateClient builds one tollgate caller for env: a ratelimit.Hierarchy
-// seeded from env.Quotas, an adaptive.Adapter (primed for env.Ops) as its
-// limiter and observer, a governor and a governed connect client. It returns
-// the caller and its adapter (to inspect the learners). Strategies in other
-// packages can wrap it.
-func NewTollgateClient(env Env, client int, ao adaptive.AdapterOptions) (Client, *adaptive.Adapter) {
-	h := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Table: env.Quotas})
+// NewTollgateClient builds one tollgate caller for env the way serve builds
+// its process (app.NewAdmission with limits.adaptive on, then
+// Admission.NewGovernor): a ratelimit.Hierarchy seeded from env.Quotas, an
+// adaptive.Adapter (primed for env.Ops) as its limiter and observer, a
+// governor and a governed connect client. It returns the caller and its
+// adapter (to inspect the learners). Strategies in other packages can wrap
+// it.
+func NewTollgateClient(env Env, client int, ao adaptive.AdapterOptions) (Client, *adaptive.Adapter, error) {
 	if ao.RandSeed == 0 {
 		ao.RandSeed = uint64(env.Seed)*7919 + uint64(client) + 1
 	}
-	a := adaptive.NewAdapter(h, ao)
-	a.Prime(env.Ops...)
-	g := governor.New(a, governor.Options{
-		Observer: a,
+	adm, err := app.NewAdmission(app.AdmissionOptions{
+		Limits:  config.Limits{Adaptive: true}, // env.Quotas is already scaled; no headroom
+		Table:   env.Quotas,
+		Region:  env.Region,
+		Adapter: ao,
+		Prime:   env.Ops,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	g := adm.NewGovernor(governor.Options{
 		Backoff: backoff.Options{
 			ThrottleBase:  env.Scaled(backoff.DefaultThrottleBase),
 			TransientBase: env.Scaled(backoff.DefaultTransientBase),
@@ -272,7 +285,7 @@ func NewTollgateClient(env Env, client int, ao adaptive.AdapterOptions) (Client,
 	})
 	o := env.ConnectOptions(client)
 	awssdk.Govern(g)(&o)
-	return direct{connect.New(o)}, a
+	return direct{connect.New(o)}, adm.Adapter, nil
 }
 
 // newStrategy builds the named strategy for env.

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgatehq/tollgate/bench"
+	"github.com/tollgatehq/tollgate/internal/redisproc"
 )
 
 func init() { register(newBenchCmd) }
@@ -22,7 +25,9 @@ func newBenchCmd() *cobra.Command {
 		clients               int
 		seed                  int64
 		format, chartPath     string
-		quiet                 bool
+		redisURL              string
+		inline                bool
+		progress              progressFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -41,14 +46,28 @@ Strategies: ` + strings.Join(bench.Strategies(), ", ") + `
 1/scale of the time; the charts and the quota-change timing are in unscaled
 seconds. The SDK's own time constants (1 s throttle backoff, CUBIC) cannot be
 scaled, so at a scale above 1 they back off for relatively longer than they
-would against the real quotas.`,
+would against the real quotas.
+
+The tollgate strategy builds each caller's limiter, learner and governor
+exactly as tollgate serve --adaptive does (package internal/app).
+tollgate-redis shares the buckets through the Redis at --redis-url (or
+TOLLGATE_BENCH_REDIS_URL), each run under a fresh account; with neither,
+bench starts a redis-server from PATH on a free loopback port for the
+duration of the command. Each of its callers is a separate process.
+
+The progress bar is drawn on standard error only when it is a terminal and
+the format is not json (--progress forces it, --quiet hides it).`,
 		Example: `  tollgate bench
   tollgate bench --scenario burst,fleet --strategy tollgate,sdk-adaptive --chart bench.html
   tollgate bench --format json --rate-scale 20 > bench.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "table" && format != "json" {
-				return usageError("--format: must be table or json, got %q", format)
+			switch format {
+			case "text", "table":
+				format = "text"
+			case "json":
+			default:
+				return usageError("--format: must be text or json, got %q", format)
 			}
 			if chartPath != "" {
 				switch strings.ToLower(filepath.Ext(chartPath)) {
@@ -64,11 +83,22 @@ would against the real quotas.`,
 			if err := cfg.Validate(); err != nil {
 				return usageError("%v", err)
 			}
+			if usesRedis(cfg.Strategies) {
+				url, stop, err := benchRedis(redisURL)
+				if err != nil {
+					return &ExitError{Code: ExitFailure, Err: err}
+				}
+				defer stop()
+				cfg.RedisURL = url
+				if !inline {
+					cfg.RedisWorker = redisWorkerCommand()
+				}
+			}
 			var (
 				mu  sync.Mutex
 				bar *progressbar.ProgressBar
 			)
-			if !quiet {
+			if showBar(cmd.ErrOrStderr(), format, progress) {
 				cfg.Progress = func(total, done int) {
 					mu.Lock()
 					defer mu.Unlock()
@@ -123,10 +153,53 @@ would against the real quotas.`,
 	f.IntVar(&clients, "clients", bench.DefaultClients, "callers in the fleet scenario")
 	f.Int64Var(&seed, "seed", bench.DefaultSeed, "seed for the simulator, the strategies and the neighbour")
 	f.Float64Var(&size, "size", 1, "multiply every scenario's number of calls")
-	f.StringVar(&format, "format", "table", "output format: table or json")
+	f.StringVar(&format, "format", "text", "output format: text or json")
 	f.StringVar(&chartPath, "chart", "", "write a chart of accepted vs throttled per second (.png, or self-contained .html)")
-	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	f.StringVar(&redisURL, "redis-url", "", "Redis for the tollgate-redis strategy [TOLLGATE_BENCH_REDIS_URL] (default: start a redis-server from PATH)")
+	f.BoolVar(&inline, "redis-inline", false, "run the tollgate-redis callers in this process instead of one process each")
+	_ = f.MarkHidden("redis-inline")
+	progress.register(f)
 	return cmd
+}
+
+// usesRedis reports whether the strategies (empty: all) include
+// tollgate-redis.
+func usesRedis(strategies []string) bool {
+	if len(strategies) == 0 {
+		strategies = bench.Strategies()
+	}
+	return slices.Contains(strategies, bench.StrategyTollgateRedis)
+}
+
+// benchRedis returns the Redis URL of the tollgate-redis strategy: the
+// flag's, else TOLLGATE_BENCH_REDIS_URL, else a redis-server started from
+// PATH for this command (stop kills it).
+func benchRedis(flag string) (url string, stop func(), err error) {
+	if flag == "" {
+		flag = os.Getenv(bench.RedisURLEnv)
+	}
+	if flag != "" {
+		return flag, func() {}, nil
+	}
+	srv, err := redisproc.Launch(redisproc.Options{}, "")
+	if err != nil {
+		if errors.Is(err, redisproc.ErrNotFound) {
+			return "", nil, fmt.Errorf("the %s strategy needs a Redis: give --redis-url or %s, or install redis-server: %w",
+				bench.StrategyTollgateRedis, bench.RedisURLEnv, err)
+		}
+		return "", nil, fmt.Errorf("%s: starting redis-server: %w", bench.StrategyTollgateRedis, err)
+	}
+	return srv.URL(), srv.Close, nil
+}
+
+// redisWorkerCommand is this binary's bench-redis-worker subcommand, or
+// nil (callers in-process) when the executable cannot be found.
+func redisWorkerCommand() []string {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	return []string{exe, benchRedisWorkerCmd}
 }
 
 // splitList trims the entries of a comma list and drops empty ones.

@@ -3,7 +3,6 @@ package cli
 import (
 	"log/slog"
 	"os"
-	"testing"
 
 	"github.com/spf13/cobra"
 
@@ -12,15 +11,12 @@ import (
 )
 
 // The bench's tollgate-redis strategy runs each caller as a separate process:
-// this binary, re-executed with the hidden bench-redis-worker subcommand. A
-// test binary is not this binary (re-executing it would run the tests), so
-// there the callers stay in-process unless a test sets the command itself.
-func init() {
-	register(newBenchRedisWorkerCmd)
-	if exe, err := os.Executable(); err == nil && !testing.Testing() {
-		bench.SetRedisWorkerCommand(exe, "bench-redis-worker")
-	}
-}
+// this binary, re-executed with the hidden bench-redis-worker subcommand
+// (see redisWorkerCommand in bench.go).
+func init() { register(newBenchRedisWorkerCmd) }
+
+// benchRedisWorkerCmd is the hidden subcommand's name.
+const benchRedisWorkerCmd = "bench-redis-worker"
 
 func newBenchRedisWorkerCmd() *cobra.Command {
 	var (
@@ -28,7 +24,7 @@ func newBenchRedisWorkerCmd() *cobra.Command {
 		ops []string
 	)
 	cmd := &cobra.Command{
-		Use:    "bench-redis-worker",
+		Use:    benchRedisWorkerCmd,
 		Short:  "One caller process of the bench's tollgate-redis strategy (internal)",
 		Hidden: true,
 		Args:   cobra.NoArgs,

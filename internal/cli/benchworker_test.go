@@ -20,10 +20,7 @@ import (
 // heartbeat set saw one worker per caller, each from its own process.
 func TestBenchRedisWorkerProcesses(t *testing.T) {
 	srv := redisenv.Start(t, redisenv.Options{})
-	t.Setenv(bench.RedisURLEnv, srv.URL())
 	t.Setenv(reexecEnv, "1") // the children run the CLI
-	bench.SetRedisWorkerCommand(os.Args[0], "bench-redis-worker")
-	defer bench.SetRedisWorkerCommand()
 
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer rdb.Close()
@@ -44,6 +41,7 @@ func TestBenchRedisWorkerProcesses(t *testing.T) {
 	res, err := bench.Run(context.Background(), bench.Config{
 		Scenarios: []string{bench.ScenarioFleet}, Strategies: []string{bench.StrategyTollgateRedis},
 		Clients: 4, Size: 0.5, RateScale: 10,
+		RedisURL: srv.URL(), RedisWorker: []string{os.Args[0], benchRedisWorkerCmd},
 		Progress: func(total, done int) {
 			mu.Lock()
 			calls += done

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/tollgatehq/tollgate/internal/demo"
 )
@@ -31,9 +29,7 @@ their reasons, duplicate ClientTokens. No AWS account is needed.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Out = cmd.OutOrStdout()
 			o.Progress = cmd.ErrOrStderr()
-			if f, ok := o.Progress.(*os.File); ok && !plain && term.IsTerminal(int(f.Fd())) {
-				o.Bar = true
-			}
+			o.Bar = !plain && showBar(o.Progress, "text", progressFlags{})
 			if _, err := demo.Run(cmd.Context(), o); err != nil {
 				if cmd.Context().Err() != nil {
 					return &ExitError{Code: ExitFailure, Err: fmt.Errorf("demo: interrupted")}

@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgatehq/tollgate/internal/server"
+	"github.com/tollgatehq/tollgate/internal/api"
+	"github.com/tollgatehq/tollgate/internal/client"
 	"github.com/tollgatehq/tollgate/queue"
 	"github.com/tollgatehq/tollgate/quotas"
 	"github.com/tollgatehq/tollgate/sim"
@@ -145,13 +146,13 @@ func TestKillNine(t *testing.T) {
 
 	ctx := context.Background()
 	first := startServe(t, dataDir, hs.URL)
-	c := &server.Client{BaseURL: first.url, Token: killTestToken}
+	c := &client.Client{BaseURL: first.url, Token: killTestToken}
 	if res, err := c.SubmitRaw(ctx, body.Bytes()); err != nil || res.Accepted != total {
 		t.Fatalf("submit: %+v %v", res, err)
 	}
 	// Kill it a third of the way through.
 	deadline := time.Now().Add(60 * time.Second)
-	var before server.StatsResponse
+	var before api.StatsResponse
 	for {
 		before, err = c.Stats(ctx)
 		if err != nil {
@@ -173,9 +174,9 @@ func TestKillNine(t *testing.T) {
 	t.Logf("killed after about %d settled jobs; the simulator had started %d contacts", before.Queue.Succeeded+before.Queue.Dead, atKill.ContactsStarted)
 
 	second := startServe(t, dataDir, hs.URL)
-	c = &server.Client{BaseURL: second.url, Token: killTestToken}
+	c = &client.Client{BaseURL: second.url, Token: killTestToken}
 	deadline = time.Now().Add(90 * time.Second)
-	var after server.StatsResponse
+	var after api.StatsResponse
 	for {
 		after, err = c.Stats(ctx)
 		if err != nil {

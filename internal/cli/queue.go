@@ -15,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tollgatehq/tollgate/internal/api"
+	"github.com/tollgatehq/tollgate/internal/client"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/internal/server"
 	"github.com/tollgatehq/tollgate/queue"
@@ -27,7 +29,7 @@ type queueClientFlags struct {
 	server, tokenFile, dataDir string
 }
 
-func (f *queueClientFlags) client() (*server.Client, error) {
+func (f *queueClientFlags) newClient() (*client.Client, error) {
 	tok := os.Getenv("TOLLGATE_TOKEN")
 	if tok == "" {
 		path := f.tokenFile
@@ -40,7 +42,7 @@ func (f *queueClientFlags) client() (*server.Client, error) {
 		}
 		tok = strings.TrimSpace(string(b))
 	}
-	return &server.Client{BaseURL: strings.TrimRight(f.server, "/"), Token: tok}, nil
+	return &client.Client{BaseURL: strings.TrimRight(f.server, "/"), Token: tok}, nil
 }
 
 func envOr(name, def string) string {
@@ -114,7 +116,7 @@ fails, the earlier ones stay stored and the exit code is 3.`,
 			if err != nil {
 				return usageError("--file: %v", err)
 			}
-			c, err := cf.client()
+			c, err := cf.newClient()
 			if err != nil {
 				return err
 			}
@@ -127,7 +129,7 @@ fails, the earlier ones stay stored and the exit code is 3.`,
 			for i, body := range chunks {
 				res, err := c.SubmitRaw(cmd.Context(), body)
 				if err != nil {
-					var ae *server.APIError
+					var ae *client.APIError
 					if errors.As(err, &ae) && starts[i] > 1 {
 						err = fmt.Errorf("%w (line numbers are counted from line %d of the file)", err, starts[i])
 					}
@@ -200,7 +202,7 @@ func newQueueStatsCmd(cf *queueClientFlags) *cobra.Command {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			c, err := cf.client()
+			c, err := cf.newClient()
 			if err != nil {
 				return err
 			}
@@ -244,7 +246,7 @@ func newQueueDLQCmd(cf *queueClientFlags) *cobra.Command {
 			if err := checkFormat(listFormat); err != nil {
 				return err
 			}
-			c, err := cf.client()
+			c, err := cf.newClient()
 			if err != nil {
 				return err
 			}
@@ -281,7 +283,7 @@ func newQueueDLQCmd(cf *queueClientFlags) *cobra.Command {
 		Short: "Show one dead letter (JSON)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client()
+			c, err := cf.newClient()
 			if err != nil {
 				return err
 			}
@@ -305,11 +307,11 @@ func newQueueDLQCmd(cf *queueClientFlags) *cobra.Command {
 			if rreason != "" && !all {
 				return usageError("--reason applies only with --all")
 			}
-			c, err := cf.client()
+			c, err := cf.newClient()
 			if err != nil {
 				return err
 			}
-			res, err := c.Redrive(cmd.Context(), server.RedriveRequest{IDs: args, All: all, Reason: rreason, ClearNotAfter: clear})
+			res, err := c.Redrive(cmd.Context(), api.RedriveRequest{IDs: args, All: all, Reason: rreason, ClearNotAfter: clear})
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}

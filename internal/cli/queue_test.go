@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/tollgatehq/tollgate/internal/api"
+	"github.com/tollgatehq/tollgate/internal/app"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/internal/server"
 	"github.com/tollgatehq/tollgate/queue"
@@ -52,7 +54,7 @@ func startServer(t *testing.T) (string, *queue.Memory) {
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "AKIDCLI", SecretAccessKey: "x"}, nil
 		})}
-	srv, err := server.New(context.Background(), cfg, server.Options{AWS: &awsCfg, Queue: q})
+	srv, err := server.New(context.Background(), cfg, app.Options{AWS: &awsCfg, Queue: q})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func TestQueueCommands(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	code, out, _ = cli(t, "", "queue", "stats", "--server", url, "--format", "json")
-	var st server.StatsResponse
+	var st api.StatsResponse
 	if code != ExitOK || json.Unmarshal([]byte(out), &st) != nil || st.Queue.Succeeded != 2 || st.Queue.Dead != 1 {
 		t.Errorf("stats json: exit %d, %s", code, out)
 	}
@@ -136,7 +138,7 @@ func TestQueueCommands(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "client-fault") || !strings.Contains(out, "DestinationNotAllowed") {
 		t.Fatalf("dlq list: exit %d, %s", code, out)
 	}
-	var list server.DeadLettersResponse
+	var list api.DeadLettersResponse
 	_, out, _ = cli(t, "", "queue", "dlq", "list", "--server", url, "--format", "json")
 	if json.Unmarshal([]byte(out), &list) != nil || len(list.Jobs) != 1 {
 		t.Fatalf("dlq list json: %s", out)

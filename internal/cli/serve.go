@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tollgatehq/tollgate/internal/app"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/internal/server"
 	"github.com/tollgatehq/tollgate/redisx"
@@ -61,7 +62,7 @@ SIGINT or SIGTERM stops leasing, lets calls in flight finish for
 			if cfg.Limits.RedisURL != "" {
 				redisx.LogRedisClient(log) // go-redis's own lines, at debug level
 			}
-			srv, err := server.New(cmd.Context(), cfg, server.Options{Logger: log})
+			srv, err := server.New(cmd.Context(), cfg, app.Options{Logger: log})
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/tollgatehq/tollgate/triage"
 )
@@ -23,6 +22,7 @@ func newTriageCmd() *cobra.Command {
 		format, output string
 		workers, top   int
 		noProgress     bool
+		progress       progressFlags
 		allServices    bool
 	)
 	cmd := &cobra.Command{
@@ -61,7 +61,8 @@ the report lists each problem with its file and byte offset or line.`,
 			}
 			opts := triage.Options{Workers: workers, TopN: top, AllServices: allServices}
 			var bar *progressbar.ProgressBar
-			if !noProgress && isTerminal(cmd.ErrOrStderr()) {
+			progress.quiet = progress.quiet || noProgress
+			if showBar(cmd.ErrOrStderr(), format, progress) {
 				bar = newTriageBar(cmd.ErrOrStderr(), inputs)
 				opts.Progress = func(n int64) { _ = bar.Add64(n) }
 			}
@@ -87,7 +88,8 @@ the report lists each problem with its file and byte offset or line.`,
 	f.StringVarP(&output, "output", "o", "", "write the report to this file instead of standard output")
 	f.IntVar(&workers, "workers", 0, "files read in parallel (0: one per CPU)")
 	f.IntVar(&top, "top", 5, "callers listed per finding")
-	f.BoolVar(&noProgress, "no-progress", false, "never show the progress bar (it shows only when standard error is a terminal)")
+	f.BoolVar(&noProgress, "no-progress", false, "never show the progress bar (the same as --quiet)")
+	progress.register(f)
 	f.BoolVar(&allServices, "all-services", false, "analyse every AWS service in the logs, not only Amazon Connect")
 	cmd.AddCommand(newTriageGenerateCmd())
 	return cmd
@@ -131,12 +133,6 @@ func writeReport(w io.Writer, path string, rep *triage.Report, format string) er
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// isTerminal reports whether v is an *os.File attached to a terminal.
-func isTerminal(v any) bool {
-	f, ok := v.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // newTriageBar shows bytes read out of the inputs' total (a spinner when

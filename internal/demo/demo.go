@@ -21,6 +21,9 @@ import (
 
 	"github.com/tollgatehq/tollgate/awssdk"
 	"github.com/tollgatehq/tollgate/governor"
+	"github.com/tollgatehq/tollgate/internal/api"
+	"github.com/tollgatehq/tollgate/internal/app"
+	"github.com/tollgatehq/tollgate/internal/client"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/internal/server"
 	"github.com/tollgatehq/tollgate/queue"
@@ -129,8 +132,8 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		return sum, err
 	}
 	sum.QuotaNote = fmt.Sprintf("concurrent active calls per instance raised to %d for the demo (default 10)", o.Calls)
-	api, _ := quotas.Default().Scale(o.RateScale).API("StartOutboundVoiceContact")
-	sum.Rate, sum.Burst = api.Rate, float64(api.Burst)
+	voice, _ := quotas.Default().Scale(o.RateScale).API("StartOutboundVoiceContact")
+	sum.Rate, sum.Burst = voice.Rate, float64(voice.Burst)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -164,7 +167,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTOLLGATEDEMO", "demo-secret", ""),
 	}
-	srv, err := server.New(ctx, cfg, server.Options{AWS: &awsCfg, Logger: o.Logger})
+	srv, err := server.New(ctx, cfg, app.Options{AWS: &awsCfg, Logger: o.Logger})
 	if err != nil {
 		return sum, err
 	}
@@ -185,11 +188,11 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	case <-ctx.Done():
 		return sum, ctx.Err()
 	}
-	client := &server.Client{BaseURL: base, Token: token}
+	client := &client.Client{BaseURL: base, Token: token}
 
 	fmt.Fprintf(o.Out, "tollgate demo: a %d-call dialer campaign through `tollgate serve` (embedded queue) against the Amazon Connect simulator\n", o.Calls)
 	fmt.Fprintf(o.Out, "  quotas: the published table ×%g: StartOutboundVoiceContact %g calls/s, burst %d; GetCurrentMetricData %g/s\n",
-		o.RateScale, api.Rate, api.Burst, must(quotas.Default().Scale(o.RateScale).API("GetCurrentMetricData")).Rate)
+		o.RateScale, voice.Rate, voice.Burst, must(quotas.Default().Scale(o.RateScale).API("GetCurrentMetricData")).Rate)
 	fmt.Fprintf(o.Out, "  %d calls to refused numbers, %d low-priority calls that expire before their turn; %s\n\n", o.Refused, o.Expiring, sum.QuotaNote)
 
 	// The dashboard: GetCurrentMetricData through the server's governor,
@@ -256,8 +259,8 @@ func must[T any](v T, _ bool) T { return v }
 
 // campaign builds the jobs: ordinary calls, calls to refused numbers
 // spread among them, and low-priority calls that expire.
-func campaign(o Options, now time.Time) []server.JobSpec {
-	jobs := make([]server.JobSpec, 0, o.Calls)
+func campaign(o Options, now time.Time) []api.JobSpec {
+	jobs := make([]api.JobSpec, 0, o.Calls)
 	normal := o.Calls - o.Refused - o.Expiring
 	every := 0
 	if o.Refused > 0 {
@@ -269,29 +272,29 @@ func campaign(o Options, now time.Time) []server.JobSpec {
 			sim.DefaultInstanceID, sim.DefaultContactFlowID, sim.DefaultQueueID, number)
 	}
 	for i := 0; i < normal; i++ {
-		jobs = append(jobs, server.JobSpec{Op: "StartOutboundVoiceContact", Input: input(fmt.Sprintf("+1206555%04d", i))})
+		jobs = append(jobs, api.JobSpec{Op: "StartOutboundVoiceContact", Input: input(fmt.Sprintf("+1206555%04d", i))})
 		if every > 0 && refused < o.Refused && (i+1)%every == 0 {
-			jobs = append(jobs, server.JobSpec{Op: "StartOutboundVoiceContact", Input: input(fmt.Sprintf("+1555000%04d", refused))})
+			jobs = append(jobs, api.JobSpec{Op: "StartOutboundVoiceContact", Input: input(fmt.Sprintf("+1555000%04d", refused))})
 			refused++
 		}
 	}
 	for ; refused < o.Refused; refused++ {
-		jobs = append(jobs, server.JobSpec{Op: "StartOutboundVoiceContact", Input: input(fmt.Sprintf("+1555000%04d", refused))})
+		jobs = append(jobs, api.JobSpec{Op: "StartOutboundVoiceContact", Input: input(fmt.Sprintf("+1555000%04d", refused))})
 	}
 	// Low priority: leased only when the rest is done, which is after
 	// their deadline (40% of the campaign's theoretical duration).
-	api, _ := quotas.Default().Scale(o.RateScale).API("StartOutboundVoiceContact")
-	expected := max(0, float64(normal+o.Refused-api.Burst)) / api.Rate
+	voice, _ := quotas.Default().Scale(o.RateScale).API("StartOutboundVoiceContact")
+	expected := max(0, float64(normal+o.Refused-voice.Burst)) / voice.Rate
 	deadline := now.Add(max(300*time.Millisecond, time.Duration(0.4*expected*float64(time.Second))))
 	for i := 0; i < o.Expiring; i++ {
-		jobs = append(jobs, server.JobSpec{Op: "StartOutboundVoiceContact", Priority: 1, NotAfter: deadline,
+		jobs = append(jobs, api.JobSpec{Op: "StartOutboundVoiceContact", Priority: 1, NotAfter: deadline,
 			Input: input(fmt.Sprintf("+1206777%04d", i))})
 	}
 	return jobs
 }
 
 // submit posts the campaign in chunks of 250 through the API.
-func submit(ctx context.Context, c *server.Client, o Options) error {
+func submit(ctx context.Context, c *client.Client, o Options) error {
 	jobs := campaign(o, time.Now())
 	for len(jobs) > 0 {
 		n := min(250, len(jobs))
@@ -304,7 +307,7 @@ func submit(ctx context.Context, c *server.Client, o Options) error {
 }
 
 // watch shows progress until every job succeeded or was dead-lettered.
-func watch(ctx context.Context, c *server.Client, o Options, start time.Time) error {
+func watch(ctx context.Context, c *client.Client, o Options, start time.Time) error {
 	var bar interface {
 		Set(int) error
 		Describe(string)

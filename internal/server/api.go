@@ -14,61 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tollgatehq/tollgate/dispatch"
+	"github.com/tollgatehq/tollgate/internal/api"
 	"github.com/tollgatehq/tollgate/queue"
 )
-
-// ErrorBody is the JSON of every error response.
-type ErrorBody struct {
-	Error APIErrorDetail `json:"error"`
-}
-
-// APIErrorDetail describes one error.
-type APIErrorDetail struct {
-	Code    string `json:"code"` // e.g. "invalid_job", "unauthorized", "body_too_large"
-	Message string `json:"message"`
-	Index   *int   `json:"index,omitempty"` // the job's position in a submission
-	Line    int    `json:"line,omitempty"`  // the job's line in a JSON Lines submission
-	Field   string `json:"field,omitempty"` // the field at fault
-}
-
-// SubmitResponse is the answer to POST /v1/jobs.
-type SubmitResponse struct {
-	Accepted int           `json:"accepted"`
-	Jobs     []SubmittedID `json:"jobs"`
-}
-
-// SubmittedID identifies one stored job.
-type SubmittedID struct {
-	ID          string       `json:"id"`
-	ClientToken string       `json:"client_token"`
-	Status      queue.Status `json:"status"`
-}
-
-// StatsResponse is the answer to GET /v1/stats.
-type StatsResponse struct {
-	Queue    queue.Stats    `json:"queue"`
-	Dispatch dispatch.Stats `json:"dispatch"`
-	Uptime   float64        `json:"uptime_seconds"`
-}
-
-// DeadLettersResponse is the answer to GET /v1/dlq.
-type DeadLettersResponse struct {
-	Jobs []queue.Job `json:"jobs"`
-	Next string      `json:"next,omitempty"` // pass as ?after= for the next page
-}
-
-// RedriveRequest is the body of POST /v1/dlq/redrive.
-type RedriveRequest struct {
-	IDs           []string `json:"ids,omitempty"`
-	All           bool     `json:"all,omitempty"`
-	Reason        string   `json:"reason,omitempty"` // with All: only this reason
-	ClearNotAfter bool     `json:"clear_not_after,omitempty"`
-}
-
-// RedriveResponse is the answer to POST /v1/dlq/redrive.
-type RedriveResponse struct {
-	Redriven int `json:"redriven"`
-}
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -169,7 +117,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, ErrorBody{Error: APIErrorDetail{Code: code, Message: msg}})
+	writeJSON(w, status, api.ErrorBody{Error: api.ErrorDetail{Code: code, Message: msg}})
 }
 
 // readBody reads the body up to the cap; it answers 413 itself.
@@ -208,20 +156,20 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	var se *SubmitError
 	if errors.As(err, &se) {
-		d := APIErrorDetail{Code: "invalid_job", Message: "nothing was stored: " + se.Error(), Line: se.Line, Field: se.Field}
+		d := api.ErrorDetail{Code: "invalid_job", Message: "nothing was stored: " + se.Error(), Line: se.Line, Field: se.Field}
 		if se.Index >= 0 {
 			d.Index = &se.Index
 		} else {
 			d.Code = "bad_body"
 		}
-		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: d})
+		writeJSON(w, http.StatusBadRequest, api.ErrorBody{Error: d})
 		return
 	}
 	writeError(w, http.StatusBadRequest, "invalid_job", "nothing was stored: "+err.Error())
 }
 
 func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, jobs []queue.Job, lines []int) {
-	stored, err := s.q.Enqueue(r.Context(), jobs...)
+	stored, err := s.app.Queue.Enqueue(r.Context(), jobs...)
 	if err != nil {
 		var je *queue.JobError
 		if errors.As(err, &je) {
@@ -229,7 +177,7 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, jobs []queue.Jo
 			if lines != nil && je.Index < len(lines) {
 				se.Line = lines[je.Index]
 			}
-			writeJSON(w, http.StatusBadRequest, ErrorBody{Error: APIErrorDetail{
+			writeJSON(w, http.StatusBadRequest, api.ErrorBody{Error: api.ErrorDetail{
 				Code: "invalid_job", Message: "nothing was stored: " + se.Error(), Index: &se.Index, Line: se.Line, Field: se.Field}})
 			return
 		}
@@ -237,12 +185,12 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, jobs []queue.Jo
 		writeError(w, http.StatusServiceUnavailable, "queue_unavailable", "the queue did not store the jobs: "+err.Error())
 		return
 	}
-	out := SubmitResponse{Accepted: len(stored), Jobs: make([]SubmittedID, len(stored))}
+	out := api.SubmitResponse{Accepted: len(stored), Jobs: make([]api.SubmittedID, len(stored))}
 	for i, j := range stored {
-		out.Jobs[i] = SubmittedID{ID: j.ID, ClientToken: j.ClientToken, Status: j.Status}
+		out.Jobs[i] = api.SubmittedID{ID: j.ID, ClientToken: j.ClientToken, Status: j.Status}
 		s.m.submitted.WithLabelValues(j.Op).Inc()
 	}
-	s.d.Wake()
+	s.app.Dispatcher.Wake()
 	writeJSON(w, http.StatusAccepted, out)
 }
 
@@ -260,7 +208,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	j, err := s.q.Get(r.Context(), id)
+	j, err := s.app.Queue.Get(r.Context(), id)
 	if s.queueError(w, err, "job "+id) {
 		return
 	}
@@ -272,7 +220,7 @@ func (s *Server) getDead(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	j, err := s.q.Get(r.Context(), id)
+	j, err := s.app.Queue.Get(r.Context(), id)
 	if s.queueError(w, err, "job "+id) {
 		return
 	}
@@ -302,11 +250,11 @@ func (s *Server) queueError(w http.ResponseWriter, err error, what string) bool 
 }
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
-	st, err := s.q.Stats(r.Context())
+	st, err := s.app.Queue.Stats(r.Context())
 	if s.queueError(w, err, "stats") {
 		return
 	}
-	writeJSON(w, http.StatusOK, StatsResponse{Queue: st, Dispatch: s.d.Stats(), Uptime: time.Since(s.started).Seconds()})
+	writeJSON(w, http.StatusOK, api.StatsResponse{Queue: st, Dispatch: s.app.Dispatcher.Stats(), Uptime: time.Since(s.started).Seconds()})
 }
 
 func (s *Server) ops(w http.ResponseWriter, _ *http.Request) {
@@ -328,11 +276,11 @@ func (s *Server) listDead(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_argument", "after must be a job id")
 		return
 	}
-	jobs, err := s.q.ListDead(r.Context(), o)
+	jobs, err := s.app.Queue.ListDead(r.Context(), o)
 	if s.queueError(w, err, "dead letters") {
 		return
 	}
-	out := DeadLettersResponse{Jobs: jobs}
+	out := api.DeadLettersResponse{Jobs: jobs}
 	if jobs == nil {
 		out.Jobs = []queue.Job{}
 	}
@@ -347,7 +295,7 @@ func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req RedriveRequest
+	var req api.RedriveRequest
 	if err := decodeStrict(body, &req); err != nil {
 		writeError(w, http.StatusBadRequest, "bad_body", "redrive request: "+err.Error()+` (want {"ids":[…]} or {"all":true,"reason":"…"})`)
 		return
@@ -366,7 +314,7 @@ func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	n, err := s.q.Redrive(r.Context(), queue.Redrive{
+	n, err := s.app.Queue.Redrive(r.Context(), queue.Redrive{
 		Selector:      queue.Selector{IDs: req.IDs, All: req.All, Reason: req.Reason},
 		ClearNotAfter: req.ClearNotAfter,
 	})
@@ -375,13 +323,13 @@ func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
 	}
 	// The redriven jobs go through the dispatcher like any other: admitted
 	// by the governor, so a redrive is never faster than the quota.
-	s.d.Wake()
+	s.app.Dispatcher.Wake()
 	s.log.Info("dead letters redriven", "count", n, "all", req.All, "reason", req.Reason)
-	writeJSON(w, http.StatusOK, RedriveResponse{Redriven: n})
+	writeJSON(w, http.StatusOK, api.RedriveResponse{Redriven: n})
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "dispatching": s.d.Stats().Running})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "dispatching": s.app.Dispatcher.Stats().Running})
 }
 
 func decodeStrict(body []byte, v any) error {

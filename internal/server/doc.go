@@ -1,6 +1,9 @@
-// Package server is `tollgate serve`: the JSON HTTP API in front of the
-// durable queue and the dispatcher, with bearer-token authentication,
-// Prometheus metrics and graceful shutdown.
+// Package server is the front end of `tollgate serve`: the JSON HTTP API in
+// front of the durable queue and the dispatcher, with bearer-token
+// authentication, Prometheus metrics and graceful shutdown. The process
+// behind it (AWS configuration, quotas, queue, limiter, governor,
+// dispatcher) is built by internal/app; New attaches the server's metrics to
+// it. The wire format is internal/api and the Go client internal/client.
 //
 // Routes (all but /healthz need "Authorization: Bearer <token>"):
 //

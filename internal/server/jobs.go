@@ -11,28 +11,12 @@ import (
 	"time"
 
 	"github.com/tollgatehq/tollgate/dispatch"
+	"github.com/tollgatehq/tollgate/internal/api"
 	"github.com/tollgatehq/tollgate/queue"
 )
 
 // MaxJobsPerRequest caps the jobs of one POST /v1/jobs.
 const MaxJobsPerRequest = 10000
-
-// JobSpec is a job as submitted: the caller's part of queue.Job.
-type JobSpec struct {
-	ID          string          `json:"id,omitempty"`
-	Op          string          `json:"op"`
-	Input       json.RawMessage `json:"input,omitempty"`
-	Priority    int             `json:"priority,omitempty"`
-	NotAfter    time.Time       `json:"not_after,omitzero"`
-	NotBefore   time.Time       `json:"not_before,omitzero"`
-	ClientToken string          `json:"client_token,omitempty"`
-	GroupKey    string          `json:"group_key,omitempty"`
-}
-
-func (s JobSpec) job() queue.Job {
-	return queue.Job{ID: s.ID, Op: s.Op, Input: s.Input, Priority: s.Priority, NotAfter: s.NotAfter,
-		NotBefore: s.NotBefore, ClientToken: s.ClientToken, GroupKey: s.GroupKey}
-}
 
 // SubmitError is a problem with one submitted job, or with the body as a
 // whole (Index −1).
@@ -59,7 +43,7 @@ func (e *SubmitError) Error() string {
 // parseJobs reads a submission: one JSON object, a JSON array of objects,
 // or JSON Lines (one object per line; blank lines are skipped). Unknown
 // members are refused so a misspelt "not_after" is not silently ignored.
-func parseJobs(body []byte) ([]JobSpec, []int, error) {
+func parseJobs(body []byte) ([]api.JobSpec, []int, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return nil, nil, &SubmitError{Index: -1, Message: "is empty: send a job object, a JSON array of jobs or JSON Lines"}
@@ -72,7 +56,7 @@ func parseJobs(body []byte) ([]JobSpec, []int, error) {
 		if len(raws) > MaxJobsPerRequest {
 			return nil, nil, &SubmitError{Index: -1, Message: fmt.Sprintf("holds %d jobs; at most %d per request", len(raws), MaxJobsPerRequest)}
 		}
-		specs := make([]JobSpec, len(raws))
+		specs := make([]api.JobSpec, len(raws))
 		for i, raw := range raws {
 			if err := decodeSpec(raw, &specs[i]); err != nil {
 				return nil, nil, &SubmitError{Index: i, Message: err.Error()}
@@ -80,7 +64,7 @@ func parseJobs(body []byte) ([]JobSpec, []int, error) {
 		}
 		return specs, nil, nil
 	}
-	var specs []JobSpec
+	var specs []api.JobSpec
 	var lines []int
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 0, 64<<10), len(body)+1)
@@ -94,7 +78,7 @@ func parseJobs(body []byte) ([]JobSpec, []int, error) {
 		if len(specs) == MaxJobsPerRequest {
 			return nil, nil, &SubmitError{Index: -1, Message: fmt.Sprintf("holds more than %d jobs; at most %d per request", MaxJobsPerRequest, MaxJobsPerRequest)}
 		}
-		var spec JobSpec
+		var spec api.JobSpec
 		if err := decodeSpec(text, &spec); err != nil {
 			return nil, nil, &SubmitError{Index: len(specs), Line: line, Message: err.Error()}
 		}
@@ -107,7 +91,7 @@ func parseJobs(body []byte) ([]JobSpec, []int, error) {
 	return specs, lines, nil
 }
 
-func decodeSpec(raw []byte, spec *JobSpec) error {
+func decodeSpec(raw []byte, spec *api.JobSpec) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(spec); err != nil {
@@ -145,10 +129,10 @@ func jsonProblem(err error, data []byte) string {
 
 // prepareJobs validates every spec with dispatch.Check. The first problem
 // is returned, naming the job and the field.
-func prepareJobs(specs []JobSpec, lines []int, now time.Time) ([]queue.Job, error) {
+func prepareJobs(specs []api.JobSpec, lines []int, now time.Time) ([]queue.Job, error) {
 	jobs := make([]queue.Job, len(specs))
 	for i, spec := range specs {
-		j, err := dispatch.Check(spec.job(), now)
+		j, err := dispatch.Check(spec.Job(), now)
 		if err != nil {
 			se := &SubmitError{Index: i, Message: err.Error()}
 			if lines != nil {

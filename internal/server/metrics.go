@@ -24,7 +24,7 @@ type metrics struct {
 	requests  *prometheus.CounterVec
 }
 
-func newMetrics(q queue.Queue) *metrics {
+func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		submitted: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -52,10 +52,12 @@ func newMetrics(q queue.Queue) *metrics {
 		}, []string{"route", "code"}),
 	}
 	m.reg.MustRegister(m.submitted, m.outcomes, m.alarms, m.attempts, m.wait, m.latency, m.requests,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		queueCollector{q})
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// watchQueue adds the queue's statistics, read at scrape time.
+func (m *metrics) watchQueue(q queue.Queue) { m.reg.MustRegister(queueCollector{q}) }
 
 // observeOutcome is the dispatcher's Observer.
 func (m *metrics) observeOutcome(o dispatch.Outcome) {

@@ -17,6 +17,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/tollgatehq/tollgate/internal/api"
+	"github.com/tollgatehq/tollgate/internal/app"
+	"github.com/tollgatehq/tollgate/internal/client"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/internal/server"
 	"github.com/tollgatehq/tollgate/queue"
@@ -72,7 +75,7 @@ func newServer(t *testing.T, h http.Handler, mod func(*config.Config)) (*server.
 		}),
 		HTTPClient: &http.Client{Transport: memTransport{h}},
 	}
-	s, err := server.New(context.Background(), cfg, server.Options{AWS: &awsCfg, Queue: q})
+	s, err := server.New(context.Background(), cfg, app.Options{AWS: &awsCfg, Queue: q})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +243,7 @@ func TestServeEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln, nil) }()
-	c := &server.Client{BaseURL: "http://" + ln.Addr().String(), Token: testToken}
+	c := &client.Client{BaseURL: "http://" + ln.Addr().String(), Token: testToken}
 	var body bytes.Buffer
 	for i := range 20 {
 		body.WriteString(sovcLine(fmt.Sprintf("+1206555%04d", i)) + "\n")
@@ -259,7 +262,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("submit: %+v %v", res, err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	var st server.StatsResponse
+	var st api.StatsResponse
 	for {
 		st, err = c.Stats(ctx)
 		if err != nil {
@@ -305,8 +308,8 @@ func TestServeEndToEnd(t *testing.T) {
 	if sst := simSrv.Stats(); sst.ContactsStarted != 20 || sst.DialRequests["Accepted"] != 30 {
 		t.Errorf("simulator: contacts %d dial accepted %d, want 20 and 30", sst.ContactsStarted, sst.DialRequests["Accepted"])
 	}
-	var apiErr *server.APIError
-	if _, err := (&server.Client{BaseURL: c.BaseURL, Token: "wrong-wrong-wrong"}).Stats(ctx); !errors.As(err, &apiErr) || apiErr.Status != 401 {
+	var apiErr *client.APIError
+	if _, err := (&client.Client{BaseURL: c.BaseURL, Token: "wrong-wrong-wrong"}).Stats(ctx); !errors.As(err, &apiErr) || apiErr.Status != 401 {
 		t.Errorf("wrong token: %v", err)
 	}
 	resp, err := http.Get(c.BaseURL + "/metrics")

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/tollgatehq/tollgate/internal/app"
+	"github.com/tollgatehq/tollgate/internal/client"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/internal/server"
 	"github.com/tollgatehq/tollgate/internal/testenv/moto"
@@ -38,7 +40,7 @@ func TestServeSQS(t *testing.T) {
 	cfg.Queue.SQS.Endpoint = m.URL
 	cfg.Queue.SQS.WaitTime = time.Second
 	awsCfg := aws.Config{Region: moto.Region, Credentials: credentials.NewStaticCredentialsProvider(moto.AccessKey, moto.SecretKey, "")}
-	s, err := server.New(context.Background(), cfg, server.Options{AWS: &awsCfg})
+	s, err := server.New(context.Background(), cfg, app.Options{AWS: &awsCfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestServeSQS(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln, nil) }()
-	c := &server.Client{BaseURL: "http://" + ln.Addr().String(), Token: testToken}
+	c := &client.Client{BaseURL: "http://" + ln.Addr().String(), Token: testToken}
 	var body bytes.Buffer
 	for i := range 10 {
 		body.WriteString(sovcLine(fmt.Sprintf("+1206555%04d", i)) + "\n")

@@ -1,15 +1,17 @@
-package redis
+package redisproc
 
 import (
 	"bufio"
 	"crypto/tls"
 	"net"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 )
 
 func TestStartKillRestart(t *testing.T) {
-	s := Start(t, Options{Password: "s3cret"})
+	s := launchT(t, Options{Password: "s3cret"})
 	if err := s.ping(s.Addr); err != nil {
 		t.Fatalf("ping: %v", err)
 	}
@@ -27,7 +29,9 @@ func TestStartKillRestart(t *testing.T) {
 		t.Fatalf("ping after Kill succeeded")
 	}
 	port := s.Port
-	s.Restart()
+	if err := s.Relaunch(); err != nil {
+		t.Fatal(err)
+	}
 	if s.Port != port {
 		t.Errorf("restart port: got %d want %d", s.Port, port)
 	}
@@ -37,7 +41,7 @@ func TestStartKillRestart(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	s := Start(t, Options{TLS: true})
+	s := launchT(t, Options{TLS: true})
 	if got := s.URL(); got[:9] != "rediss://" {
 		t.Errorf("URL: got %q want rediss://", got)
 	}
@@ -59,4 +63,22 @@ func TestTLS(t *testing.T) {
 	if err := command(p, bufio.NewReader(p), "PING"); err == nil {
 		t.Errorf("plaintext PING on the TLS port succeeded")
 	}
+}
+
+// launchT launches a server for a test; it fails with CI=true and skips
+// otherwise when redis-server is missing.
+func launchT(t *testing.T, o Options) *Server {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("redis-server not found: %v", err)
+		}
+		t.Skipf("redis-server not found; skipping: %v", err)
+	}
+	s, err := Launch(o, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }

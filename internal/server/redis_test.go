@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/tollgatehq/tollgate/internal/app"
+	"github.com/tollgatehq/tollgate/internal/client"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/internal/server"
 	redisenv "github.com/tollgatehq/tollgate/internal/testenv/redis"
@@ -66,7 +68,7 @@ func serveJobs(t *testing.T, s *server.Server, n int) string {
 			t.Error("Serve did not return after cancel")
 		}
 	})
-	c := &server.Client{BaseURL: "http://" + ln.Addr().String(), Token: testToken}
+	c := &client.Client{BaseURL: "http://" + ln.Addr().String(), Token: testToken}
 	var body bytes.Buffer
 	for i := range n {
 		if i%2 == 0 {
@@ -124,7 +126,7 @@ func newLoggedServer(t *testing.T, h http.Handler, log io.Writer, mod func(*conf
 		}),
 		HTTPClient: &http.Client{Transport: memTransport{h}},
 	}
-	s, err := server.New(context.Background(), cfg, server.Options{
+	s, err := server.New(context.Background(), cfg, app.Options{
 		AWS:    &awsCfg,
 		Queue:  queue.NewMemory(queue.MemoryOptions{}),
 		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -147,7 +149,7 @@ func TestServeRedis(t *testing.T) {
 		c.Limits.RedisURL = rs.URL()
 		c.Limits.Account = account
 	})
-	rl := s.SharedLimiter()
+	rl := s.App().Admission.Shared
 	if rl == nil {
 		t.Fatal("SharedLimiter is nil with limits.redis_url set")
 	}
@@ -216,7 +218,7 @@ func TestServeRedisUnreachable(t *testing.T) {
 		c.Limits.RedisURL = "redis://:hidden-secret@" + addr
 		c.Limits.Account = "123456789012"
 	})
-	if m := s.SharedLimiter().Mode(); m != redisx.ModeFallback {
+	if m := s.App().Admission.Shared.Mode(); m != redisx.ModeFallback {
 		t.Errorf("mode %v, want fallback", m)
 	}
 	serveJobs(t, s, 10)
@@ -230,7 +232,7 @@ func TestServeRedisUnreachable(t *testing.T) {
 func TestServeAdaptive(t *testing.T) {
 	var logs syncBuffer
 	s := newLoggedServer(t, newSim(t), &logs, func(c *config.Config) { c.Limits.Adaptive = true })
-	if s.SharedLimiter() != nil {
+	if s.App().Admission.Shared != nil {
 		t.Error("SharedLimiter set without limits.redis_url")
 	}
 	serveJobs(t, s, 30)

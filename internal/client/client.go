@@ -1,4 +1,4 @@
-package server
+package client
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgatehq/tollgate/internal/api"
 	"github.com/tollgatehq/tollgate/queue"
 )
 
@@ -22,10 +23,11 @@ type Client struct {
 	HTTP    *http.Client // nil means a client with a 2-minute timeout
 }
 
-// APIError is an error response of the server.
+// APIError is an error response of the server: its HTTP status and the
+// detail of its JSON body.
 type APIError struct {
 	Status int
-	APIErrorDetail
+	api.ErrorDetail
 }
 
 func (e *APIError) Error() string {
@@ -59,11 +61,11 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		var eb ErrorBody
+		var eb api.ErrorBody
 		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
-			return &APIError{Status: resp.StatusCode, APIErrorDetail: eb.Error}
+			return &APIError{Status: resp.StatusCode, ErrorDetail: eb.Error}
 		}
-		return &APIError{Status: resp.StatusCode, APIErrorDetail: APIErrorDetail{Code: "http_error", Message: strings.TrimSpace(string(data))}}
+		return &APIError{Status: resp.StatusCode, ErrorDetail: api.ErrorDetail{Code: "http_error", Message: strings.TrimSpace(string(data))}}
 	}
 	if out == nil {
 		return nil
@@ -75,17 +77,17 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 }
 
 // SubmitRaw posts a body as is (a JSON object, a JSON array, or JSON Lines).
-func (c *Client) SubmitRaw(ctx context.Context, body []byte) (SubmitResponse, error) {
-	var out SubmitResponse
+func (c *Client) SubmitRaw(ctx context.Context, body []byte) (api.SubmitResponse, error) {
+	var out api.SubmitResponse
 	err := c.do(ctx, http.MethodPost, "/v1/jobs", bytes.NewReader(body), "application/json", &out)
 	return out, err
 }
 
 // Submit posts jobs as a JSON array.
-func (c *Client) Submit(ctx context.Context, jobs []JobSpec) (SubmitResponse, error) {
+func (c *Client) Submit(ctx context.Context, jobs []api.JobSpec) (api.SubmitResponse, error) {
 	body, err := json.Marshal(jobs)
 	if err != nil {
-		return SubmitResponse{}, err
+		return api.SubmitResponse{}, err
 	}
 	return c.SubmitRaw(ctx, body)
 }
@@ -98,14 +100,14 @@ func (c *Client) Job(ctx context.Context, id string) (queue.Job, error) {
 }
 
 // Stats returns the queue and dispatcher statistics.
-func (c *Client) Stats(ctx context.Context) (StatsResponse, error) {
-	var st StatsResponse
+func (c *Client) Stats(ctx context.Context) (api.StatsResponse, error) {
+	var st api.StatsResponse
 	err := c.do(ctx, http.MethodGet, "/v1/stats", nil, "", &st)
 	return st, err
 }
 
 // DeadLetters lists dead letters.
-func (c *Client) DeadLetters(ctx context.Context, o queue.ListOptions) (DeadLettersResponse, error) {
+func (c *Client) DeadLetters(ctx context.Context, o queue.ListOptions) (api.DeadLettersResponse, error) {
 	v := url.Values{}
 	if o.Reason != "" {
 		v.Set("reason", o.Reason)
@@ -120,7 +122,7 @@ func (c *Client) DeadLetters(ctx context.Context, o queue.ListOptions) (DeadLett
 	if len(v) > 0 {
 		path += "?" + v.Encode()
 	}
-	var out DeadLettersResponse
+	var out api.DeadLettersResponse
 	err := c.do(ctx, http.MethodGet, path, nil, "", &out)
 	return out, err
 }
@@ -133,12 +135,12 @@ func (c *Client) DeadLetter(ctx context.Context, id string) (queue.Job, error) {
 }
 
 // Redrive moves dead letters back to the queue.
-func (c *Client) Redrive(ctx context.Context, r RedriveRequest) (RedriveResponse, error) {
+func (c *Client) Redrive(ctx context.Context, r api.RedriveRequest) (api.RedriveResponse, error) {
 	body, err := json.Marshal(r)
 	if err != nil {
-		return RedriveResponse{}, err
+		return api.RedriveResponse{}, err
 	}
-	var out RedriveResponse
+	var out api.RedriveResponse
 	err = c.do(ctx, http.MethodPost, "/v1/dlq/redrive", bytes.NewReader(body), "application/json", &out)
 	return out, err
 }

@@ -1,4 +1,4 @@
-package redis
+package redisproc
 
 import (
 	"bufio"
@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -41,7 +40,6 @@ type Server struct {
 	// Port is the port of Addr.
 	Port int
 
-	t        testing.TB // nil when launched without a test
 	opts     Options
 	bin      string
 	dir      string
@@ -56,50 +54,23 @@ type Server struct {
 	exited <-chan error
 }
 
-// Start starts a redis-server on a free loopback port and registers its
-// cleanup with t. It fails the test if CI=true and redis-server is missing,
-// and skips the test otherwise.
-func Start(t testing.TB, o Options) *Server {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redis-server not found on PATH (install Debian's redis-server): %v", err)
+// Launch starts a redis-server on a free loopback port. Its files go in
+// dir; an empty dir means a temporary directory of its own, removed by
+// Close. The caller must Close the server.
+func Launch(o Options, dir string) (*Server, error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "tollgate-redis-")
+		if err != nil {
+			return nil, err
 		}
-		t.Skipf("redis-server not found on PATH; skipping (set CI=true to make this a failure): %v", err)
-	}
-	s, err := launch(o, t.TempDir())
-	if err != nil {
-		t.Fatalf("redis test server: %v", err)
-	}
-	s.t = t
-	t.Cleanup(func() {
-		s.Kill()
-		if t.Failed() {
-			if log := s.out.String(); log != "" {
-				t.Logf("redis-server output:\n%s", log)
-			}
+		s, err := Launch(o, d)
+		if err != nil {
+			os.RemoveAll(d)
+			return nil, err
 		}
-	})
-	return s
-}
-
-// Launch starts a redis-server on a free loopback port outside a test (the
-// bench uses it). The caller must Close it.
-func Launch(o Options) (*Server, error) {
-	dir, err := os.MkdirTemp("", "tollgate-redis-")
-	if err != nil {
-		return nil, err
+		s.ownDir = true
+		return s, nil
 	}
-	s, err := launch(o, dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	s.ownDir = true
-	return s, nil
-}
-
-func launch(o Options, dir string) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotFound, err)
@@ -160,18 +131,6 @@ func (s *Server) Kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.killLocked()
-}
-
-// Restart starts the server again on the same port after Kill, failing the
-// test if it cannot. The data is gone (the server keeps nothing on disk).
-func (s *Server) Restart() {
-	if err := s.Relaunch(); err != nil {
-		if s.t != nil {
-			s.t.Helper()
-			s.t.Fatalf("redis test server: %v", err)
-		}
-		panic(err)
-	}
 }
 
 // Relaunch starts the server again on the same port after Kill.

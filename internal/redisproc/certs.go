@@ -1,4 +1,4 @@
-package redis
+package redisproc
 
 import (
 	"crypto/ecdsa"

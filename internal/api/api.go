@@ -1,0 +1,81 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/tollgatehq/tollgate/dispatch"
+	"github.com/tollgatehq/tollgate/queue"
+)
+
+// ErrorBody is the JSON of every error response.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail describes one error.
+type ErrorDetail struct {
+	Code    string `json:"code"` // e.g. "invalid_job", "unauthorized", "body_too_large"
+	Message string `json:"message"`
+	Index   *int   `json:"index,omitempty"` // the job's position in a submission
+	Line    int    `json:"line,omitempty"`  // the job's line in a JSON Lines submission
+	Field   string `json:"field,omitempty"` // the field at fault
+}
+
+// JobSpec is a job as submitted to POST /v1/jobs: the caller's part of
+// queue.Job.
+type JobSpec struct {
+	ID          string          `json:"id,omitempty"`
+	Op          string          `json:"op"`
+	Input       json.RawMessage `json:"input,omitempty"`
+	Priority    int             `json:"priority,omitempty"`
+	NotAfter    time.Time       `json:"not_after,omitzero"`
+	NotBefore   time.Time       `json:"not_before,omitzero"`
+	ClientToken string          `json:"client_token,omitempty"`
+	GroupKey    string          `json:"group_key,omitempty"`
+}
+
+// Job returns the queue.Job the spec describes (not yet validated).
+func (s JobSpec) Job() queue.Job {
+	return queue.Job{ID: s.ID, Op: s.Op, Input: s.Input, Priority: s.Priority, NotAfter: s.NotAfter,
+		NotBefore: s.NotBefore, ClientToken: s.ClientToken, GroupKey: s.GroupKey}
+}
+
+// SubmitResponse is the answer to POST /v1/jobs.
+type SubmitResponse struct {
+	Accepted int           `json:"accepted"`
+	Jobs     []SubmittedID `json:"jobs"`
+}
+
+// SubmittedID identifies one stored job.
+type SubmittedID struct {
+	ID          string       `json:"id"`
+	ClientToken string       `json:"client_token"`
+	Status      queue.Status `json:"status"`
+}
+
+// StatsResponse is the answer to GET /v1/stats.
+type StatsResponse struct {
+	Queue    queue.Stats    `json:"queue"`
+	Dispatch dispatch.Stats `json:"dispatch"`
+	Uptime   float64        `json:"uptime_seconds"`
+}
+
+// DeadLettersResponse is the answer to GET /v1/dlq.
+type DeadLettersResponse struct {
+	Jobs []queue.Job `json:"jobs"`
+	Next string      `json:"next,omitempty"` // pass as ?after= for the next page
+}
+
+// RedriveRequest is the body of POST /v1/dlq/redrive.
+type RedriveRequest struct {
+	IDs           []string `json:"ids,omitempty"`
+	All           bool     `json:"all,omitempty"`
+	Reason        string   `json:"reason,omitempty"` // with All: only this reason
+	ClearNotAfter bool     `json:"clear_not_after,omitempty"`
+}
+
+// RedriveResponse is the answer to POST /v1/dlq/redrive.
+type RedriveResponse struct {
+	Redriven int `json:"redriven"`
+}

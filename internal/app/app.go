@@ -1,0 +1,150 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tollgatehq/tollgate/dispatch"
+	"github.com/tollgatehq/tollgate/governor"
+	"github.com/tollgatehq/tollgate/internal/config"
+	"github.com/tollgatehq/tollgate/queue"
+)
+
+// Options are what New needs besides the configuration. The zero value is
+// usable: real AWS through the default credential chain, the queue the
+// configuration selects, logs discarded, nobody watching.
+type Options struct {
+	// Logger receives the process's log; nil discards it.
+	Logger *slog.Logger
+	// AWS, when set, is used instead of config.LoadDefaultConfig (tests and
+	// the demo pass static credentials and an in-process HTTP client).
+	AWS *aws.Config
+	// Queue, when set, is used instead of the configured backend. Close
+	// closes it.
+	Queue queue.Queue
+	// Hooks let a front end (the HTTP server's metrics) watch the parts.
+	Hooks Hooks
+}
+
+// Hooks are the observers a front end attaches to the parts New builds.
+// Every field may be nil.
+type Hooks struct {
+	// Attempt sees every governed attempt (before the limiter's own
+	// observer).
+	Attempt governor.Observer
+	// Outcome sees every job the dispatcher settles.
+	Outcome func(dispatch.Outcome)
+	// Registerer receives the parts' own Prometheus collectors (the Redis
+	// limiter's).
+	Registerer prometheus.Registerer
+}
+
+// App is one tollgate process built from a validated configuration: the
+// AWS configuration, the quota table, the queue, the admission (limiter and
+// learner), the governor and the dispatcher. Front ends (the HTTP API of
+// internal/server; later the gateway) sit on top of it; Run runs its
+// background services; Close releases what New opened.
+type App struct {
+	Config     config.Config
+	Log        *slog.Logger
+	AWS        aws.Config
+	Queue      queue.Queue
+	Admission  *Admission
+	Governor   *governor.Governor
+	Dispatcher *dispatch.Dispatcher
+}
+
+// New validates cfg and builds the process: it loads the AWS configuration
+// (checking the credentials now, so a missing one fails the start, not
+// every job), the quota table with the quota file's overrides, opens the
+// queue, builds the admission, the governor and the dispatcher. Nothing
+// runs until Run. On error everything opened is closed again.
+func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &App{Config: cfg, Log: log}
+	var err error
+	if a.AWS, err = loadAWS(ctx, cfg, o.AWS, log); err != nil {
+		return nil, err
+	}
+	table, err := quotaTable(cfg.Limits, a.AWS.Region)
+	if err != nil {
+		return nil, err
+	}
+	a.Queue = o.Queue
+	if a.Queue == nil {
+		if a.Queue, err = openQueue(ctx, cfg, a.AWS); err != nil {
+			return nil, err
+		}
+	}
+	a.Admission, err = NewAdmission(AdmissionOptions{
+		Limits:     cfg.Limits,
+		Table:      table,
+		Region:     a.AWS.Region,
+		Logger:     log,
+		Registerer: o.Hooks.Registerer,
+	})
+	if err != nil {
+		a.Queue.Close()
+		return nil, err
+	}
+	a.Governor = a.Admission.NewGovernor(governor.Options{
+		MaxAttempts: cfg.Dispatch.MaxAttempts,
+		MaxElapsed:  cfg.Dispatch.CallTimeout,
+		Observer:    o.Hooks.Attempt,
+	})
+	a.Dispatcher, err = dispatch.New(dispatch.Options{
+		Queue:             a.Queue,
+		Governor:          a.Governor,
+		AWS:               a.AWS,
+		Endpoint:          cfg.AWS.Endpoint,
+		CampaignsEndpoint: cfg.AWS.CampaignsEndpoint,
+		Concurrency:       cfg.Dispatch.Concurrency,
+		CallTimeout:       cfg.Dispatch.CallTimeout,
+		Visibility:        cfg.EffectiveVisibility(),
+		MaxBatch:          cfg.Dispatch.MaxBatch,
+		ShutdownGrace:     cfg.Dispatch.ShutdownGrace,
+		Logger:            log,
+		Observer:          o.Hooks.Outcome,
+	})
+	if err != nil {
+		_ = a.Admission.Close()
+		a.Queue.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Run runs the background services (the dispatcher) until ctx ends; the
+// dispatcher then lets calls in flight finish for the shutdown grace and
+// releases the rest to the queue.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Dispatcher.Run(ctx); err != nil {
+		return fmt.Errorf("dispatch: %w", err)
+	}
+	return nil
+}
+
+// Close releases what New opened: the Redis limiter (its leased tokens go
+// back) and the queue. Call it after Run returned.
+func (a *App) Close() error {
+	var errs []error
+	if err := a.Admission.Close(); err != nil {
+		a.Log.Warn("closing the limiter", "err", err)
+		errs = append(errs, err)
+	}
+	if err := a.Queue.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing the queue: %w", err))
+	}
+	return errors.Join(errs...)
+}

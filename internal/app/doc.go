@@ -1,0 +1,16 @@
+// Package app is the one place that wires a tollgate process. New builds an
+// App from a validated configuration (internal/config): the AWS
+// configuration (the default credential chain, or a given one), the quota
+// table with the quota file's overrides, the queue backend (the embedded
+// SQLite store or Amazon SQS), the admission (the in-memory Hierarchy, the
+// adaptive learner around it, or the Redis-shared limiter), the governor
+// and the dispatcher. Run runs its background services; Close releases
+// what New opened.
+//
+// Front ends sit on top: internal/server serves the HTTP API over an App
+// and attaches its metrics through Hooks; `tollgate demo` runs that server;
+// the bench's tollgate strategy builds each caller's limiter, learner and
+// governor with NewAdmission and Admission.NewGovernor, the functions New
+// uses, so the bench measures what serve runs. The poller and the gateway
+// will be built here too.
+package app

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+)
+
+// isTerminal reports whether v is an *os.File attached to a terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progressFlags are the flags every command with a progress bar shares.
+type progressFlags struct {
+	quiet bool // --quiet: no progress at all
+	force bool // --progress: a bar even off a terminal or with --format json
+}
+
+func (p *progressFlags) register(f *pflag.FlagSet) {
+	f.BoolVar(&p.quiet, "quiet", false, "no progress bar")
+	f.BoolVar(&p.force, "progress", false, "draw the progress bar even when standard error is not a terminal or with --format json")
+}
+
+// showBar is the one place that decides whether a command draws a
+// progress bar on w (standard error): never with --quiet; with --progress
+// always; otherwise only when w is a terminal and the output is not
+// machine-readable (--format json), so that `… --format json 2>err` and CI
+// logs hold no bar frames.
+func showBar(w io.Writer, format string, p progressFlags) bool {
+	switch {
+	case p.quiet:
+		return false
+	case p.force:
+		return true
+	case format == "json":
+		return false
+	}
+	return isTerminal(w)
+}
