@@ -7,8 +7,10 @@ import (
 
 type fixedUsage struct{}
 
-func (fixedUsage) CallCounts(string) map[int64]int64 { return map[int64]int64{1796205600: 90, 1796205660: 30} }
-func (fixedUsage) Quota(op string) (float64, bool)   { return 2, op != "" }
+func (fixedUsage) CallCounts(string) map[int64]int64 {
+	return map[int64]int64{1796205600: 90, 1796205660: 30}
+}
+func (fixedUsage) Quota(op string) (float64, bool) { return 2, op != "" }
 
 // FuzzCall feeds arbitrary bytes as the CBOR body of every operation: no
 // panic, and either a response or a named error.
