@@ -2,6 +2,7 @@ package usage_test
 
 import (
 	"fmt"
+	"github.com/tollgatehq/tollgate/governor"
 	"os"
 	"time"
 
@@ -45,4 +46,15 @@ func ExampleBusinessDays() {
 	fri := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) // a Friday
 	fmt.Println(usage.BusinessDays(fri, fri.Add(3*24*time.Hour)), usage.BusinessDays(fri, fri.Add(6*24*time.Hour)))
 	// Output: 1 4
+}
+
+func ExampleSecondPeaks() {
+	p := usage.NewSecondPeaks()
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < 90; i++ { // 1.5 calls/s for a minute, three in the first second
+		p.ObserveAttempt(governor.Attempt{Op: "CreateUser", Start: t0.Add(time.Duration(i) * 666 * time.Millisecond)})
+	}
+	r := p.Rates(t0.Add(90 * time.Second))["CreateUser"]
+	fmt.Printf("last minute %.2f/s, busiest second %g\n", r.LastMinute, r.PeakSecond)
+	// Output: last minute 1.50/s, busiest second 2
 }

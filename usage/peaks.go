@@ -2,6 +2,7 @@ package usage
 
 import (
 	"sync"
+	"time"
 
 	"github.com/tollgatehq/tollgate/awserr"
 	"github.com/tollgatehq/tollgate/governor"
@@ -19,6 +20,8 @@ type peak struct {
 	sec       int64
 	n, max    float64
 	throttles float64
+	min       int64   // the minute being counted (Unix s)
+	cur, prev float64 // calls in that minute and in the one before
 }
 
 // NewSecondPeaks returns an empty SecondPeaks.
@@ -41,6 +44,15 @@ func (p *SecondPeaks) ObserveAttempt(a governor.Attempt) {
 	}
 	x.n++
 	x.max = max(x.max, x.n)
+	if m := sec / 60 * 60; m != x.min {
+		if m == x.min+60 {
+			x.prev = x.cur
+		} else {
+			x.prev = 0
+		}
+		x.min, x.cur = m, 0
+	}
+	x.cur++
 	if a.Err != nil && a.Info.Class == awserr.ClassRateThrottle {
 		x.throttles++
 	}
@@ -61,4 +73,29 @@ func (p *SecondPeaks) Merge(u map[string]Usage) {
 		v.Throttles = max(v.Throttles, x.throttles)
 		u[op] = v
 	}
+}
+
+// Rate is one operation's recent use.
+type Rate struct {
+	LastMinute float64 // average calls/s over the last complete minute
+	PeakSecond float64 // busiest second since the start
+}
+
+// Rates returns each operation's recent use at now.
+func (p *SecondPeaks) Rates(now time.Time) map[string]Rate {
+	m := now.Unix() / 60 * 60
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]Rate, len(p.ops))
+	for op, x := range p.ops {
+		r := Rate{PeakSecond: x.max}
+		switch x.min {
+		case m:
+			r.LastMinute = x.prev / 60
+		case m - 60:
+			r.LastMinute = x.cur / 60
+		}
+		out[op] = r
+	}
+	return out
 }

@@ -62,6 +62,7 @@ type Server struct {
 	started time.Time
 	handler http.Handler
 	shared  *redisx.Limiter // the Redis limiter when limits.redis_url is set
+	quotas  *quotaWatch     // limits.quota_sync (quotasync.go); nil when off
 
 	mu   sync.Mutex // guards addr
 	addr string
@@ -122,10 +123,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 		s.q.Close()
 		return nil, err
 	}
+	s.quotas = s.newQuotaWatch(awsCfg, limiter)
 	s.gov = governor.New(limiter, governor.Options{
 		MaxAttempts: cfg.Dispatch.MaxAttempts,
 		MaxElapsed:  cfg.Dispatch.CallTimeout,
-		Observer:    governor.Observers(s.m.governorObserver(), limObs),
+		Observer:    governor.Observers(s.m.governorObserver(), limObs, s.quotas.observer()),
 	})
 	s.d, err = dispatch.New(dispatch.Options{
 		Queue:             s.q,
@@ -328,6 +330,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(baseURL 
 	defer stopDispatch()
 	dErr := make(chan error, 1)
 	go func() { dErr <- s.d.Run(dctx) }()
+	go s.quotas.run(dctx)
 	hErr := make(chan error, 1)
 	go func() { hErr <- hs.Serve(ln) }()
 	s.log.Info("serving", "url", base, "queue", s.cfg.Queue.Backend, "endpoint", s.cfg.AWS.Endpoint)

@@ -247,3 +247,19 @@ func decodeToken(t string) (int, bool) {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// SetSchedule changes when future requests get a case and a decision
+// (0 keeps the current value); requests already made keep theirs.
+func (s *Service) SetSchedule(caseAfter, decideAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if caseAfter > 0 {
+		s.o.CaseAfter = caseAfter
+	}
+	if decideAfter > 0 {
+		s.o.DecideAfter = decideAfter
+	}
+	if s.o.DecideAfter < s.o.CaseAfter {
+		s.o.DecideAfter = s.o.CaseAfter
+	}
+}
