@@ -106,4 +106,16 @@
 // The request path allocates little (DescribeUser: 5 allocations), takes one
 // bucket mutex, one state lock and one stats mutex, and verifies SigV4 only
 // when credentials are configured.
+//
+// # Service Quotas and CloudWatch
+//
+// The same handler serves Service Quotas for service code connect
+// (X-Amz-Target: ServiceQuotasV20190624.*, package sim/servicequotas) and
+// the CloudWatch subset Tollgate's quota commands use in rpc-v2-cbor
+// (/service/GraniteServiceVersion20100801/operation/*, package
+// sim/cloudwatch): AWS/Usage CallCount is summed from the calls accepted
+// here, SERVICE_QUOTA() is the applied value, and an approved increase
+// raises this simulator's bucket (aws.go). Unlike AWS, GetServiceQuota
+// always returns a value (AWS answers NoSuchResourceException when no
+// applied value was ever set) and CallCount includes the current minute.
 package sim

@@ -37,6 +37,7 @@ type Server struct {
 	metrics    http.Handler
 	verify     bool // SigV4 verification on (Credentials configured)
 	retryAfter atomic.Bool
+	aws        awsServices // Service Quotas and CloudWatch (aws.go)
 }
 
 // opRuntime is the mutable, per-operation part: its bucket, the code a
@@ -127,6 +128,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/_sim") {
 		s.serveAdmin(w, r)
+		return
+	}
+	if h := s.awsHandler(r); h != nil {
+		h.ServeHTTP(w, r)
 		return
 	}
 	if path == "/metrics" && r.Method == http.MethodGet {

@@ -112,6 +112,7 @@ type stats struct {
 	timeline   []Second           // requires mu held; ring indexed by sec % len
 	dials      map[string]int64   // requires mu held
 	maxCallers int
+	minutes    minuteLog // accepted calls per op per minute (aws.go); requires mu held
 
 	contactsStarted atomic.Int64
 	duplicates      atomic.Int64
@@ -146,6 +147,7 @@ func (s *stats) record(op opID, caller string, kind outcome, code string, now ti
 	switch kind {
 	case outAccepted:
 		slot.Accepted++
+		s.minutes.add(op, sec)
 	case outThrottled:
 		slot.Throttled++
 	default:

@@ -57,6 +57,8 @@ type App struct {
 	Admission  *Admission
 	Governor   *governor.Governor
 	Dispatcher *dispatch.Dispatcher
+
+	quotas *quotaWatch // limits.quota_sync (quotasync.go); nil when off
 }
 
 // New validates cfg and builds the process: it loads the AWS configuration
@@ -98,10 +100,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		a.Queue.Close()
 		return nil, err
 	}
+	a.quotas = newQuotaWatch(cfg, a.AWS, a.Admission.Limiter, log, o.Hooks.Registerer)
 	a.Governor = a.Admission.NewGovernor(governor.Options{
 		MaxAttempts: cfg.Dispatch.MaxAttempts,
 		MaxElapsed:  cfg.Dispatch.CallTimeout,
-		Observer:    o.Hooks.Attempt,
+		Observer:    governor.Observers(o.Hooks.Attempt, a.quotas.observer()),
 	})
 	a.Dispatcher, err = dispatch.New(dispatch.Options{
 		Queue:             a.Queue,
@@ -125,10 +128,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	return a, nil
 }
 
-// Run runs the background services (the dispatcher) until ctx ends; the
-// dispatcher then lets calls in flight finish for the shutdown grace and
-// releases the rest to the queue.
+// Run runs the background services (the dispatcher, and the live quota
+// sync when limits.quota_sync is set) until ctx ends; the dispatcher then
+// lets calls in flight finish for the shutdown grace and releases the rest
+// to the queue.
 func (a *App) Run(ctx context.Context) error {
+	go a.quotas.run(ctx)
 	if err := a.Dispatcher.Run(ctx); err != nil {
 		return fmt.Errorf("dispatch: %w", err)
 	}

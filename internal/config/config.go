@@ -110,6 +110,10 @@ type Limits struct {
 	// or rediss://… for TLS. Requires Account; the AWS Region completes the
 	// key. The password is never logged.
 	RedisURL string `yaml:"redis_url"`
+	// QuotaSync, when not 0, re-reads the applied quotas from Service
+	// Quotas on this interval and sets the limiter's rates (package usage),
+	// so an approved increase applies without a restart. 0: off.
+	QuotaSync time.Duration `yaml:"quota_sync"`
 }
 
 // Default values.

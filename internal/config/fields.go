@@ -63,6 +63,7 @@ func (c *Config) Fields() []Field {
 		{Key: "limits.account", Flag: "account", Usage: "AWS account id the quota file's scoped overrides are matched against (required with --redis-url)", ptr: &c.Limits.Account},
 		{Key: "limits.adaptive", Flag: "adaptive", Usage: "learn each operation's available rate from throttles (per client; not with --redis-url)", ptr: &c.Limits.Adaptive},
 		{Key: "limits.redis_url", Flag: "redis-url", Usage: "share the buckets through Redis: redis://[user:pass@]host:port[/db] or rediss://", Secret: true, ptr: &c.Limits.RedisURL},
+		{Key: "limits.quota_sync", Flag: "quota-sync", Usage: "re-read applied quotas from Service Quotas on this interval and apply them (e.g. 5m; 0 = off)", ptr: &c.Limits.QuotaSync},
 	}
 }
 
