@@ -30,6 +30,7 @@ import (
 	"github.com/tollgatehq/tollgate/quotas/quotafile"
 	"github.com/tollgatehq/tollgate/ratelimit"
 	"github.com/tollgatehq/tollgate/redisx"
+	"github.com/tollgatehq/tollgate/stagger"
 )
 
 // QueueFile is the embedded queue's file in the data directory.
@@ -62,6 +63,8 @@ type Server struct {
 	started time.Time
 	handler http.Handler
 	shared  *redisx.Limiter // the Redis limiter when limits.redis_url is set
+
+	stagger *stagger.Service // POST /v1/stagger/reserve (stagger.go)
 
 	mu   sync.Mutex // guards addr
 	addr string
@@ -100,6 +103,10 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Server, error) {
 	}
 	table, err := s.quotaTable(awsCfg.Region)
 	if err != nil {
+		return nil, err
+	}
+
+	if s.stagger, err = newStagger(cfg, table, log); err != nil {
 		return nil, err
 	}
 
