@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/tollgatehq/tollgate/stagger"
+)
+
+func TestStaggerPlan(t *testing.T) {
+	code, out, errOut := runCLI(t, "stagger", "plan", "--agents", "50", "--trials", "40", "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var p stagger.Plan
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	// 50 agents, GetCurrentUserData binds: 2 start-ups/s, 4 at once, so the
+	// last starts (50 − 4)/2 = 23 s after the shift start.
+	if p.Agents != 50 || len(p.Strategies) != 4 || p.LastStart.Seconds() != 23 {
+		t.Fatalf("plan: %+v", p)
+	}
+	code, out, errOut = runCLI(t, "stagger", "plan", "--agents", "20", "--trials", "20", "--calls", "DescribeUser,ListQueues:2", "--share", "0.5")
+	if code != ExitOK || !strings.Contains(out, "ListQueues  ") || !strings.Contains(out, "tollgate") {
+		t.Fatalf("text: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestStaggerPlanUsageErrors(t *testing.T) {
+	for i, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--agents", "0"}, "--agents"},
+		{[]string{"--calls", "GetCurrentUser"}, "--calls: unknown operation"},
+		{[]string{"--calls", "ListUsers:x"}, "--calls"},
+		{[]string{"--share", "0"}, "--share"},
+		{[]string{"--share", "1.01"}, "--share"},
+		{[]string{"--format", "md"}, "--format"},
+		{[]string{"--probability", "1"}, "--probability"},
+	} {
+		code, _, errOut := runCLI(t, append([]string{"stagger", "plan", "--trials", "10"}, c.args...)...)
+		if code != ExitUsage || !strings.Contains(errOut, c.want) {
+			t.Errorf("step %d: %v: exit %d %q; want %d naming %s", i, c.args, code, errOut, ExitUsage, c.want)
+		}
+	}
+}
