@@ -153,7 +153,7 @@ func Compute(o Options) (Plan, error) {
 		return Plan{}, err
 	}
 	p.Strategies = []Outcome{
-		expect(o, av, StrategyNone, 0, 1),
+		expect(o, av, StrategyNone, 0, o.Trials), // the retries' jitter is random
 		expect(o, av, StrategySeed, o.SeedWindow, o.Trials),
 		expect(o, av, StrategyHashed, p.HashedWindow, o.Trials),
 		expect(o, av, StrategyTollgate, p.LastStart, 1),
