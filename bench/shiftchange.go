@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -55,7 +56,19 @@ type ShiftChangeConfig struct {
 	InMemory bool
 }
 
+// ErrShiftChangeConfig marks a bad ShiftChangeConfig (the message names the
+// field).
+var ErrShiftChangeConfig = errors.New("bench: bad shift-change configuration")
+
 func (c ShiftChangeConfig) withDefaults() (ShiftChangeConfig, error) {
+	c, err := c.defaults()
+	if err != nil {
+		return c, fmt.Errorf("%w: %w", ErrShiftChangeConfig, err)
+	}
+	return c, nil
+}
+
+func (c ShiftChangeConfig) defaults() (ShiftChangeConfig, error) {
 	if c.Agents == 0 {
 		c.Agents = 200
 	}

@@ -50,6 +50,9 @@ would against the real quotas.`,
 			if format != "table" && format != "json" {
 				return usageError("--format: must be table or json, got %q", format)
 			}
+			if isShiftChange(splitList(scenarios)) { // benchshift.go
+				return runShiftChange(cmd, splitList(scenarios), splitList(strategies), rateScale, seed, format)
+			}
 			if chartPath != "" {
 				switch strings.ToLower(filepath.Ext(chartPath)) {
 				case ".png", ".html", ".htm":
@@ -126,6 +129,7 @@ would against the real quotas.`,
 	f.StringVar(&format, "format", "table", "output format: table or json")
 	f.StringVar(&chartPath, "chart", "", "write a chart of accepted vs throttled per second (.png, or self-contained .html)")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	addShiftChangeFlags(f) // benchshift.go
 	return cmd
 }
 

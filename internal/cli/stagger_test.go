@@ -47,3 +47,35 @@ func TestStaggerPlanUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchShiftChange(t *testing.T) {
+	code, out, errOut := runCLI(t, "bench", "--scenario", "shift-change", "--agents", "12", "--strategy", "none,tollgate", "--rate-scale", "10", "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Results []struct {
+			Strategy  string `json:"strategy"`
+			Throttled int    `json:"throttled"`
+			Reserved  int    `json:"reserved"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Results) != 2 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if rep.Results[0].Throttled == 0 || rep.Results[1].Reserved != 12 {
+		t.Errorf("results: %+v", rep.Results)
+	}
+	for i, args := range [][]string{
+		{"--agents", "0"},
+		{"--strategy", "sdk-standard"},
+		{"--share", "2"},
+		{"--calls", "GetCurrentUser"},
+		{"--scenario", "shift-change,burst"},
+	} {
+		code, _, errOut := runCLI(t, append([]string{"bench", "--scenario", "shift-change"}, args...)...)
+		if code != ExitUsage || !strings.Contains(errOut, args[0]) {
+			t.Errorf("step %d: %v: exit %d %q", i, args, code, errOut)
+		}
+	}
+}
