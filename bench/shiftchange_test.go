@@ -78,9 +78,9 @@ func TestShiftChangeMatchesPlanner(t *testing.T) {
 }
 
 // TestShiftChangeLoopback runs a small shift change over real HTTP on
-// loopback at rate scale 20, all four strategies.
+// loopback at rate scale 5, all four strategies.
 func TestShiftChangeLoopback(t *testing.T) {
-	rep, err := RunShiftChange(context.Background(), ShiftChangeConfig{Agents: 30, RateScale: 20, Trials: 40})
+	rep, err := RunShiftChange(context.Background(), ShiftChangeConfig{Agents: 30, RateScale: 5, Trials: 40})
 	if err != nil {
 		t.Fatal(err)
 	}

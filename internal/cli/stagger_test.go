@@ -49,7 +49,7 @@ func TestStaggerPlanUsageErrors(t *testing.T) {
 }
 
 func TestBenchShiftChange(t *testing.T) {
-	code, out, errOut := runCLI(t, "bench", "--scenario", "shift-change", "--agents", "12", "--strategy", "none,tollgate", "--rate-scale", "10", "--format", "json")
+	code, out, errOut := runCLI(t, "bench", "--scenario", "shift-change", "--agents", "12", "--strategy", "none,tollgate", "--rate-scale", "1", "--format", "json")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
