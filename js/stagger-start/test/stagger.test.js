@@ -68,7 +68,7 @@ test("uses serve's reservation when it answers", async () => {
     const t0 = Date.now();
     const got = await staggerStart("agent-0001", { reserveUrl: url, token: "desk-token", windowMs: 60000 });
     assert.deepEqual(got, { source: "reserve", delayMs: 30 });
-    assert.ok(Date.now() - t0 >= 29, "waited the reservation");
+    assert.ok(Date.now() - t0 >= 25, "waited the reservation");
     assert.deepEqual(seen, { auth: "Bearer desk-token", body: { login: "agent-0001" }, method: "POST" });
   } finally {
     srv.close();
@@ -84,7 +84,7 @@ test("falls back to the hashed slot when serve is down", async () => {
   const got = await staggerStart("foobar", { reserveUrl: `http://127.0.0.1:${port}/v1/stagger/reserve`, token: "t", windowMs: 600, slotMs: 10 });
   assert.equal(got.source, "fallback");
   assert.equal(got.delayMs, slotDelayMs("foobar", { windowMs: 600, slotMs: 10 }));
-  assert.ok(Date.now() - t0 >= got.delayMs - 1, "waited the slot");
+  assert.ok(Date.now() - t0 >= got.delayMs - 5, "waited the slot");
   assert.match(got.reason, /fetch failed|ECONNREFUSED/);
 });
 
@@ -96,7 +96,7 @@ test("falls back when serve hangs past the timeout", async () => {
     assert.equal(got.source, "fallback");
     assert.match(got.reason, /no answer within 50 ms/);
     const waited = Date.now() - t0;
-    assert.ok(waited >= 49 && waited < 2000, `waited ${waited} ms`);
+    assert.ok(waited >= 45 && waited < 10000, `waited ${waited} ms`);
   } finally {
     srv.closeAllConnections();
     srv.close();
