@@ -41,6 +41,9 @@ if [ "$status" -ne 0 ]; then
 	exit "$status"
 fi
 
+log "node --test js/stagger-start (the desktop module; reads stagger/testdata/slots.json)"
+node --test js/stagger-start/test/
+
 if [ -x interop/run.sh ]; then
 	log "interop (Node @aws-sdk/client-connect and boto3 against tollgate sim)"
 	bash interop/run.sh

@@ -13,6 +13,7 @@ import (
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/queue"
+	"github.com/tollgatehq/tollgate/quotas"
 )
 
 // Options are what New needs besides the configuration. The zero value is
@@ -50,9 +51,12 @@ type Hooks struct {
 // internal/server; later the gateway) sit on top of it; Run runs its
 // background services; Close releases what New opened.
 type App struct {
-	Config     config.Config
-	Log        *slog.Logger
-	AWS        aws.Config
+	Config config.Config
+	Log    *slog.Logger
+	AWS    aws.Config
+	// Quotas is the quota table with the quota file's overrides, before
+	// rate_scale and burst_headroom (Admission.Table has those applied).
+	Quotas     *quotas.Table
 	Queue      queue.Queue
 	Admission  *Admission
 	Governor   *governor.Governor
@@ -83,6 +87,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Quotas = table
 	a.Queue = o.Queue
 	if a.Queue == nil {
 		if a.Queue, err = openQueue(ctx, cfg, a.AWS); err != nil {

@@ -69,6 +69,9 @@ the format is not json (--progress forces it, --quiet hides it).`,
 			default:
 				return usageError("--format: must be text or json, got %q", format)
 			}
+			if isShiftChange(splitList(scenarios)) { // benchshift.go
+				return runShiftChange(cmd, splitList(scenarios), splitList(strategies), rateScale, seed, format)
+			}
 			if chartPath != "" {
 				switch strings.ToLower(filepath.Ext(chartPath)) {
 				case ".png", ".html", ".htm":
@@ -159,6 +162,7 @@ the format is not json (--progress forces it, --quiet hides it).`,
 	f.BoolVar(&inline, "redis-inline", false, "run the tollgate-redis callers in this process instead of one process each")
 	_ = f.MarkHidden("redis-inline")
 	progress.register(f)
+	addShiftChangeFlags(f) // benchshift.go
 	return cmd
 }
 

@@ -23,6 +23,7 @@ type Config struct {
 	Queue    Queue    `yaml:"queue"`
 	Dispatch Dispatch `yaml:"dispatch"`
 	Limits   Limits   `yaml:"limits"`
+	Stagger  Stagger  `yaml:"stagger"` // desktop start-up reservations (stagger.go)
 }
 
 // AWS selects the upstream.

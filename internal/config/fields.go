@@ -27,7 +27,7 @@ func (f Field) Env() string {
 
 // Fields returns the settings of c, bound to c's fields.
 func (c *Config) Fields() []Field {
-	return []Field{
+	return append([]Field{
 		{Key: "listen", Flag: "listen", Usage: "address of the HTTP API (host:port; 127.0.0.1 keeps it local)", ptr: &c.Listen},
 		{Key: "data_dir", Flag: "data-dir", Usage: "directory of the embedded queue and the generated token", ptr: &c.DataDir},
 		{Key: "token", Usage: "bearer token of the API (default: generated in the data directory)", Secret: true, ptr: &c.Token},
@@ -64,7 +64,7 @@ func (c *Config) Fields() []Field {
 		{Key: "limits.adaptive", Flag: "adaptive", Usage: "learn each operation's available rate from throttles (per client; not with --redis-url)", ptr: &c.Limits.Adaptive},
 		{Key: "limits.redis_url", Flag: "redis-url", Usage: "share the buckets through Redis: redis://[user:pass@]host:port[/db] or rediss://", Secret: true, ptr: &c.Limits.RedisURL},
 		{Key: "limits.quota_sync", Flag: "quota-sync", Usage: "re-read applied quotas from Service Quotas on this interval and apply them (e.g. 5m; 0 = off)", ptr: &c.Limits.QuotaSync},
-	}
+	}, c.staggerFields()...)
 }
 
 // set parses s into the field.

@@ -33,6 +33,7 @@ func (s *Server) routes() http.Handler {
 	metrics := promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{})
 	handle("GET /metrics", "/metrics", true, metrics.ServeHTTP)
 	handle("GET /healthz", "/healthz", false, s.healthz)
+	mux.Handle(StaggerRoute, s.staggerHandler()) // desktop token only (stagger.go)
 	handle("/", "other", false, func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost} {

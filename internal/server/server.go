@@ -16,6 +16,7 @@ import (
 	"github.com/tollgatehq/tollgate/internal/app"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/queue"
+	"github.com/tollgatehq/tollgate/stagger"
 )
 
 // Server is a configured `tollgate serve`: the HTTP API, its token and its
@@ -28,6 +29,8 @@ type Server struct {
 	auth    tokenChecker
 	started time.Time
 	handler http.Handler
+
+	stagger *stagger.Service // POST /v1/stagger/reserve (stagger.go)
 
 	mu   sync.Mutex // guards addr
 	addr string
@@ -75,6 +78,10 @@ func New(ctx context.Context, cfg config.Config, o app.Options) (*Server, error)
 		Registerer: s.m.reg,
 	}
 	if s.app, err = app.New(ctx, cfg, o); err != nil {
+		return nil, err
+	}
+	if s.stagger, err = newStagger(cfg, s.app.Quotas, log); err != nil {
+		_ = s.app.Close()
 		return nil, err
 	}
 	s.m.watchQueue(s.app.Queue)
