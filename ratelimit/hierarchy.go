@@ -404,8 +404,12 @@ func (h *Hierarchy) removeLocked(w *waiter) {
 
 // SetLimit changes the limit of op ("" for the account bucket) now. Tokens
 // already earned are kept up to the new burst. A zero Limit means
-// unlimited. Queued waiters are re-examined at once.
-func (h *Hierarchy) SetLimit(op string, l Limit) {
+// unlimited. Queued waiters are re-examined at once. The error is non-nil
+// only when ctx has already ended (then nothing changes).
+func (h *Hierarchy) SetLimit(ctx context.Context, op string, l Limit) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ratelimit: set limit %s: %w", op, err)
+	}
 	h.mu.Lock()
 	now := h.now()
 	if op == "" {
@@ -420,6 +424,7 @@ func (h *Hierarchy) SetLimit(op string, l Limit) {
 		h.dispatchLocked(now)
 	}
 	h.mu.Unlock()
+	return nil
 }
 
 // Limit returns the current limit of op ("" for the account bucket) as set;

@@ -46,8 +46,11 @@ type Limiter interface {
 	// would outlast ctx's deadline (then it returns at once with an error
 	// wrapping ErrWouldExceedDeadline).
 	Wait(ctx context.Context, req Request) error
-	// SetLimit changes the limit of op ("" for the account bucket) at run time.
-	SetLimit(op string, l Limit)
+	// SetLimit changes the limit of op ("" for the account bucket) at run
+	// time. The error is non-nil when ctx has ended before the change was
+	// made or the limiter is closed; a shared limiter that cannot reach its
+	// store applies the change locally and reports no error.
+	SetLimit(ctx context.Context, op string, l Limit) error
 	// Limit returns the current limit of op ("" for the account bucket).
 	Limit(op string) Limit
 }

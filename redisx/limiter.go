@@ -428,12 +428,17 @@ func (l *Limiter) Wait(ctx context.Context, req ratelimit.Request) error {
 // the bucket at the old limit) and read by every admission script. Tokens
 // already earned are kept up to the new burst; a zero Limit means
 // unlimited. If Redis is unreachable the change applies locally at once
-// and is written when Redis is back.
-func (l *Limiter) SetLimit(op string, lim ratelimit.Limit) {
+// and is written when Redis is back; that is not an error. The error is
+// ErrClosed after Close, or wraps ctx's error when ctx ended before the
+// change was made.
+func (l *Limiter) SetLimit(ctx context.Context, op string, lim ratelimit.Limit) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisx: set limit %s: %w", op, err)
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return
+		return ErrClosed
 	}
 	now := time.Now()
 	var st *opState
@@ -457,20 +462,23 @@ func (l *Limiter) SetLimit(op string, lim ratelimit.Limit) {
 		l.mu.Lock()
 		l.pendLimitLocked(op, lim)
 		l.mu.Unlock()
-		return
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), l.o.Timeout)
+	// The write is bounded by Options.Timeout, not by ctx: a limit that
+	// has applied locally must reach the fleet (or be kept pending).
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.o.Timeout)
 	defer cancel()
-	err := l.writeLimit(ctx, op, lim)
+	err := l.writeLimit(wctx, op, lim)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
 		l.stats.redisErrors.Add(1)
 		l.pendLimitLocked(op, lim)
 		l.enterFallbackLocked(err)
-		return
+		return nil
 	}
 	l.opLocked(op).pendingLimit = nil // superseded
+	return nil
 }
 
 // pendLimitLocked remembers a limit to write when Redis is back. Requires

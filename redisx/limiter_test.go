@@ -167,7 +167,9 @@ func TestSetLimitShared(t *testing.T) {
 	a, b := newTestLimiter(t, o), newTestLimiter(t, o)
 	ctx := context.Background()
 	lowered := ratelimit.Limit{Rate: slowRate, Burst: 1}
-	a.SetLimit("A", lowered)
+	if err := a.SetLimit(ctx, "A", lowered); err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		l    *Limiter
 		cost float64
