@@ -26,7 +26,7 @@ func ExampleLearner() {
 	fmt.Printf("alone: %.2f/s burst %v\n", l.Rate(at(s)), l.Limit(at(s)).Burst)
 
 	l.Observe(at(s), adaptive.Signal{Kind: adaptive.Throttled}) // the neighbour arrives
-	for i := 1; i <= 16; i++ {                                   // we get 5/s
+	for i := 1; i <= 16; i++ {                                  // we get 5/s
 		l.Observe(at(s+float64(i)*0.2), adaptive.Signal{})
 	}
 	l.Observe(at(s+3.2), adaptive.Signal{Kind: adaptive.Throttled})
