@@ -124,7 +124,7 @@ func (b *Bucket) ReserveN(now time.Time, n float64) (ok bool, delay time.Duratio
 		if b.rate <= 0 {
 			return false, InfDuration
 		}
-		delay = durationFor(-t, b.rate)
+		delay = DurationFor(-t, b.rate)
 	}
 	b.settle(now, t)
 	return true, delay
@@ -146,7 +146,7 @@ func (b *Bucket) DelayN(now time.Time, n float64) time.Duration {
 	if b.rate <= 0 {
 		return InfDuration
 	}
-	return durationFor(n-t, b.rate)
+	return DurationFor(n-t, b.rate)
 }
 
 // ReturnN gives n tokens back at now (a cancelled reservation or an unused
@@ -190,10 +190,11 @@ func (b *Bucket) SetLimit(now time.Time, l Limit) {
 	*b = nb
 }
 
-// durationFor is the time to earn tokens at rate, rounded up to the next
-// nanosecond so that the tokens are really there after it (a millionth of a
-// nanosecond of float noise is ignored rather than rounded up).
-func durationFor(tokens, rate float64) time.Duration {
+// DurationFor is the time to earn tokens at rate tokens per second, rounded
+// up to the next nanosecond so that the tokens are really there after it (a
+// millionth of a nanosecond of float noise is ignored rather than rounded
+// up); InfDuration when it does not fit a Duration.
+func DurationFor(tokens, rate float64) time.Duration {
 	ns := math.Ceil(tokens/rate*1e9 - 1e-6)
 	if ns >= math.MaxInt64 {
 		return InfDuration

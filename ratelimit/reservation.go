@@ -46,7 +46,7 @@ func (r *Reservation) CancelAt(now time.Time) {
 	if !r.canceled {
 		r.canceled = true
 		h.giveLocked(now, r.op, r.cost)
-		if h.nwait > 0 {
+		if h.q.Len() > 0 {
 			h.dispatchLocked(now)
 		}
 	}
@@ -60,7 +60,7 @@ func (r *Reservation) CancelAt(now time.Time) {
 // block for callers that schedule work themselves.
 func (h *Hierarchy) Reserve(now time.Time, req Request) *Reservation {
 	r := &Reservation{h: h}
-	cost, err := costOf(req)
+	cost, err := req.Tokens()
 	if err != nil {
 		return r
 	}
