@@ -123,7 +123,7 @@ func TestPriorityOrder(t *testing.T) {
 		})
 	}
 	queued := func(n int) func() bool {
-		return func() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.q.nwait == n }
+		return func() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.q.Len() == n }
 	}
 	start("low1", ratelimit.PriorityLow)
 	eventually(t, time.Second, "first waiter holding a reservation", func() bool {

@@ -73,7 +73,7 @@ type Limiter struct {
 	closed      bool
 	acct        acctState
 	ops         map[string]*opState
-	q           waitQueue
+	q           *ratelimit.WaitQueue[*waiter]
 	sharedSince time.Time // when shared mode last began
 }
 
@@ -117,8 +117,7 @@ type opState struct {
 	pendingLimit    *ratelimit.Limit // a SetLimit that did not reach Redis
 	throttling      bool             // a throttle report is in flight
 
-	waiting   [numClasses]int // queued waiters per class
-	blockRank int             // see acctState.blockRank
+	blockRank int // see acctState.blockRank
 	retryAt   time.Time
 	resvUntil time.Time // the slot of this process's latest reservation
 }
@@ -163,6 +162,7 @@ func New(o Options) (*Limiter, error) {
 		probe:       make(chan struct{}, 1),
 		modeChanged: make(chan Mode, 16),
 		ops:         make(map[string]*opState),
+		q:           ratelimit.NewWaitQueue[*waiter](o.Aging),
 	}
 	if c := o.Client; c != nil {
 		l.rdb.Store(&clientRef{c})
@@ -299,40 +299,27 @@ func (l *Limiter) opLocked(op string) *opState {
 	return s
 }
 
-// costOf returns the request's cost in tokens (0 means 1).
-func costOf(req ratelimit.Request) (float64, error) {
-	c := req.Cost
-	if c == 0 {
-		return 1, nil
-	}
-	if c < 0 || math.IsNaN(c) || math.IsInf(c, 0) {
-		return 0, fmt.Errorf("redisx: %s: cost %v: must be a finite number >= 0", req.Op, c)
-	}
-	return c, nil
-}
-
 // Try admits req now or not at all. It is refused while a waiter of this
 // process that ranks ahead of it is queued on the same operation or held
 // back by the account. The error is non-nil for an invalid cost,
 // ErrExceedsBurst, a canceled ctx or ErrClosed; an unreachable Redis is
 // not an error (the decision is made locally).
 func (l *Limiter) Try(ctx context.Context, req ratelimit.Request) (ratelimit.Decision, error) {
-	cost, err := costOf(req)
+	cost, err := req.Tokens()
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return ratelimit.Decision{}, fmt.Errorf("redisx: try %s: %w", req.Op, err)
 	}
-	class := classOf(req.Priority)
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return ratelimit.Decision{}, ErrClosed
 	}
 	st := l.opLocked(req.Op)
-	if l.blockedLocked(st, class) {
-		d := ratelimit.Decision{RetryIn: l.estimateLocked(st, cost, time.Now())}
+	if now := time.Now(); l.blockedLocked(st, req.Priority, now) {
+		d := ratelimit.Decision{RetryIn: l.estimateLocked(st, cost, req.Priority, now)}
 		l.mu.Unlock()
 		l.stats.refusals.Add(1)
 		return d, nil
@@ -351,23 +338,22 @@ func (l *Limiter) Try(ctx context.Context, req ratelimit.Request) (ratelimit.Dec
 // served highest class first, FIFO within a class, with aging; waiters of
 // different processes compete through the shared buckets.
 func (l *Limiter) Wait(ctx context.Context, req ratelimit.Request) error {
-	cost, err := costOf(req)
+	cost, err := req.Tokens()
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisx: wait %s: %w", req.Op, err)
 	}
-	class := classOf(req.Priority)
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return ErrClosed
 	}
 	st := l.opLocked(req.Op)
-	blocked := l.blockedLocked(st, class)
-	l.mu.Unlock()
 	now := time.Now()
+	blocked := l.blockedLocked(st, req.Priority, now)
+	l.mu.Unlock()
 	dl, hasDL := ctx.Deadline()
 	if !blocked {
 		d, err := l.decide(ctx, st, cost)
@@ -381,14 +367,14 @@ func (l *Limiter) Wait(ctx context.Context, req ratelimit.Request) error {
 			return fmt.Errorf("redisx: wait %s: needs %v, deadline in %v: %w", req.Op, d.RetryIn, time.Until(dl), ratelimit.ErrWouldExceedDeadline)
 		}
 	}
-	w := &waiter{st: st, cost: cost, class: class, ready: make(chan struct{}), deadline: dl, hasDL: hasDL}
+	w := &waiter{st: st, cost: cost, prio: req.Priority, ready: make(chan struct{}), deadline: dl, hasDL: hasDL}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return ErrClosed
 	}
 	if blocked && hasDL {
-		if est := l.estimateLocked(st, cost, now); now.Add(est).After(dl) {
+		if est := l.estimateLocked(st, cost, req.Priority, now); now.Add(est).After(dl) {
 			l.mu.Unlock()
 			return fmt.Errorf("redisx: wait %s: needs at least %v behind queued waiters, deadline in %v: %w", req.Op, est, time.Until(dl), ratelimit.ErrWouldExceedDeadline)
 		}
