@@ -162,8 +162,11 @@ func (b *Bucket) ReturnN(now time.Time, n float64) {
 	b.settle(now, t)
 }
 
-// takeN takes n tokens at now unconditionally. Callers check first.
-func (b *Bucket) takeN(now time.Time, n float64) {
+// TakeN takes n tokens at now unconditionally: the bucket goes negative
+// when it holds fewer. Callers decide first (with DelayN, say); a worker's
+// local share of a shared bucket uses it to admit a request whose cost
+// exceeds its share of the burst.
+func (b *Bucket) TakeN(now time.Time, n float64) {
 	if b.rate >= Inf {
 		return
 	}

@@ -80,9 +80,9 @@ func (h *Hierarchy) Reserve(now time.Time, req Request) *Reservation {
 		return r
 	}
 	if op != nil {
-		op.b.takeN(now, cost)
+		op.b.TakeN(now, cost)
 	}
-	h.acct.takeN(now, cost)
+	h.acct.TakeN(now, cost)
 	r.op, r.cost, r.ok, r.delay, r.at = op, cost, true, d, now.Add(d)
 	return r
 }

@@ -57,7 +57,6 @@ type Limiter struct {
 	own   bool                      // the client was dialed by New and is closed by Close
 	keys  keyspace
 	table *quotas.Table
-	ad    [3]string // adaptive parameters as script arguments, or "0"
 
 	mode        atomic.Int32
 	workers     atomic.Int64 // live workers, last counted
@@ -82,7 +81,7 @@ type acctState struct {
 	base   ratelimit.Limit // as set (zero = unlimited)
 	tokens float64         // shared tokens at seenAt
 	seenAt time.Time
-	fb     localBucket // the fallback bucket, when fbOn
+	fb     ratelimit.Bucket // the fallback bucket, when fbOn
 	fbOn   bool
 	// blockRank is the rank of the first waiter the account held back in
 	// the last dispatch pass (noBlock if none), and retryAt when it may go.
@@ -97,7 +96,6 @@ type opState struct {
 	name string
 	def  ratelimit.Limit // configured (Options.Ops or the table)
 	base ratelimit.Limit // current limit as set, here or by another worker
-	eff  float64         // effective (adaptive) rate last reported by Redis
 
 	tokens float64 // shared tokens at seenAt
 	seenAt time.Time
@@ -108,14 +106,10 @@ type opState struct {
 	fetching chan struct{}
 	dem      demand
 
-	fb              localBucket // the fallback bucket, when fbOn
-	fbOn            bool
-	fbWM, fbTD, fbK float64 // local adaptive state in fallback (target, decrease time in s since fbT0, k)
-	fbT0            time.Time
+	fb   ratelimit.Bucket // the fallback bucket, when fbOn
+	fbOn bool
 
-	pendingThrottle bool             // a throttle seen in fallback, to report on return
-	pendingLimit    *ratelimit.Limit // a SetLimit that did not reach Redis
-	throttling      bool             // a throttle report is in flight
+	pendingLimit *ratelimit.Limit // a SetLimit that did not reach Redis
 
 	blockRank int // see acctState.blockRank
 	retryAt   time.Time
@@ -124,7 +118,7 @@ type opState struct {
 
 type counters struct {
 	roundTrips, redisErrors, leaseAdmits, localAdmits, sharedAdmits, refusals atomic.Uint64
-	fallbacks, recoveries, throttleReports, throttleDecreases, leasedTokens   atomic.Uint64
+	fallbacks, recoveries, leasedTokens                                       atomic.Uint64
 }
 
 // Stats are counters since New.
@@ -138,8 +132,6 @@ type Stats struct {
 	LeasedTokens      uint64 // tokens leased beyond requests' costs (rounded down)
 	Fallbacks         uint64 // switches to fallback mode
 	Recoveries        uint64 // returns to shared mode
-	ThrottleReports   uint64 // throttles reported to Redis
-	ThrottleDecreases uint64 // reports that lowered the shared rate
 }
 
 var _ ratelimit.Limiter = (*Limiter)(nil)
@@ -150,7 +142,7 @@ var _ ratelimit.Limiter = (*Limiter)(nil)
 // Redis cannot be reached, New still succeeds and the Limiter starts in
 // fallback mode.
 func New(o Options) (*Limiter, error) {
-	o, err := o.normalized()
+	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
@@ -181,11 +173,6 @@ func New(o Options) (*Limiter, error) {
 	}
 	if o.WorkerID == "" {
 		l.o.WorkerID = defaultWorkerID()
-	}
-	if o.Adaptive.Disabled {
-		l.ad = [3]string{"0", "0", "0"}
-	} else {
-		l.ad = [3]string{fmtF(o.Adaptive.Beta), fmtF(o.Adaptive.C), fmtF(o.Adaptive.MinFraction)}
 	}
 	l.acct = acctState{base: o.AccountLimit, blockRank: noBlock}
 	l.workers.Store(int64(o.AssumedWorkers))
@@ -268,7 +255,6 @@ func (l *Limiter) Stats() Stats {
 		SharedAdmits: s.sharedAdmits.Load(), LeaseAdmits: s.leaseAdmits.Load(), LocalAdmits: s.localAdmits.Load(),
 		Refusals: s.refusals.Load(), LeasedTokens: s.leasedTokens.Load(),
 		Fallbacks: s.fallbacks.Load(), Recoveries: s.recoveries.Load(),
-		ThrottleReports: s.throttleReports.Load(), ThrottleDecreases: s.throttleDecreases.Load(),
 	}
 }
 
@@ -290,7 +276,6 @@ func (l *Limiter) opLocked(op string) *opState {
 	if op != "" {
 		s.def = l.configured(op)
 		s.base = s.def
-		s.eff = effRate(s.base)
 	}
 	l.ops[op] = s
 	if l.Mode() == ModeFallback {
@@ -431,14 +416,13 @@ func (l *Limiter) SetLimit(ctx context.Context, op string, lim ratelimit.Limit) 
 	if op == "" {
 		l.acct.base = lim
 		if l.acct.fbOn {
-			l.acct.fb.setLimit(now, l.localLimit(lim, effRate(lim)))
+			l.acct.fb.SetLimit(now, l.localLimit(lim))
 		}
 	} else {
 		st = l.opLocked(op)
 		st.base = lim
-		st.eff = effRate(lim)
 		if st.fbOn {
-			st.fb.setLimit(now, l.localLimit(lim, st.eff))
+			st.fb.SetLimit(now, l.localLimit(lim))
 		}
 	}
 	shared := l.Mode() == ModeShared
@@ -487,17 +471,13 @@ func (l *Limiter) writeLimit(ctx context.Context, op string, lim ratelimit.Limit
 	}
 	dr, db := limitArgs(def)
 	nr, nb := limitArgs(lim)
-	ad := l.ad
-	if op == "" {
-		ad = [3]string{"0", "0", "0"}
-	}
 	return setLimitScript.Run(ctx, l.client(), []string{key, l.keys.limits()},
-		op, dr, db, nr, nb, l.o.LimitTTL.Milliseconds(), ad[0], ad[1], ad[2]).Err()
+		op, dr, db, nr, nb, l.o.LimitTTL.Milliseconds()).Err()
 }
 
 // Limit returns the current limit of op ("" for the account bucket): the
 // last one set here or, as last reported by Redis, by another worker. The
-// zero Limit means unlimited. The adaptive rate is EffectiveLimit.
+// zero Limit means unlimited.
 func (l *Limiter) Limit(op string) ratelimit.Limit {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -505,27 +485,6 @@ func (l *Limiter) Limit(op string) ratelimit.Limit {
 		return l.acct.base
 	}
 	return l.opLocked(op).base
-}
-
-// EffectiveLimit returns op's limit with the shared adaptive rate applied,
-// as last reported by Redis (or the local fallback rate times the live
-// workers in fallback mode).
-func (l *Limiter) EffectiveLimit(op string) ratelimit.Limit {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if op == "" {
-		return l.acct.base
-	}
-	st := l.opLocked(op)
-	lim := st.base
-	if unlimited(lim) {
-		return lim
-	}
-	lim.Rate = st.eff
-	if st.fbOn {
-		lim.Rate = st.fbRate(time.Now(), l.o.Adaptive) * float64(l.fallbackWorkers())
-	}
-	return lim
 }
 
 // unlimited reports whether l means "no limit": the zero Limit or an

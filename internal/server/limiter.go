@@ -14,9 +14,11 @@ import (
 // returns the observer that must see every attempt with it (nil if none):
 //
 //   - limits.redis_url: a redisx.Limiter sharing the buckets of the account
-//     and Region across every server pointed at the same Redis; it is its
-//     own observer (throttles lower the fleet's shared rate). Its
-//     Prometheus collector joins the server's registry.
+//     and Region across every server pointed at the same Redis. Its
+//     Prometheus collector joins the server's registry. With
+//     limits.adaptive it is wrapped by an adaptive.Adapter whose learners
+//     live in Redis (redisx.LearnerStore): the fleet runs one learner per
+//     operation on shared state; the adapter is the observer.
 //   - limits.adaptive: the in-memory Hierarchy wrapped by an
 //     adaptive.Adapter, which is also the observer feeding its learners.
 //   - otherwise the in-memory Hierarchy, paced at the quota table.
@@ -43,7 +45,15 @@ func (s *Server) newLimiter(table *quotas.Table, acct ratelimit.Limit, region st
 		s.shared = rl
 		s.log.Info("sharing rate limits through Redis", "redis", redisx.RedactURL(l.RedisURL),
 			"account", l.Account, "region", region, "mode", rl.Mode().String(), "worker", rl.WorkerID())
-		return rl, rl, nil
+		if l.Adaptive {
+			a := adaptive.NewAdapter(rl, adaptive.AdapterOptions{
+				Learner: adaptive.Options{Peers: 1}, // the fleet shares one learner: one client, not a crowd
+				Store:   redisx.NewLearnerStore(rl),
+			})
+			s.log.Info("adaptive rate learning on, shared through Redis")
+			return a, a, nil
+		}
+		return rl, nil, nil
 	}
 	h := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Table: table, Account: acct})
 	if l.Adaptive {
