@@ -27,8 +27,8 @@ func TestWaitQueueOrder(t *testing.T) {
 		{push: "crit1", prio: PriorityCritical, now: 2, want: "crit1:0 norm1:2 low1:3"},
 		{push: "norm2", prio: PriorityNormal, now: 3, want: "crit1:0 norm1:2 norm2:2 low1:3"},
 		{push: "high1", prio: Priority(-7), now: 4, want: "crit1:0 high1:0 norm1:2 norm2:2 low1:3"}, // clamped to Critical
-		{now: 5, want: "low1:-1 crit1:0 high1:0 norm1:2 norm2:2"}, // low1 is 5 s old: aged
-		{now: 7, want: "low1:-1 norm1:-1 crit1:-1 high1:0 norm2:2"}, // aged oldest first
+		{now: 5, want: "low1:-1 crit1:0 high1:0 norm1:2 norm2:2"},                                   // low1 is 5 s old: aged
+		{now: 7, want: "low1:-1 norm1:-1 crit1:-1 high1:0 norm2:2"},                                 // aged oldest first
 		{remove: "norm1", now: 7, want: "low1:-1 crit1:-1 high1:0 norm2:2"},
 		{push: "low2", prio: PriorityLow, now: 8, want: "low1:-1 crit1:-1 norm2:-1 high1:0 low2:3"},
 	}
