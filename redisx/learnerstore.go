@@ -20,7 +20,7 @@ var ErrStoreContended = errors.New("redisx: learner store: too many concurrent u
 var ErrFallback = errors.New("redisx: Redis unavailable (fallback mode)")
 
 // maxCASTries bounds one Update's compare-and-set attempts.
-const maxCASTries = 8
+const maxCASTries = 32
 
 // LearnerStore is an adaptive.Store in Redis: every worker of a fleet that
 // uses it runs the same learner per operation, on shared state. It keeps
