@@ -192,4 +192,3 @@ func TestSetLimitShared(t *testing.T) {
 	assertShared(t, a)
 	assertShared(t, b)
 }
-

@@ -123,15 +123,15 @@ type counters struct {
 
 // Stats are counters since New.
 type Stats struct {
-	RoundTrips        uint64 // admission scripts run in Redis
-	RedisErrors       uint64 // commands that failed or timed out
-	SharedAdmits      uint64 // admissions decided in Redis
-	LeaseAdmits       uint64 // admissions served from a local lease
-	LocalAdmits       uint64 // admissions decided locally in fallback mode
-	Refusals          uint64 // Try refusals (and Wait polls that had to wait)
-	LeasedTokens      uint64 // tokens leased beyond requests' costs (rounded down)
-	Fallbacks         uint64 // switches to fallback mode
-	Recoveries        uint64 // returns to shared mode
+	RoundTrips   uint64 // admission scripts run in Redis
+	RedisErrors  uint64 // commands that failed or timed out
+	SharedAdmits uint64 // admissions decided in Redis
+	LeaseAdmits  uint64 // admissions served from a local lease
+	LocalAdmits  uint64 // admissions decided locally in fallback mode
+	Refusals     uint64 // Try refusals (and Wait polls that had to wait)
+	LeasedTokens uint64 // tokens leased beyond requests' costs (rounded down)
+	Fallbacks    uint64 // switches to fallback mode
+	Recoveries   uint64 // returns to shared mode
 }
 
 var _ ratelimit.Limiter = (*Limiter)(nil)
