@@ -133,11 +133,17 @@ func (b *Bucket) ReserveN(now time.Time, n float64) (ok bool, delay time.Duratio
 // DelayN returns how long from now until the bucket holds n tokens, without
 // taking them: 0 if it already does, InfDuration if it never will.
 func (b *Bucket) DelayN(now time.Time, n float64) time.Duration {
-	if b.rate >= Inf {
-		return 0
-	}
-	if n > b.burst {
+	if n > b.burst && !b.unlimited() {
 		return InfDuration
+	}
+	return b.timeFor(now, n)
+}
+
+// timeFor is how long from now until n more tokens than are missing have
+// been earned, counting tokens taken along the way (n may exceed burst).
+func (b *Bucket) timeFor(now time.Time, n float64) time.Duration {
+	if b.unlimited() {
+		return 0
 	}
 	t := b.advance(now)
 	if t+epsilon >= n {

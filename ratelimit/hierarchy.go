@@ -266,22 +266,6 @@ func (h *Hierarchy) estimateLocked(now time.Time, op *opState, cost float64, p P
 	return d
 }
 
-// timeFor is how long from now until n more tokens than are missing have
-// been earned, counting tokens taken along the way (n may exceed burst).
-func (b *Bucket) timeFor(now time.Time, n float64) time.Duration {
-	if b.unlimited() {
-		return 0
-	}
-	t := b.advance(now)
-	if t+epsilon >= n {
-		return 0
-	}
-	if b.rate <= 0 {
-		return InfDuration
-	}
-	return DurationFor(n-t, b.rate)
-}
-
 // Wait blocks until req is admitted, ctx ends, or the admission clearly
 // cannot happen before ctx's deadline. In the last case it returns at once
 // with an error wrapping ErrWouldExceedDeadline; when ctx ends first the
