@@ -40,6 +40,14 @@ const maxCASTries = 32
 // (adaptive.Learner.MarshalBinary, about a kilobyte); it expires after
 // Options.LimitTTL without updates.
 //
+// Under sustained contention (workers updating one learner faster than
+// Redis round trips allow, thousands of updates a second) a worker whose
+// copy is stale can keep losing the race to one whose copy is fresh; after
+// maxCASTries lost races the update fails with ErrStoreContended and the
+// observation is dropped (adaptive.Adapter counts it in StoreErrors). At
+// Connect's quota rates an operation sees at most a few hundred
+// observations a second across the fleet.
+//
 // It shares its Limiter's connection, key space and Options.Timeout, and
 // while the Limiter is in fallback mode it does not try Redis at all
 // (Update returns ErrFallback at once). Use it with the Limiter it was
