@@ -36,8 +36,9 @@ import (
 
 // StrategyTollgateRedis is the governor over the Redis-shared limiter. Every
 // caller has its own redisx.Limiter (its own connection pool, worker id,
-// heartbeat, leases and wait queue) and governor, and the callers share the
-// buckets and the adaptive rate only through one Redis. When the bench runs
+// heartbeat, leases and wait queue), adaptive.Adapter and governor, and the
+// callers share the buckets and the adaptive learner (redisx.LearnerStore)
+// only through one Redis. When the bench runs
 // inside the tollgate binary (SetRedisWorkerCommand was called) each caller
 // is a separate process (see RunRedisWorker); otherwise, as in tests, the
 // callers live in the bench's process but still share nothing in memory.
