@@ -3,6 +3,7 @@ package adaptive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -305,6 +306,9 @@ func (a *Adapter) ditherFor(e *entry) time.Duration {
 // zero Limit (unlimited) stops learning op in this process and deletes the
 // stored learner. The error is the wrapped limiter's, or the store's.
 func (a *Adapter) SetLimit(ctx context.Context, op string, l ratelimit.Limit) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("adaptive: set limit %s: %w", op, err)
+	}
 	learn := l.Rate > 0 && !l.Unlimited()
 	a.mu.Lock()
 	var e *entry

@@ -40,6 +40,7 @@ func Run(t *testing.T, newLimiter NewFunc) {
 		{"WaitCanceled", testWaitCanceled},
 		{"WaitDeadline", testWaitDeadline},
 		{"SetLimit", testSetLimit},
+		{"SetLimitCanceled", testSetLimitCanceled},
 		{"ConcurrentTry", testConcurrentTry},
 		{"ConcurrentWait", testConcurrentWait},
 	}
@@ -322,6 +323,23 @@ func testSetLimit(t *testing.T, newLimiter NewFunc) {
 	setLimit(t, l, "", acct)
 	if got := l.Limit(""); got != acct {
 		t.Fatalf("Limit(\"\"): got %+v want %+v", got, acct)
+	}
+}
+
+// testSetLimitCanceled: SetLimit with a context already canceled reports
+// it (errors.Is context.Canceled) and changes nothing.
+func testSetLimitCanceled(t *testing.T, newLimiter NewFunc) {
+	a := opName(t, "A")
+	was := ratelimit.Limit{Rate: slow, Burst: 2}
+	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{a: was})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := l.SetLimit(ctx, a, ratelimit.Limit{Rate: 20, Burst: 9})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("SetLimit with a canceled ctx: got %v want an error wrapping context.Canceled", err)
+	}
+	if got := l.Limit(a); got != was {
+		t.Fatalf("Limit(%s) after a canceled SetLimit: got %+v want %+v", a, got, was)
 	}
 }
 

@@ -29,6 +29,7 @@ func TestSuiteCatchesBrokenLimiters(t *testing.T) {
 		{"non-atomic", "AccountRefusalTakesNothingFromOp"},
 		{"non-atomic", "WaitDeadline"},
 		{"ignore-cost", "WeightedCost"},
+		{"non-atomic", "SetLimitCanceled"}, // sloppy ignores ctx too
 	} {
 		t.Run(c.mutant+"/"+c.suiteCase, func(t *testing.T) {
 			t.Parallel()
