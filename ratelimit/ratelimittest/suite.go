@@ -332,6 +332,7 @@ func testSetLimitCanceled(t *testing.T, newLimiter NewFunc) {
 	a := opName(t, "A")
 	was := ratelimit.Limit{Rate: slow, Burst: 2}
 	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{a: was})
+	expectSteps(t, l, []step{{a, 1, true}})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := l.SetLimit(ctx, a, ratelimit.Limit{Rate: 20, Burst: 9})
