@@ -2,8 +2,11 @@ package adaptive
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tollgatehq/tollgate/awserr"
@@ -13,7 +16,8 @@ import (
 
 // AdapterOptions configures an Adapter. The zero value means: learner
 // defaults, seeds read from the wrapped limiter, dithering on, real time, a
-// randomly seeded dither, no account learning.
+// randomly seeded dither, no account learning, learners kept in this
+// process (a MemoryStore).
 type AdapterOptions struct {
 	// Learner tunes every learner.
 	Learner Options
@@ -47,8 +51,19 @@ type AdapterOptions struct {
 	RandSeed uint64
 
 	// Now is the clock; nil means time.Now. In a testing/synctest bubble,
-	// time.Now is the bubble's clock.
+	// time.Now is the bubble's clock. Processes sharing a Store must have
+	// clocks that agree to a few milliseconds (NTP does).
 	Now func() time.Time
+
+	// Store keeps the learners; nil means a new MemoryStore (this process
+	// only). A shared Store (redisx.NewLearnerStore) runs one learner per
+	// operation for every process of a fleet; wrap the shared limiter
+	// (redisx.Limiter) with it, so that the limit the fleet's learner sets
+	// applies to the fleet's shared buckets:
+	//
+	//	rl, _ := redisx.New(redisx.Options{URL: url, Account: acct, Region: region})
+	//	a := adaptive.NewAdapter(rl, adaptive.AdapterOptions{Store: redisx.NewLearnerStore(rl)})
+	Store Store
 }
 
 // Adapter couples learners to a limiter. It is a ratelimit.Limiter (it wraps
@@ -61,20 +76,49 @@ type AdapterOptions struct {
 //	a := adaptive.NewAdapter(ratelimit.NewHierarchy(ratelimit.HierarchyOptions{}), adaptive.AdapterOptions{})
 //	g := governor.New(a, governor.Options{Observer: a})
 //
-// It is safe for concurrent use. Locking: mu guards the learner map, every
-// learner and the random source; it is held while the wrapped limiter's
-// SetLimit runs (so limits are applied in the order they were learned) and
-// never while waiting.
+// The learners live in AdapterOptions.Store; each observation is one
+// Store.Update. It is safe for concurrent use. Locking: mu guards the entry
+// map, the random source and every entry's view; it is never held across a
+// store update or a call into the wrapped limiter. Each entry's upd mutex
+// serializes that bucket's store updates with the SetLimit that applies
+// their result, so limits reach the wrapped limiter in the order this
+// process learned them.
 type Adapter struct {
-	inner  ratelimit.Limiter
-	o      AdapterOptions
-	now    func() time.Time
-	dither float64
+	inner     ratelimit.Limiter
+	o         AdapterOptions
+	store     Store
+	now       func() time.Time
+	dither    float64
+	storeErrs atomic.Uint64
 
-	mu       sync.Mutex
-	learners map[string]*Learner // nil value: op not learned (unlimited)
-	account  *Learner
-	rnd      *rand.Rand
+	mu      sync.Mutex
+	entries map[string]*entry // by operation
+	account *entry            // nil: the account is not learned
+	rnd     *rand.Rand
+}
+
+// entry is one learned bucket (an operation, or the account with key "").
+type entry struct {
+	key  string
+	upd  sync.Mutex      // see Adapter
+	seed ratelimit.Limit // guarded by Adapter.mu; the zero Limit: not learned
+	view view            // guarded by Adapter.mu
+}
+
+// view is what dithering needs of a learner, as of its last update.
+type view struct {
+	rate      float64
+	contended bool
+	young     time.Time // young before this instant (zero: not seen yet)
+	seen      bool
+}
+
+func viewOf(l *Learner) view {
+	v := view{rate: l.rate, contended: l.Contended(), seen: !l.firstSeen.IsZero()}
+	if v.seen {
+		v.young = l.firstSeen.Add(time.Duration(coldSeedCalls / l.seed.Rate * float64(time.Second)))
+	}
+	return v
 }
 
 var (
@@ -82,9 +126,13 @@ var (
 	_ governor.Observer = (*Adapter)(nil)
 )
 
-// NewAdapter returns an Adapter around inner.
+// NewAdapter returns an Adapter around inner. With AdapterOptions.Account
+// set it primes the account's learner at once (see Prime).
 func NewAdapter(inner ratelimit.Limiter, o AdapterOptions) *Adapter {
-	a := &Adapter{inner: inner, o: o, now: o.Now, dither: o.Dither, learners: map[string]*Learner{}}
+	a := &Adapter{inner: inner, o: o, store: o.Store, now: o.Now, dither: o.Dither, entries: map[string]*entry{}}
+	if a.store == nil {
+		a.store = NewMemoryStore()
+	}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -99,9 +147,9 @@ func NewAdapter(inner ratelimit.Limiter, o AdapterOptions) *Adapter {
 		seed = rand.Uint64()
 	}
 	a.rnd = rand.New(rand.NewPCG(seed, 0x7011))
-	if o.Account.Rate > 0 {
-		a.account = NewLearner(o.Account, o.Learner)
-		inner.SetLimit("", a.account.Limit(a.now()))
+	if o.Account.Rate > 0 && !o.Account.Unlimited() {
+		a.account = &entry{key: "", seed: o.Account}
+		a.prime(context.Background(), a.account)
 	}
 	return a
 }
@@ -109,59 +157,117 @@ func NewAdapter(inner ratelimit.Limiter, o AdapterOptions) *Adapter {
 // Inner returns the wrapped limiter.
 func (a *Adapter) Inner() ratelimit.Limiter { return a.inner }
 
-// Prime creates the learners of ops now and sets their cold limits on the
-// wrapped limiter, before any call. Operations are otherwise primed at their
-// first admission.
+// Store returns the store that keeps the learners.
+func (a *Adapter) Store() Store { return a.store }
+
+// StoreErrors returns how many store updates have failed since NewAdapter.
+// An observation whose update failed is lost; admission goes on at the
+// limits last set.
+func (a *Adapter) StoreErrors() uint64 { return a.storeErrs.Load() }
+
+// Prime creates the learners of ops now and sets their limits on the
+// wrapped limiter (a new learner's cold limit, or the learned limit a
+// shared store already holds), before any call. Operations are otherwise
+// primed at their first admission.
 func (a *Adapter) Prime(ops ...string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	for _, op := range ops {
-		a.learnerLocked(op)
+		a.entryFor(op)
 	}
 }
 
-// learnerLocked returns op's learner, creating and priming it on first use;
-// nil if op is not learned. Requires mu held.
-func (a *Adapter) learnerLocked(op string) *Learner {
+// entryFor returns op's entry, creating and priming it on first use; nil
+// for op "" when the account is not learned. An entry whose seed is the
+// zero Limit is not learned.
+func (a *Adapter) entryFor(op string) *entry {
+	a.mu.Lock()
 	if op == "" {
-		return a.account
+		e := a.account
+		a.mu.Unlock()
+		return e
 	}
-	l, seen := a.learners[op]
-	if seen {
-		return l
+	if e, ok := a.entries[op]; ok {
+		a.mu.Unlock()
+		return e
 	}
+	e := &entry{key: op}
+	a.entries[op] = e
+	// Prime under e.upd, taken before mu is released, so that nobody
+	// updates e before its seed is known and its limit set.
+	e.upd.Lock()
+	a.mu.Unlock()
+	defer e.upd.Unlock()
 	var seed ratelimit.Limit
 	if a.o.Seed != nil {
 		seed = a.o.Seed(op)
 	} else {
 		seed = a.inner.Limit(op)
 	}
-	if seed.Rate > 0 && !seed.Unlimited() {
-		l = NewLearner(seed, a.o.Learner)
-		a.inner.SetLimit(op, l.Limit(a.now()))
+	if !(seed.Rate > 0) || seed.Unlimited() {
+		return e
 	}
-	a.learners[op] = l
-	return l
+	a.mu.Lock()
+	e.seed = seed
+	a.mu.Unlock()
+	a.primeLocked(context.Background(), e, seed)
+	return e
 }
+
+// prime takes e.upd and primes e.
+func (a *Adapter) prime(ctx context.Context, e *entry) {
+	e.upd.Lock()
+	defer e.upd.Unlock()
+	a.mu.Lock()
+	seed := e.seed
+	a.mu.Unlock()
+	a.primeLocked(ctx, e, seed)
+}
+
+// primeLocked creates e's learner in the store unless it is there, and sets
+// its limit on the wrapped limiter. Requires e.upd held.
+func (a *Adapter) primeLocked(ctx context.Context, e *entry, seed ratelimit.Limit) {
+	now := a.now()
+	var lim ratelimit.Limit
+	var v view
+	err := a.store.Update(ctx, e.key, func(cur *Learner) (*Learner, bool) {
+		if cur != nil {
+			lim, v = cur.Limit(now), viewOf(cur)
+			return cur, false
+		}
+		n := NewLearner(seed, a.o.Learner)
+		lim, v = n.Limit(now), viewOf(n)
+		return n, true
+	})
+	if err != nil {
+		a.storeErrs.Add(1)
+		return
+	}
+	a.setView(e, v)
+	_ = a.inner.SetLimit(ctx, e.key, lim)
+}
+
+func (a *Adapter) setView(e *entry, v view) {
+	a.mu.Lock()
+	e.view = v
+	a.mu.Unlock()
+}
+
+// learned reports whether e has a learner. Requires mu held.
+func (e *entry) learned() bool { return e != nil && e.seed.Rate > 0 }
 
 // Try admits req now or not at all (no dithering).
 func (a *Adapter) Try(ctx context.Context, req ratelimit.Request) (ratelimit.Decision, error) {
-	a.mu.Lock()
-	a.learnerLocked(req.Op)
-	a.mu.Unlock()
+	a.entryFor(req.Op)
 	return a.inner.Try(ctx, req)
 }
 
 // Wait waits in the wrapped limiter, then, if the operation is contended,
 // sleeps the dither.
 func (a *Adapter) Wait(ctx context.Context, req ratelimit.Request) error {
-	a.mu.Lock()
-	a.learnerLocked(req.Op)
-	a.mu.Unlock()
+	e := a.entryFor(req.Op)
 	if err := a.inner.Wait(ctx, req); err != nil {
 		return err
 	}
-	d := a.ditherFor(req.Op)
+	d := a.ditherFor(e)
 	if d <= 0 {
 		return nil
 	}
@@ -176,42 +282,74 @@ func (a *Adapter) Wait(ctx context.Context, req ratelimit.Request) error {
 	}
 }
 
-// ditherFor returns the random delay for a send of op, 0 if op is not
+// ditherFor returns the random delay for a send on e, 0 if e is not
 // contended.
-func (a *Adapter) ditherFor(op string) time.Duration {
-	if a.dither == 0 {
+func (a *Adapter) ditherFor(e *entry) time.Duration {
+	if a.dither == 0 || e == nil {
 		return 0
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	l := a.learners[op]
-	if l == nil || !(l.Contended() || l.Young(a.now())) {
+	v := e.view
+	if !e.learned() || !(v.contended || !v.seen || a.now().Before(v.young)) {
 		return 0
 	}
-	r := l.Rate(a.now())
-	if r <= 0 {
+	if v.rate <= 0 {
 		return 0
 	}
-	return time.Duration(a.rnd.Float64() * a.dither / r * float64(time.Second))
+	return time.Duration(a.rnd.Float64() * a.dither / v.rate * float64(time.Second))
 }
 
 // SetLimit sets op's limit on the wrapped limiter and re-seeds op's learner
-// with it (a quota synced from Service Quotas, an operator's override). The
-// zero Limit (unlimited) stops learning op.
-func (a *Adapter) SetLimit(op string, l ratelimit.Limit) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if op == "" {
-		a.account = nil
-		if l.Rate > 0 && !l.Unlimited() {
-			a.account = NewLearner(l, a.o.Learner)
-		}
-	} else if l.Rate > 0 && !l.Unlimited() {
-		a.learners[op] = NewLearner(l, a.o.Learner)
-	} else {
-		a.learners[op] = nil
+// with it (a quota synced from Service Quotas, an operator's override): the
+// stored learner is replaced, for every process sharing the store. The
+// zero Limit (unlimited) stops learning op in this process and deletes the
+// stored learner. The error is the wrapped limiter's, or the store's.
+func (a *Adapter) SetLimit(ctx context.Context, op string, l ratelimit.Limit) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("adaptive: set limit %s: %w", op, err)
 	}
-	a.inner.SetLimit(op, l)
+	learn := l.Rate > 0 && !l.Unlimited()
+	a.mu.Lock()
+	var e *entry
+	if op == "" {
+		if a.account == nil && learn {
+			a.account = &entry{key: ""}
+		}
+		e = a.account
+	} else {
+		e = a.entries[op]
+		if e == nil {
+			e = &entry{key: op}
+			a.entries[op] = e
+		}
+	}
+	a.mu.Unlock()
+	if e == nil {
+		return a.inner.SetLimit(ctx, op, l)
+	}
+	e.upd.Lock()
+	defer e.upd.Unlock()
+	var v view
+	err := a.store.Update(ctx, op, func(*Learner) (*Learner, bool) {
+		if !learn {
+			return nil, true
+		}
+		n := NewLearner(l, a.o.Learner)
+		v = viewOf(n)
+		return n, true
+	})
+	a.mu.Lock()
+	if learn {
+		e.seed, e.view = l, v
+	} else {
+		e.seed, e.view = ratelimit.Limit{}, view{}
+	}
+	a.mu.Unlock()
+	if err != nil {
+		a.storeErrs.Add(1)
+	}
+	return errors.Join(a.inner.SetLimit(ctx, op, l), err)
 }
 
 // Limit returns op's current limit on the wrapped limiter.
@@ -226,58 +364,119 @@ type Snapshot struct {
 	Knee    float64
 }
 
-// Snapshot returns the state of op's learner ("" for the account), ok false
-// if op is not learned.
+// Snapshot returns the state of op's learner ("" for the account) as the
+// store holds it, ok false if op is not learned or the store cannot be
+// read.
 func (a *Adapter) Snapshot(op string) (Snapshot, bool) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	l := a.learners[op]
+	e := a.entries[op]
 	if op == "" {
-		l = a.account
+		e = a.account
 	}
-	if l == nil {
+	ok := e.learned()
+	a.mu.Unlock()
+	if !ok {
 		return Snapshot{}, false
 	}
-	return Snapshot{Op: op, Seed: l.Seed(), Limit: l.Limit(a.now()), Ceiling: l.Ceiling(), Knee: l.Knee()}, true
+	now := a.now()
+	var s Snapshot
+	err := a.store.Update(context.Background(), op, func(cur *Learner) (*Learner, bool) {
+		if cur != nil {
+			s = Snapshot{Op: op, Seed: cur.Seed(), Limit: cur.Limit(now), Ceiling: cur.Ceiling(), Knee: cur.Knee()}
+		}
+		return cur, false
+	})
+	return s, err == nil && s.Seed.Rate > 0
 }
 
 // ObserveAttempt feeds one attempt to its operation's learner and applies a
-// changed limit.
+// changed limit. With account learning, a throttle on an operation that
+// was not using its own limit counts against the account instead, and
+// every accepted attempt feeds the account too.
 func (a *Adapter) ObserveAttempt(at governor.Attempt) {
-	out := OutcomeOf(at)
-	if out.Kind == Ignored {
+	sig := SignalOf(at)
+	if sig.Kind == Ignored {
 		return
 	}
 	now := a.now()
+	e := a.entryFor(at.Op)
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	l := a.learnerLocked(at.Op)
 	acct := a.account
-	if acct != nil && out.Kind == Throttled && (l == nil || !l.Saturated(now)) {
-		// The operation was not using its own limit, so its own bucket
-		// is unlikely to be the empty one: count it against the account.
-		if acct.Observe(now, out) {
-			a.inner.SetLimit("", acct.Limit(now))
+	opLearned, acctLearned := e.learned(), acct.learned()
+	a.mu.Unlock()
+	toAccount := acctLearned
+	if opLearned {
+		var saturated bool
+		a.observe(e, func(l *Learner) bool {
+			saturated = l.Saturated(now)
+			if acctLearned && sig.Kind == Throttled && !saturated {
+				return false
+			}
+			return true
+		}, now, sig)
+		if sig.Kind == Throttled && saturated {
+			// The operation was using its own limit: its bucket is the
+			// likely empty one.
+			toAccount = false
 		}
+	}
+	if toAccount {
+		a.observe(acct, nil, now, sig)
+	}
+}
+
+// observe feeds sig to e's learner when gate (nil: always) lets it, and
+// applies a changed limit to the wrapped limiter.
+func (a *Adapter) observe(e *entry, gate func(*Learner) bool, now time.Time, sig Signal) {
+	e.upd.Lock()
+	defer e.upd.Unlock()
+	a.mu.Lock()
+	seed := e.seed
+	a.mu.Unlock()
+	if seed.Rate <= 0 {
+		return // stopped learning meanwhile
+	}
+	var changed bool
+	var lim ratelimit.Limit
+	var v view
+	ctx := context.Background()
+	err := a.store.Update(ctx, e.key, func(cur *Learner) (*Learner, bool) {
+		changed = false
+		if cur == nil {
+			// Deleted or expired in the store: start again from the seed.
+			cur = NewLearner(seed, a.o.Learner)
+			changed = true
+		}
+		if gate != nil && !gate(cur) {
+			v = viewOf(cur)
+			lim = cur.Limit(now)
+			return cur, changed
+		}
+		if cur.Observe(now, sig) {
+			changed = true
+		}
+		lim, v = cur.Limit(now), viewOf(cur)
+		return cur, true
+	})
+	if err != nil {
+		a.storeErrs.Add(1)
 		return
 	}
-	if acct != nil && out.Kind == Accepted && acct.Observe(now, out) {
-		a.inner.SetLimit("", acct.Limit(now))
-	}
-	if l != nil && l.Observe(now, out) {
-		a.inner.SetLimit(at.Op, l.Limit(now))
+	a.setView(e, v)
+	if changed {
+		_ = a.inner.SetLimit(ctx, e.key, lim)
 	}
 }
 
 // ObserveOutcome does nothing: every attempt was already observed.
 func (a *Adapter) ObserveOutcome(governor.Outcome) {}
 
-// OutcomeOf maps a governed attempt to what it tells a learner: success and
+// SignalOf maps a governed attempt to what it tells a learner: success and
 // every answer but a rate throttle took a token (Accepted); a rate throttle
 // is Throttled; a canceled attempt or one without an HTTP answer (connection
 // refused, reset before a status) is Ignored.
-func OutcomeOf(at governor.Attempt) Outcome {
-	o := Outcome{Sent: at.Start}
+func SignalOf(at governor.Attempt) Signal {
+	o := Signal{Sent: at.Start}
 	switch {
 	case at.Err == nil:
 		o.Kind = Accepted

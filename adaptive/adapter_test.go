@@ -216,7 +216,9 @@ func TestAdapterPassThrough(t *testing.T) {
 	if got := a.Limit(op); got.Rate != 2.5 || got.Burst != 1 {
 		t.Fatalf("primed limit %+v, want the cold start 2.5/s burst 1", got)
 	}
-	a.SetLimit(op, ratelimit.Limit{Rate: 40, Burst: 40})
+	if err := a.SetLimit(ctx, op, ratelimit.Limit{Rate: 40, Burst: 40}); err != nil {
+		t.Fatal(err)
+	}
 	if sn, _ := a.Snapshot(op); sn.Seed.Rate != 40 || a.Limit(op).Rate != 40 {
 		t.Fatalf("after SetLimit: snapshot %+v limit %+v", sn, a.Limit(op))
 	}

@@ -80,6 +80,25 @@
 // A lone client settled at the quota is paced exactly: dithering it would
 // cost it throttles whenever the bucket runs near empty.
 //
+// # State and stores
+//
+// An Adapter keeps its learners in a Store (AdapterOptions.Store): the
+// in-process MemoryStore by default, or a shared one, so that every process
+// of a fleet runs the same learner on shared state (package redisx
+// provides the Redis store). Each observation is one Store.Update: the
+// store hands the current learner to a function that observes and returns
+// it, and saves the result atomically. A shared store may run that
+// function again on a newer state when another process saved first, so
+// the function depends only on the learner it is given and the
+// observation. A Learner encodes its whole state and options with
+// MarshalBinary; a decoded learner behaves exactly like the original (the
+// tests feed both the same attempts step by step). A fleet sharing one
+// learner is one client, so it runs with Peers 1; observations from its
+// processes may arrive a hair out of order, and the learner takes them at
+// its latest time (time never runs backwards for a learner). When the
+// store fails, the observation is dropped and counted (StoreErrors);
+// admission goes on at the limits last set.
+//
 // # Why not CUBIC
 //
 // The SDK's adaptive mode (connect-api.md §6.4) measures the rate it sends,
@@ -99,8 +118,8 @@
 // crowd starts at 1/Peers each, overshoots, and keeps more throttles; a
 // smaller one starts under the quota and climbs back by small steps (four
 // clients reach the quota only after minutes). Set Peers to the fleet size,
-// or share state through Redis. A client that has run alone at the quota
-// for a while is paced exactly, so callers that join it later can be locked
+// or share one learner through Redis (AdapterOptions.Store). A client that
+// has run alone at the quota for a while is paced exactly, so callers that join it later can be locked
 // out until it meets a throttle (a probe of its own will do). Learning needs
 // traffic: an idle client learns nothing, and after MaxReferenceAge of
 // silence it forgets its probe schedule. Noticing freed capacity costs a

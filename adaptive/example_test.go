@@ -21,15 +21,15 @@ func ExampleLearner() {
 
 	s := 0.0
 	for ; s < 11; s += 0.1 { // alone: every call accepted
-		l.Observe(at(s), adaptive.Outcome{})
+		l.Observe(at(s), adaptive.Signal{})
 	}
 	fmt.Printf("alone: %.2f/s burst %v\n", l.Rate(at(s)), l.Limit(at(s)).Burst)
 
-	l.Observe(at(s), adaptive.Outcome{Kind: adaptive.Throttled}) // the neighbour arrives
-	for i := 1; i <= 16; i++ {                                   // we get 5/s
-		l.Observe(at(s+float64(i)*0.2), adaptive.Outcome{})
+	l.Observe(at(s), adaptive.Signal{Kind: adaptive.Throttled}) // the neighbour arrives
+	for i := 1; i <= 16; i++ {                                  // we get 5/s
+		l.Observe(at(s+float64(i)*0.2), adaptive.Signal{})
 	}
-	l.Observe(at(s+3.2), adaptive.Outcome{Kind: adaptive.Throttled})
+	l.Observe(at(s+3.2), adaptive.Signal{Kind: adaptive.Throttled})
 	fmt.Printf("beside the neighbour: measured %.2f/s, holding %.2f/s\n", l.Knee(), l.Rate(at(s+3.2)))
 	// Output:
 	// start: 2.50/s burst 1

@@ -36,8 +36,10 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Outcome is one observed attempt.
-type Outcome struct {
+// Signal is what one observed attempt tells a learner about the server's
+// bucket (governor.Outcome, by contrast, is the result of a whole governed
+// call).
+type Signal struct {
 	Kind Kind
 	// Sent is when the attempt left (after admission). The zero time means
 	// "at the observation time". A throttle on a request sent before the
@@ -188,7 +190,13 @@ func (l *Learner) Limit(now time.Time) ratelimit.Limit {
 
 // Observe feeds one attempt's outcome, observed at now, and reports whether
 // the limit changed.
-func (l *Learner) Observe(now time.Time, out Outcome) (changed bool) {
+func (l *Learner) Observe(now time.Time, out Signal) (changed bool) {
+	if now.Before(l.lastSeen) {
+		// Observations of a shared learner come from several goroutines or
+		// processes and may arrive a hair out of order: time never runs
+		// backwards for the learner.
+		now = l.lastSeen
+	}
 	before := l.Limit(now)
 	if !l.lastSeen.IsZero() && now.Sub(l.lastSeen) > l.o.MaxReferenceAge {
 		// Idle for long: what was learned about the others is stale.
@@ -349,7 +357,7 @@ func (l *Learner) step(now time.Time) float64 {
 	return math.Max(dt, 0)
 }
 
-func (l *Learner) onThrottle(now time.Time, out Outcome) {
+func (l *Learner) onThrottle(now time.Time, out Signal) {
 	sent := out.Sent
 	if sent.IsZero() || sent.After(now) {
 		sent = now

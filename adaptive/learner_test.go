@@ -22,7 +22,7 @@ func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Abs
 func feed(l *Learner, from, to, rate float64) float64 {
 	t := from
 	for ; t < to; t += 1 / rate {
-		l.Observe(sec(t), Outcome{})
+		l.Observe(sec(t), Signal{})
 	}
 	return t
 }
@@ -113,7 +113,7 @@ func TestSlowStart(t *testing.T) {
 		{9.0 + 30e-3, 10, 10, true},      //
 	}
 	for i, s := range steps {
-		l.Observe(sec(s.at), Outcome{})
+		l.Observe(sec(s.at), Signal{})
 		lim := l.Limit(sec(s.at))
 		if !near(lim.Rate, s.rate) || lim.Burst != s.burst {
 			t.Fatalf("step %d (t=%.3f): got %+v want rate %v burst %v", i, s.at, lim, s.rate, s.burst)
@@ -155,7 +155,7 @@ func TestCutToMeasuredShare(t *testing.T) {
 	// First throttle: no earlier throttle, so the window of the last 16
 	// attempts measures: 14 accepted after the first, plus half a call,
 	// over 15 intervals of 0.1 s.
-	l.Observe(sec(now), Outcome{Kind: Throttled})
+	l.Observe(sec(now), Signal{Kind: Throttled})
 	w := 14.5 / 1.5
 	want := w * keep(w)
 	if got := l.Rate(sec(now)); !near(got, want) {
@@ -169,9 +169,9 @@ func TestCutToMeasuredShare(t *testing.T) {
 	// between two empty-bucket instants 2 s apart is a share of 8/s.
 	start := now
 	for i := 1; i <= 16; i++ {
-		l.Observe(sec(start+float64(i)*0.125), Outcome{})
+		l.Observe(sec(start+float64(i)*0.125), Signal{})
 	}
-	l.Observe(sec(start+2), Outcome{Kind: Throttled})
+	l.Observe(sec(start+2), Signal{Kind: Throttled})
 	if got, want := l.Rate(sec(start+2)), 8*keep(8); !near(got, want) {
 		t.Fatalf("second throttle: rate %v want %v", got, want)
 	}
@@ -187,20 +187,20 @@ func TestCutToMeasuredShare(t *testing.T) {
 // its measured share does not cut; a repeat trims.
 func TestLoneThrottleAtShare(t *testing.T) {
 	l, now := warm(t)
-	l.Observe(sec(now), Outcome{Kind: Throttled})
+	l.Observe(sec(now), Signal{Kind: Throttled})
 	r1 := l.Rate(sec(now))
 	// 10 calls accepted a little faster than the new rate, then a
 	// throttle: the share since the last throttle is above the rate.
 	t1 := now
 	for i := 1; i <= 10; i++ {
 		t1 = now + float64(i)/(1.1*r1)
-		l.Observe(sec(t1), Outcome{})
+		l.Observe(sec(t1), Signal{})
 	}
-	l.Observe(sec(t1+1e-3), Outcome{Kind: Throttled})
+	l.Observe(sec(t1+1e-3), Signal{Kind: Throttled})
 	if got := l.Rate(sec(t1)); got != r1 {
 		t.Fatalf("lone throttle at the share: rate %v, want unchanged %v", got, r1)
 	}
-	l.Observe(sec(t1+2e-3), Outcome{Kind: Throttled})
+	l.Observe(sec(t1+2e-3), Signal{Kind: Throttled})
 	if got := l.Rate(sec(t1)); got >= r1 {
 		t.Fatalf("repeated throttle: rate %v, want under %v", got, r1)
 	}
@@ -214,7 +214,7 @@ func TestColdCrowdShare(t *testing.T) {
 	}{{0, 10.0 / 16}, {4, 2.5}, {32, 10.0 / 32}} {
 		l := NewLearner(ratelimit.Limit{Rate: 10, Burst: 10}, Options{Peers: s.peers})
 		feed(l, 0, 0.5, 10)
-		l.Observe(sec(0.5), Outcome{Kind: Throttled})
+		l.Observe(sec(0.5), Signal{Kind: Throttled})
 		if got := l.Rate(sec(0.5)); !near(got, s.want) {
 			t.Errorf("step %d: peers %d: got %v want %v", i, s.peers, got, s.want)
 		}
@@ -228,15 +228,15 @@ func TestNoMeasurementHalvesOncePerReaction(t *testing.T) {
 	l, now := warm(t)
 	l.marks.clear()
 	l.recent.clear()
-	l.Observe(sec(now), Outcome{Kind: Throttled, Sent: sec(now - 0.01)})
+	l.Observe(sec(now), Signal{Kind: Throttled, Sent: sec(now - 0.01)})
 	if got := l.Rate(sec(now)); got != 5 {
 		t.Fatalf("first: got %v want 5", got)
 	}
-	l.Observe(sec(now+0.001), Outcome{Kind: Throttled, Sent: sec(now - 0.005)})
+	l.Observe(sec(now+0.001), Signal{Kind: Throttled, Sent: sec(now - 0.005)})
 	if got := l.Rate(sec(now)); got != 5 {
 		t.Fatalf("stale throttle: got %v want 5 (sent before the cut)", got)
 	}
-	l.Observe(sec(now+0.3), Outcome{Kind: Throttled, Sent: sec(now + 0.2)})
+	l.Observe(sec(now+0.3), Signal{Kind: Throttled, Sent: sec(now + 0.2)})
 	if got := l.Rate(sec(now)); got != 2.5 {
 		t.Fatalf("fresh throttle: got %v want 2.5", got)
 	}
@@ -257,11 +257,11 @@ func TestCeilingNeedsProof(t *testing.T) {
 		bucket = math.Min(10, bucket+(now-last)*10)
 		last = now
 		if bucket < 1 {
-			l.Observe(sec(now), Outcome{Kind: Throttled})
+			l.Observe(sec(now), Signal{Kind: Throttled})
 			break
 		}
 		bucket--
-		l.Observe(sec(now), Outcome{})
+		l.Observe(sec(now), Signal{})
 		if l.Ceiling() > 10 {
 			t.Fatalf("call %d: ceiling %v raised above the unchanged quota", i, l.Ceiling())
 		}
@@ -274,7 +274,7 @@ func TestCeilingNeedsProof(t *testing.T) {
 	l2, now2 := warm(t, Options{CeilingProbeAfter: 200})
 	for i := 0; i < 400; i++ {
 		now2 += 1 / l2.Rate(sec(now2))
-		l2.Observe(sec(now2), Outcome{})
+		l2.Observe(sec(now2), Signal{})
 	}
 	if c := l2.Ceiling(); c <= 10 || c > l2.Rate(sec(now2)) {
 		t.Fatalf("raised quota: ceiling %v, want above the seed and at most the rate %v", c, l2.Rate(sec(now2)))
@@ -295,7 +295,7 @@ func TestOutcomeOf(t *testing.T) {
 		{governor.Attempt{Err: err, Info: awserr.Info{Class: awserr.ClassTransient}}, Ignored},
 		{governor.Attempt{Err: err, Info: awserr.Info{Class: awserr.ClassCanceled}}, Ignored},
 	} {
-		got := OutcomeOf(s.at)
+		got := SignalOf(s.at)
 		if got.Kind != s.want {
 			t.Errorf("step %d: got %v want %v", i, got.Kind, s.want)
 		}

@@ -207,7 +207,7 @@ func runModel(c modelConfig) modelResult {
 				if c.fixed != nil {
 					continue
 				}
-				if k.l.Observe(at(now), Outcome{Kind: kind, Sent: at(f.sent)}) {
+				if k.l.Observe(at(now), Signal{Kind: kind, Sent: at(f.sent)}) {
 					k.b.SetLimit(at(now), k.l.Limit(at(now)))
 				}
 				continue

@@ -23,6 +23,7 @@ import (
 	smithymiddleware "github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/tollgatehq/tollgate/adaptive"
 	"github.com/tollgatehq/tollgate/awserr"
 	"github.com/tollgatehq/tollgate/awssdk"
 	"github.com/tollgatehq/tollgate/backoff"
@@ -34,12 +35,13 @@ import (
 
 // StrategyTollgateRedis is the governor over the Redis-shared limiter. Every
 // caller has its own redisx.Limiter (its own connection pool, worker id,
-// heartbeat, leases and wait queue) and governor, and the callers share the
-// buckets and the adaptive rate only through one Redis (Config.RedisURL).
-// When Config.RedisWorker names a worker command (the tollgate binary sets
-// its hidden bench-redis-worker subcommand) each caller is a separate
-// process (see RunRedisWorker); otherwise, as in tests, the callers live in
-// the bench's process but still share nothing in memory.
+// heartbeat, leases and wait queue), adaptive.Adapter and governor, and the
+// callers share the buckets and the adaptive learner (redisx.LearnerStore)
+// only through one Redis (Config.RedisURL). When Config.RedisWorker names a
+// worker command (the tollgate binary sets its hidden bench-redis-worker
+// subcommand) each caller is a separate process (see RunRedisWorker);
+// otherwise, as in tests, the callers live in the bench's process but still
+// share nothing in memory.
 const StrategyTollgateRedis = "tollgate-redis"
 
 // RedisURLEnv names the environment variable `tollgate bench` reads the
@@ -325,9 +327,6 @@ func (r *tollgateRedisRun) Close() error {
 
 // newRedisLimiter builds one caller's Limiter. ops overrides table.
 func newRedisLimiter(url, account, region string, table *quotas.Table, ops map[string]ratelimit.Limit, client int, scale float64, logger *slog.Logger) (*redisx.Limiter, error) {
-	if scale <= 0 {
-		scale = 1
-	}
 	return redisx.New(redisx.Options{
 		URL:      url,
 		Account:  account,
@@ -336,22 +335,25 @@ func newRedisLimiter(url, account, region string, table *quotas.Table, ops map[s
 		Ops:      ops,
 		WorkerID: fmt.Sprintf("bench-%d-pid%d", client, os.Getpid()),
 		Timeout:  benchRedisTimeout,
-		Adaptive: redisx.AdaptiveOptions{
-			// The cubic recovery in 1/scale of the time: with rates scaled
-			// by s, K = cbrt(wm·(1−β)/C) needs C scaled by s⁴.
-			C:        0.4 * scale * scale * scale * scale,
-			Cooldown: time.Duration(float64(time.Second) / scale),
-		},
-		Logger: logger,
+		Logger:   logger,
 	})
 }
 
-// newRedisGovernor builds one caller's governor over l; l is also its
-// Observer, so the caller's throttles lower the fleet's shared rate. The
-// backoff is scaled with the run like the in-process tollgate strategy's.
+// newRedisGovernor builds one caller's governor over l wrapped by an
+// adaptive.Adapter whose learners live in Redis (redisx.LearnerStore): the
+// fleet runs one learner per operation on shared state, exactly as
+// `serve --adaptive --redis-url` does. The adapter is the governor's
+// limiter and observer. The backoff is scaled with the run like the
+// in-process tollgate strategy's.
 func newRedisGovernor(l *redisx.Limiter, env Env, seed int64, client int, classify func(string, error) awserr.Info) *governor.Governor {
-	return governor.New(l, governor.Options{
-		Observer: l,
+	a := adaptive.NewAdapter(l, adaptive.AdapterOptions{
+		// The fleet shares one learner: it is one client, not a crowd.
+		Learner:  adaptive.Options{Peers: 1},
+		Store:    redisx.NewLearnerStore(l),
+		RandSeed: uint64(seed)*7919 + uint64(client) + 1,
+	})
+	return governor.New(a, governor.Options{
+		Observer: a,
 		Classify: classify,
 		Backoff: backoff.Options{
 			ThrottleBase:  env.Scaled(backoff.DefaultThrottleBase),

@@ -58,8 +58,8 @@ func (f *fakeLimiter) Wait(ctx context.Context, req ratelimit.Request) error {
 func (f *fakeLimiter) Try(ctx context.Context, req ratelimit.Request) (ratelimit.Decision, error) {
 	return ratelimit.Decision{OK: true}, nil
 }
-func (f *fakeLimiter) SetLimit(string, ratelimit.Limit) {}
-func (f *fakeLimiter) Limit(string) ratelimit.Limit     { return ratelimit.Limit{} }
+func (f *fakeLimiter) SetLimit(context.Context, string, ratelimit.Limit) error { return nil }
+func (f *fakeLimiter) Limit(string) ratelimit.Limit                            { return ratelimit.Limit{} }
 func (f *fakeLimiter) requests() []ratelimit.Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()

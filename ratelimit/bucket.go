@@ -124,7 +124,7 @@ func (b *Bucket) ReserveN(now time.Time, n float64) (ok bool, delay time.Duratio
 		if b.rate <= 0 {
 			return false, InfDuration
 		}
-		delay = durationFor(-t, b.rate)
+		delay = DurationFor(-t, b.rate)
 	}
 	b.settle(now, t)
 	return true, delay
@@ -133,11 +133,17 @@ func (b *Bucket) ReserveN(now time.Time, n float64) (ok bool, delay time.Duratio
 // DelayN returns how long from now until the bucket holds n tokens, without
 // taking them: 0 if it already does, InfDuration if it never will.
 func (b *Bucket) DelayN(now time.Time, n float64) time.Duration {
-	if b.rate >= Inf {
-		return 0
-	}
-	if n > b.burst {
+	if n > b.burst && !b.unlimited() {
 		return InfDuration
+	}
+	return b.timeFor(now, n)
+}
+
+// timeFor is how long from now until n more tokens than are missing have
+// been earned, counting tokens taken along the way (n may exceed burst).
+func (b *Bucket) timeFor(now time.Time, n float64) time.Duration {
+	if b.unlimited() {
+		return 0
 	}
 	t := b.advance(now)
 	if t+epsilon >= n {
@@ -146,7 +152,7 @@ func (b *Bucket) DelayN(now time.Time, n float64) time.Duration {
 	if b.rate <= 0 {
 		return InfDuration
 	}
-	return durationFor(n-t, b.rate)
+	return DurationFor(n-t, b.rate)
 }
 
 // ReturnN gives n tokens back at now (a cancelled reservation or an unused
@@ -162,8 +168,11 @@ func (b *Bucket) ReturnN(now time.Time, n float64) {
 	b.settle(now, t)
 }
 
-// takeN takes n tokens at now unconditionally. Callers check first.
-func (b *Bucket) takeN(now time.Time, n float64) {
+// TakeN takes n tokens at now unconditionally: the bucket goes negative
+// when it holds fewer. Callers decide first (with DelayN, say); a worker's
+// local share of a shared bucket uses it to admit a request whose cost
+// exceeds its share of the burst.
+func (b *Bucket) TakeN(now time.Time, n float64) {
 	if b.rate >= Inf {
 		return
 	}
@@ -190,10 +199,11 @@ func (b *Bucket) SetLimit(now time.Time, l Limit) {
 	*b = nb
 }
 
-// durationFor is the time to earn tokens at rate, rounded up to the next
-// nanosecond so that the tokens are really there after it (a millionth of a
-// nanosecond of float noise is ignored rather than rounded up).
-func durationFor(tokens, rate float64) time.Duration {
+// DurationFor is the time to earn tokens at rate tokens per second, rounded
+// up to the next nanosecond so that the tokens are really there after it (a
+// millionth of a nanosecond of float noise is ignored rather than rounded
+// up); InfDuration when it does not fit a Duration.
+func DurationFor(tokens, rate float64) time.Duration {
 	ns := math.Ceil(tokens/rate*1e9 - 1e-6)
 	if ns >= math.MaxInt64 {
 		return InfDuration

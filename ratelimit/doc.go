@@ -48,7 +48,9 @@
 // # Priorities
 //
 // Wait callers that cannot be admitted at once queue in one FIFO per
-// priority class (PriorityCritical, High, Normal, Low). Whenever tokens may
+// priority class (PriorityCritical, High, Normal, Low): a WaitQueue, the
+// exported queue that the Redis limiter (package redisx) uses too, so one
+// priority policy governs both. Whenever tokens may
 // have come free (a timer set for the earliest moment a queued waiter could
 // go, a SetLimit, a cancelled waiter or reservation, or any Try or Wait
 // call) the queues are walked in rank order: aged waiters first (see

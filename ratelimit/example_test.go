@@ -68,3 +68,35 @@ func ExampleHierarchy_Wait() {
 	// first: <nil>
 	// second would exceed deadline: true
 }
+
+// A WaitQueue orders waiters: classes from Critical to Low, FIFO within a
+// class, and any waiter older than the aging bound ahead of all of them.
+// The limiter decides, while walking, who can go.
+func ExampleWaitQueue() {
+	start := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	q := ratelimit.NewWaitQueue[string](5 * time.Second)
+	q.Push(start, ratelimit.PriorityLow, "nightly export")
+	q.Push(start.Add(4*time.Second), ratelimit.PriorityNormal, "sync")
+	q.Push(start.Add(4*time.Second), ratelimit.PriorityCritical, "agent screen-pop")
+
+	tokens := 2 // what the bucket holds now
+	walk := func(now time.Time) {
+		q.Walk(now, func(w string, rank int) (remove, stop bool) {
+			if tokens == 0 {
+				return false, true // the bucket is empty: nobody behind can go
+			}
+			tokens--
+			fmt.Printf("%s (rank %d)\n", w, rank)
+			return true, false
+		})
+	}
+	walk(start.Add(4 * time.Second)) // the export has waited 4 s
+	fmt.Println("left:", q.Len())
+	tokens = 1
+	walk(start.Add(9 * time.Second)) // the export is now aged
+	// Output:
+	// agent screen-pop (rank 0)
+	// sync (rank 2)
+	// left: 1
+	// nightly export (rank -1)
+}

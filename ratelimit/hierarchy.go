@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
@@ -38,15 +37,9 @@ type HierarchyOptions struct {
 	Aging time.Duration
 }
 
-// numClasses is the number of priority classes, PriorityCritical..PriorityLow.
-const numClasses = int(PriorityLow-PriorityCritical) + 1
-
-// Ranks order waiters: rankAged (-1) before every class index 0..3; noBlock
-// is "nothing blocked".
-const (
-	rankAged = -1
-	noBlock  = numClasses
-)
+// noBlock is the rank meaning "nothing blocked": after every real rank
+// (RankAged and the class indexes).
+const noBlock = NumClasses
 
 // Hierarchy is the in-memory Limiter: one token bucket per operation nested
 // inside one account bucket, with priority queues for waiters. An admission
@@ -62,18 +55,15 @@ type Hierarchy struct {
 	now   func() time.Time
 	table *quotas.Table    // read-only after NewHierarchy
 	over  map[string]Limit // read-only copy of HierarchyOptions.Ops
-	aging time.Duration
 
 	mu        sync.Mutex
 	acct      Bucket
 	acctLimit Limit // as set by the caller (zero = unlimited)
 	ops       map[string]*opState
-	q         [numClasses][]*waiter // FIFO per class, index 0 = PriorityCritical
-	nwait     int                   // waiters in q
-	seq       uint64                // arrival counter for waiters
-	epoch     uint64                // bumped by every dispatch; stamps opState.blockEpoch
-	acctBlock int                   // rank of the first waiter blocked on the account in the last dispatch
-	timer     *time.Timer           // fires dispatch when the next waiter can go
+	q         *WaitQueue[*waiter]
+	epoch     uint64      // bumped by every dispatch; stamps opState.blockEpoch
+	acctBlock int         // rank of the first waiter blocked on the account in the last dispatch
+	timer     *time.Timer // fires dispatch when the next waiter can go
 }
 
 // opState is one operation's bucket. Guarded by Hierarchy.mu.
@@ -89,9 +79,6 @@ type opState struct {
 type waiter struct {
 	op      *opState // nil: account bucket only
 	cost    float64
-	class   int
-	enq     time.Time
-	seq     uint64
 	ready   chan struct{} // closed when done
 	done    bool          // granted or failed; to be removed from the queue
 	granted bool
@@ -104,16 +91,13 @@ var _ Limiter = (*Hierarchy)(nil)
 func NewHierarchy(opts HierarchyOptions) *Hierarchy {
 	h := &Hierarchy{
 		now:       opts.Now,
-		aging:     opts.Aging,
 		ops:       make(map[string]*opState),
 		acctLimit: opts.Account,
 		acctBlock: noBlock,
+		q:         NewWaitQueue[*waiter](opts.Aging),
 	}
 	if h.now == nil {
 		h.now = time.Now
-	}
-	if h.aging == 0 {
-		h.aging = DefaultAging
 	}
 	if opts.Table == nil {
 		h.table = quotas.Default()
@@ -162,30 +146,6 @@ func (h *Hierarchy) opLocked(op string, now time.Time) *opState {
 	return s
 }
 
-// classOf maps a Priority to a queue index, clamping unknown values.
-func classOf(p Priority) int {
-	c := int(p - PriorityCritical)
-	if c < 0 {
-		return 0
-	}
-	if c >= numClasses {
-		return numClasses - 1
-	}
-	return c
-}
-
-// costOf returns the request's cost in tokens (0 means 1).
-func costOf(req Request) (float64, error) {
-	c := req.Cost
-	if c == 0 {
-		return 1, nil
-	}
-	if c < 0 || math.IsNaN(c) || math.IsInf(c, 0) {
-		return 0, fmt.Errorf("ratelimit: %s: cost %v: must be a finite number >= 0", req.Op, c)
-	}
-	return c, nil
-}
-
 // fitsLocked reports ErrExceedsBurst if cost can never fit op's or the
 // account's bucket. Requires mu held.
 func (h *Hierarchy) fitsLocked(op *opState, cost float64) error {
@@ -213,7 +173,7 @@ func (h *Hierarchy) Try(ctx context.Context, req Request) (Decision, error) {
 // overtake Wait callers. The error is non-nil only for an invalid cost or
 // ErrExceedsBurst.
 func (h *Hierarchy) TryAt(now time.Time, req Request) (Decision, error) {
-	cost, err := costOf(req)
+	cost, err := req.Tokens()
 	if err != nil {
 		return Decision{}, err
 	}
@@ -223,24 +183,24 @@ func (h *Hierarchy) TryAt(now time.Time, req Request) (Decision, error) {
 		h.mu.Unlock()
 		return Decision{}, err
 	}
-	d := h.admitLocked(now, op, cost, classOf(req.Priority))
+	d := h.admitLocked(now, op, cost, req.Priority)
 	h.mu.Unlock()
 	return d, nil
 }
 
-// admitLocked admits cost tokens of op at now for a caller of class, or
-// says when to retry. Requires mu held.
-func (h *Hierarchy) admitLocked(now time.Time, op *opState, cost float64, class int) Decision {
-	if h.nwait > 0 {
+// admitLocked admits cost tokens of op at now for a caller of priority p,
+// or says when to retry. Requires mu held.
+func (h *Hierarchy) admitLocked(now time.Time, op *opState, cost float64, p Priority) Decision {
+	if h.q.Len() > 0 {
 		h.dispatchLocked(now)
-		if h.nwait > 0 && h.blockedLocked(op, class) {
-			return Decision{RetryIn: h.estimateLocked(now, op, cost, class)}
+		if h.q.Len() > 0 && h.blockedLocked(op, p.Class()) {
+			return Decision{RetryIn: h.estimateLocked(now, op, cost, p)}
 		}
 	}
 	if h.takeLocked(now, op, cost) {
 		return Decision{OK: true}
 	}
-	return Decision{RetryIn: h.estimateLocked(now, op, cost, class)}
+	return Decision{RetryIn: h.estimateLocked(now, op, cost, p)}
 }
 
 // takeLocked takes cost from op's bucket and the account's if both hold it,
@@ -286,20 +246,15 @@ func (h *Hierarchy) blockedLocked(op *opState, class int) bool {
 	return op != nil && op.blockEpoch == h.epoch && op.blockRank <= class
 }
 
-// estimateLocked returns a lower bound on how long a new request of class
-// must wait: the time to earn its cost plus the cost of the waiters on the
-// same operation queued ahead of it (they must go first), in both buckets.
-// Requires mu held.
-func (h *Hierarchy) estimateLocked(now time.Time, op *opState, cost float64, class int) time.Duration {
+// estimateLocked returns a lower bound on how long a new request of
+// priority p must wait: the time to earn its cost plus the cost of the
+// waiters on the same operation queued ahead of it (they must go first), in
+// both buckets. Requires mu held.
+func (h *Hierarchy) estimateLocked(now time.Time, op *opState, cost float64, p Priority) time.Duration {
 	need := cost
-	if h.nwait > 0 {
-		cutoff := now.Add(-h.aging)
-		for c := range h.q {
-			for _, w := range h.q[c] {
-				if w.op == op && (c <= class || (h.aging > 0 && !w.enq.After(cutoff))) {
-					need += w.cost
-				}
-			}
+	for w := range h.q.Ahead(now, p) {
+		if w.op == op {
+			need += w.cost
 		}
 	}
 	d := h.acct.timeFor(now, need)
@@ -311,22 +266,6 @@ func (h *Hierarchy) estimateLocked(now time.Time, op *opState, cost float64, cla
 	return d
 }
 
-// timeFor is how long from now until n more tokens than are missing have
-// been earned, counting tokens taken along the way (n may exceed burst).
-func (b *Bucket) timeFor(now time.Time, n float64) time.Duration {
-	if b.unlimited() {
-		return 0
-	}
-	t := b.advance(now)
-	if t+epsilon >= n {
-		return 0
-	}
-	if b.rate <= 0 {
-		return InfDuration
-	}
-	return durationFor(n-t, b.rate)
-}
-
 // Wait blocks until req is admitted, ctx ends, or the admission clearly
 // cannot happen before ctx's deadline. In the last case it returns at once
 // with an error wrapping ErrWouldExceedDeadline; when ctx ends first the
@@ -334,14 +273,13 @@ func (b *Bucket) timeFor(now time.Time, n float64) time.Duration {
 // within a class, and a waiter queued longer than the aging bound goes
 // ahead of every class.
 func (h *Hierarchy) Wait(ctx context.Context, req Request) error {
-	cost, err := costOf(req)
+	cost, err := req.Tokens()
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("ratelimit: wait %s: %w", req.Op, err)
 	}
-	class := classOf(req.Priority)
 	h.mu.Lock()
 	now := h.now()
 	op := h.opLocked(req.Op, now)
@@ -349,7 +287,7 @@ func (h *Hierarchy) Wait(ctx context.Context, req Request) error {
 		h.mu.Unlock()
 		return err
 	}
-	d := h.admitLocked(now, op, cost, class)
+	d := h.admitLocked(now, op, cost, req.Priority)
 	if d.OK {
 		h.mu.Unlock()
 		return nil
@@ -358,10 +296,8 @@ func (h *Hierarchy) Wait(ctx context.Context, req Request) error {
 		h.mu.Unlock()
 		return fmt.Errorf("ratelimit: wait %s: needs %v, deadline in %v: %w", req.Op, d.RetryIn, dl.Sub(now), ErrWouldExceedDeadline)
 	}
-	w := &waiter{op: op, cost: cost, class: class, enq: now, seq: h.seq, ready: make(chan struct{})}
-	h.seq++
-	h.q[class] = append(h.q[class], w)
-	h.nwait++
+	w := &waiter{op: op, cost: cost, ready: make(chan struct{})}
+	h.q.Push(now, req.Priority, w)
 	h.dispatchLocked(now)
 	h.mu.Unlock()
 
@@ -377,7 +313,8 @@ func (h *Hierarchy) Wait(ctx context.Context, req Request) error {
 		// Admitted as ctx ended: the caller will not act, so give it back.
 		h.giveLocked(now, op, cost)
 	case !w.done:
-		h.removeLocked(w)
+		h.q.Remove(w)
+		w.done = true
 	}
 	h.dispatchLocked(now)
 	h.mu.Unlock()
@@ -387,25 +324,14 @@ func (h *Hierarchy) Wait(ctx context.Context, req Request) error {
 	return fmt.Errorf("ratelimit: wait %s: %w", req.Op, ctx.Err())
 }
 
-// removeLocked drops a pending waiter from its queue. Requires mu held.
-func (h *Hierarchy) removeLocked(w *waiter) {
-	q := h.q[w.class]
-	for i, x := range q {
-		if x == w {
-			copy(q[i:], q[i+1:])
-			q[len(q)-1] = nil
-			h.q[w.class] = q[:len(q)-1]
-			h.nwait--
-			w.done = true
-			return
-		}
-	}
-}
-
 // SetLimit changes the limit of op ("" for the account bucket) now. Tokens
 // already earned are kept up to the new burst. A zero Limit means
-// unlimited. Queued waiters are re-examined at once.
-func (h *Hierarchy) SetLimit(op string, l Limit) {
+// unlimited. Queued waiters are re-examined at once. The error is non-nil
+// only when ctx has already ended (then nothing changes).
+func (h *Hierarchy) SetLimit(ctx context.Context, op string, l Limit) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ratelimit: set limit %s: %w", op, err)
+	}
 	h.mu.Lock()
 	now := h.now()
 	if op == "" {
@@ -416,10 +342,11 @@ func (h *Hierarchy) SetLimit(op string, l Limit) {
 		s.limit = l
 		s.b.SetLimit(now, effective(l))
 	}
-	if h.nwait > 0 {
+	if h.q.Len() > 0 {
 		h.dispatchLocked(now)
 	}
 	h.mu.Unlock()
+	return nil
 }
 
 // Limit returns the current limit of op ("" for the account bucket) as set;
@@ -454,5 +381,5 @@ func (h *Hierarchy) TokensAt(now time.Time, op string) (opTokens, account float6
 func (h *Hierarchy) Waiting() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.nwait
+	return h.q.Len()
 }

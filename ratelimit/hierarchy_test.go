@@ -258,7 +258,7 @@ func TestSetLimitWakesAndFailsWaiters(t *testing.T) {
 		go func() { second <- h.Wait(bg, Request{Op: "A", Cost: 3}) }()
 		synctest.Wait()
 		start := time.Now()
-		h.SetLimit("A", Limit{Rate: 10, Burst: 2}) // cost 3 can never fit now
+		_ = h.SetLimit(bg, "A", Limit{Rate: 10, Burst: 2}) // cost 3 can never fit now
 		if err := <-second; !errors.Is(err, ErrExceedsBurst) || time.Since(start) != 0 {
 			t.Fatalf("waiter of cost 3 after burst lowered to 2: got %v at %v want ErrExceedsBurst at once", err, time.Since(start))
 		}

@@ -46,7 +46,7 @@ func (r *Reservation) CancelAt(now time.Time) {
 	if !r.canceled {
 		r.canceled = true
 		h.giveLocked(now, r.op, r.cost)
-		if h.nwait > 0 {
+		if h.q.Len() > 0 {
 			h.dispatchLocked(now)
 		}
 	}
@@ -60,7 +60,7 @@ func (r *Reservation) CancelAt(now time.Time) {
 // block for callers that schedule work themselves.
 func (h *Hierarchy) Reserve(now time.Time, req Request) *Reservation {
 	r := &Reservation{h: h}
-	cost, err := costOf(req)
+	cost, err := req.Tokens()
 	if err != nil {
 		return r
 	}
@@ -80,9 +80,9 @@ func (h *Hierarchy) Reserve(now time.Time, req Request) *Reservation {
 		return r
 	}
 	if op != nil {
-		op.b.takeN(now, cost)
+		op.b.TakeN(now, cost)
 	}
-	h.acct.takeN(now, cost)
+	h.acct.TakeN(now, cost)
 	r.op, r.cost, r.ok, r.delay, r.at = op, cost, true, d, now.Add(d)
 	return r
 }

@@ -54,7 +54,7 @@ type flight struct {
 // unless o.Client is set. Only the connection, key and logging fields of o
 // are used.
 func NewCache(o Options, co CacheOptions) (*Cache, error) {
-	o, err := o.normalized()
+	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}

@@ -93,19 +93,18 @@ func TestOptionsValidation(t *testing.T) {
 		{"Timeout", func(o *Options) { o.Timeout = -time.Second }},
 		{"LiveWindow", func(o *Options) { o.Heartbeat = 2 * time.Second; o.LiveWindow = time.Second }},
 		{"Lease.Max", func(o *Options) { o.Lease.Max = -1 }},
-		{"Adaptive.Beta", func(o *Options) { o.Adaptive.Beta = 1.5 }},
 		{"Ops[A]", func(o *Options) { o.Ops = map[string]ratelimit.Limit{"A": {Rate: -1}} }},
 		{"AccountLimit", func(o *Options) { o.AccountLimit = ratelimit.Limit{Burst: -1} }},
 	}
 	for i, c := range cases {
 		o := good
 		c.edit(&o)
-		_, err := o.normalized()
+		_, err := o.withDefaults()
 		if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), c.field+":") {
 			t.Errorf("step %d: got %v want an ErrInvalidOptions naming %s", i, err, c.field)
 		}
 	}
-	if _, err := good.normalized(); err != nil {
+	if _, err := good.withDefaults(); err != nil {
 		t.Errorf("valid options: %v", err)
 	}
 	// A URL with a password is never echoed in an error.

@@ -95,7 +95,7 @@ func (l *Limiter) admit(ctx context.Context, st *opState, cost float64, maxWait 
 
 	rctx, cancel := context.WithTimeout(ctx, l.o.Timeout)
 	res, err := admitScript.Run(rctx, l.client(), []string{l.keys.account(), l.keys.op(st.name), l.keys.limits()},
-		st.name, fmtF(cost), fmtF(want), ar, ab, or, ob, fmtF(refund), l.ad[0], l.ad[1], l.ad[2], mw).Slice()
+		st.name, fmtF(cost), fmtF(want), ar, ab, or, ob, fmtF(refund), mw).Slice()
 	cancel()
 	l.stats.roundTrips.Add(1)
 	var rep admitReply
@@ -130,14 +130,14 @@ func (l *Limiter) admit(ctx context.Context, st *opState, cost float64, maxWait 
 	if !rep.ok {
 		retry := ratelimit.InfDuration
 		if rep.retry >= 0 {
-			retry = durationFor(rep.retry)
+			retry = seconds(rep.retry)
 		}
 		return verdict{retryIn: retry, blocker: int(rep.blocker)}, nil
 	}
 	l.stats.sharedAdmits.Add(1)
 	st.dem.add(now, cost)
 	if rep.retry > 0 {
-		return verdict{ok: true, wait: durationFor(rep.retry)}, nil // a reservation
+		return verdict{ok: true, wait: seconds(rep.retry)}, nil // a reservation
 	}
 	if extra := rep.granted - cost; extra > epsilon {
 		l.stats.leasedTokens.Add(uint64(extra))
@@ -175,9 +175,9 @@ func (l *Limiter) leaseTakeLocked(st *opState, cost float64, now time.Time) bool
 // held.
 func (l *Limiter) keepLocked(st *opState, cost float64, now time.Time) {
 	if st.fbOn {
-		st.fb.give(now, cost)
+		st.fb.ReturnN(now, cost)
 		if l.acct.fbOn {
-			l.acct.fb.give(now, cost)
+			l.acct.fb.ReturnN(now, cost)
 		}
 		return
 	}
@@ -196,7 +196,7 @@ func (l *Limiter) keepLocked(st *opState, cost float64, now time.Time) {
 func (l *Limiter) leaseTTLLocked(st *opState) time.Duration {
 	ttl := l.o.Lease.TTL
 	for _, b := range [...]struct{ rate, burst float64 }{
-		{st.eff, st.base.Burst},
+		{effRate(st.base), st.base.Burst},
 		{effRate(l.acct.base), l.acct.base.Burst},
 	} {
 		if b.rate > 0 {
@@ -268,7 +268,6 @@ func (l *Limiter) absorbLocked(st *opState, rep admitReply, now time.Time) {
 		if !sameLimit(st.base, rep.opRate, rep.opBurst) && st.pendingLimit == nil {
 			st.base = replyLimit(rep.opRate, rep.opBurst)
 		}
-		st.eff = rep.opEff
 		st.tokens, st.seenAt = rep.opTokens, now
 	}
 	acct := l.opLocked("")
@@ -296,17 +295,17 @@ func replyLimit(rate, burst float64) ratelimit.Limit {
 
 // admitReply is the admission script's answer.
 type admitReply struct {
-	ok                               bool
-	granted, retry                   float64
-	blocker, exceeds                 int64
-	opRate, opBurst, opEff, opTokens float64
-	acctRate, acctBurst, acctTokens  float64
+	ok                              bool
+	granted, retry                  float64
+	blocker, exceeds                int64
+	opRate, opBurst, opTokens       float64
+	acctRate, acctBurst, acctTokens float64
 }
 
 var errReply = errors.New("redisx: unexpected script reply")
 
 func parseAdmit(v []any) (admitReply, error) {
-	if len(v) != 12 {
+	if len(v) != 11 {
 		return admitReply{}, fmt.Errorf("%w: %d elements", errReply, len(v))
 	}
 	var r admitReply
@@ -316,8 +315,8 @@ func parseAdmit(v []any) (admitReply, error) {
 	r.retry = p.float(v[2])
 	r.blocker = p.int(v[3])
 	r.exceeds = p.int(v[4])
-	r.opRate, r.opBurst, r.opEff, r.opTokens = p.float(v[5]), p.float(v[6]), p.float(v[7]), p.float(v[8])
-	r.acctRate, r.acctBurst, r.acctTokens = p.float(v[9]), p.float(v[10]), p.float(v[11])
+	r.opRate, r.opBurst, r.opTokens = p.float(v[5]), p.float(v[6]), p.float(v[7])
+	r.acctRate, r.acctBurst, r.acctTokens = p.float(v[8]), p.float(v[9]), p.float(v[10])
 	return r, p.err
 }
 
@@ -348,14 +347,8 @@ func (p *replyParser) int(v any) int64 {
 	return int64(p.float(v))
 }
 
-// durationFor converts seconds to a Duration, rounded up.
-func durationFor(s float64) time.Duration {
-	ns := math.Ceil(s * 1e9)
-	if ns >= math.MaxInt64 {
-		return ratelimit.InfDuration
-	}
-	return time.Duration(ns)
-}
+// seconds converts a script's seconds to a Duration, rounded up.
+func seconds(s float64) time.Duration { return ratelimit.DurationFor(s, 1) }
 
 // demand is an exponentially decaying count of admitted tokens (time
 // constant demandTau): its rate estimates the local demand of an operation.

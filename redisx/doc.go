@@ -1,4 +1,4 @@
-// Package redisx shares Tollgate's admission buckets, adaptive rates and
+// Package redisx shares Tollgate's admission buckets, adaptive learners and
 // cache across processes and machines through Redis (ElastiCache in
 // production), with a defined fallback when Redis is down.
 //
@@ -14,14 +14,15 @@
 // Region share a cluster hash tag:
 //
 //	tollgate:{123456789012:eu-west-2}:a          account bucket (hash)
-//	tollgate:{123456789012:eu-west-2}:o:<op>     operation bucket and adaptive state (hash)
+//	tollgate:{123456789012:eu-west-2}:o:<op>     operation bucket (hash)
+//	tollgate:{123456789012:eu-west-2}:l:<op>     adaptive learner of op, "" for the account (hash)
 //	tollgate:{123456789012:eu-west-2}:limits     limits set at run time (hash)
 //	tollgate:{123456789012:eu-west-2}:workers    heartbeats (sorted set)
 //	tollgate:{123456789012:eu-west-2}:c:<key>    cache entries
 //
-// Priorities order this process's waiters as ratelimit.Hierarchy does
-// (classes, FIFO, aging); waiters of different processes compete only
-// through the shared buckets.
+// Priorities order this process's waiters in a ratelimit.WaitQueue, the
+// queue ratelimit.Hierarchy uses (classes, FIFO, aging); waiters of
+// different processes compete only through the shared buckets.
 //
 // # Leasing
 //
@@ -36,19 +37,42 @@
 // burst) ahead of the quota in any window. Unused tokens go back with the
 // next round trip.
 //
-// # Shared adaptive rate
+// # One learner for the fleet
 //
-// A rate throttle seen by any worker (ReportThrottle, or the Limiter as a
-// governor.Observer) drains the operation's shared bucket and lowers its
-// shared rate to Beta times its current value; the rate recovers along a
-// cubic curve computed by the admission script on Redis's clock, so
-// recovery is shared too. Throttles within the cooldown after a decrease
-// count as one event; a throttle before the rate got back to its last target
-// aims lower (CUBIC's fast convergence). The per-client learner of package
-// adaptive learns one client's share and applies it with SetLimit; wrapping
-// this Limiter in an adaptive.Adapter would make every worker overwrite the
-// fleet's shared limit with its own share, so use the Limiter itself as the
-// governor's Observer instead.
+// The fleet adapts with the learner of package adaptive, the one a single
+// process runs, on state kept in Redis: LearnerStore is an adaptive.Store,
+// and
+//
+//	rl, _ := redisx.New(o)
+//	a := adaptive.NewAdapter(rl, adaptive.AdapterOptions{
+//		Learner: adaptive.Options{Peers: 1}, // the fleet is one client
+//		Store:   redisx.NewLearnerStore(rl),
+//	})
+//	g := governor.New(a, governor.Options{Observer: a})
+//
+// is how a fleet runs adaptive admission (`tollgate serve --adaptive
+// --redis-url`). Every worker's attempts advance the same learner per
+// operation, and the limit it learns is set with SetLimit on the shared
+// buckets, so the fleet learns and paces as one client.
+//
+// Store design. One hash per learner, l:<op> beside the operation's
+// bucket under the same hash tag, holds v (a version) and s (the learner's
+// encoding, adaptive.Learner.MarshalBinary, about a kilobyte). An update is
+// optimistic: a worker applies the observation to its cached copy and runs
+// learner_cas.lua, which saves the new state only if v is still the version
+// the copy was read at, atomically (one script). If another worker saved
+// first, the script returns the current state instead and the worker
+// applies the observation again to that. Round trips per observation: one
+// when the worker's copy is current; one more per worker that saved in
+// between; one read on first use of an operation; and, when the learned
+// limit changes, the setlimit script. After 32 lost races in a row the
+// update fails (ErrStoreContended) and the observation is dropped. The
+// learner's clock is the workers' (they must agree to a few milliseconds;
+// observations a hair out of order are taken at the learner's latest
+// time). While the Limiter is in fallback mode the store does not try
+// Redis (ErrFallback): observations are dropped and the local buckets run
+// at the last learned limits over the live workers. The hash expires after
+// Options.LimitTTL without updates.
 //
 // # Waiting
 //

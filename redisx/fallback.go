@@ -26,85 +26,18 @@ import (
 // resumes. (If Redis kept its state, the debit is conservative: the fleet
 // admits a little less for a moment.)
 
-// localBucket is a token bucket of one worker in fallback mode. A request
-// is admitted when the bucket holds min(cost, capacity); it may leave the
-// bucket negative (when a worker's share of the burst is below one
-// request's cost).
-type localBucket struct {
-	rate float64 // tokens per second; < 0 means unlimited
-	cap  float64
-	tk   float64
-	t    time.Time
+// A worker's local bucket in fallback mode is a ratelimit.Bucket at its
+// share of the limit. A request is admitted when the bucket holds
+// min(cost, burst) and takes its whole cost, so the bucket may go negative
+// when a worker's share of the burst is below one request's cost.
+
+// localNeed is what b must hold to admit cost.
+func localNeed(b *ratelimit.Bucket, cost float64) float64 { return math.Min(cost, b.Limit().Burst) }
+
+// localWait is how long until b admits cost (0: now).
+func localWait(b *ratelimit.Bucket, now time.Time, cost float64) time.Duration {
+	return b.DelayN(now, localNeed(b, cost))
 }
-
-func (b *localBucket) level(now time.Time) float64 {
-	if b.rate < 0 {
-		return b.cap
-	}
-	tk := b.tk
-	if dt := now.Sub(b.t).Seconds(); dt > 0 {
-		tk += dt * b.rate
-	}
-	return math.Min(tk, b.cap)
-}
-
-func (b *localBucket) settle(now time.Time) {
-	b.tk = b.level(now)
-	if now.After(b.t) {
-		b.t = now
-	}
-}
-
-func (b *localBucket) need(cost float64) float64 { return math.Min(cost, b.cap) }
-
-func (b *localBucket) ok(now time.Time, cost float64) bool {
-	return b.rate < 0 || b.level(now)+epsilon >= b.need(cost)
-}
-
-func (b *localBucket) take(now time.Time, cost float64) {
-	if b.rate < 0 {
-		return
-	}
-	b.settle(now)
-	b.tk -= cost
-}
-
-func (b *localBucket) give(now time.Time, n float64) {
-	if b.rate < 0 {
-		return
-	}
-	b.settle(now)
-	b.tk = math.Min(b.tk+n, b.cap)
-}
-
-// wait is how long until the bucket admits cost.
-func (b *localBucket) wait(now time.Time, cost float64) time.Duration {
-	if b.rate < 0 {
-		return 0
-	}
-	short := b.need(cost) - b.level(now)
-	if short <= epsilon {
-		return 0
-	}
-	if b.rate == 0 {
-		return ratelimit.InfDuration
-	}
-	return durationFor(short / b.rate)
-}
-
-// setLimit changes rate and capacity, keeping the tokens earned so far.
-func (b *localBucket) setLimit(now time.Time, ll localLimit) {
-	if b.rate < 0 && ll.rate >= 0 {
-		b.tk, b.t = ll.cap, now // leaving unlimited: start full
-	} else {
-		b.settle(now)
-	}
-	b.rate, b.cap = ll.rate, ll.cap
-	b.tk = math.Min(b.tk, b.cap)
-}
-
-// localLimit is one worker's share of a limit.
-type localLimit struct{ rate, cap float64 }
 
 // fallbackWorkers is N for the local shares: the live workers last
 // counted, at least 1.
@@ -112,28 +45,24 @@ func (l *Limiter) fallbackWorkers() int {
 	return max(1, int(l.workers.Load()))
 }
 
-// localLimit is one worker's share of lim at effective rate eff (< 0:
-// unlimited).
-func (l *Limiter) localLimit(lim ratelimit.Limit, eff float64) localLimit {
-	if unlimited(lim) || eff < 0 {
-		return localLimit{rate: -1}
+// localLimit is one worker's share of lim: rate and burst over the live
+// workers (unlimited stays unlimited).
+func (l *Limiter) localLimit(lim ratelimit.Limit) ratelimit.Limit {
+	if unlimited(lim) {
+		return ratelimit.Limit{Rate: ratelimit.Inf, Burst: ratelimit.Inf}
 	}
 	n := float64(l.fallbackWorkers())
-	return localLimit{rate: eff / n, cap: lim.Burst / n}
+	return ratelimit.Limit{Rate: lim.Rate / n, Burst: lim.Burst / n}
 }
 
-// fbRate is st's local rate in fallback mode: its share of the adaptive
-// rate, which recovers on the same cubic curve as the shared one. Requires
-// mu held.
-func (st *opState) fbRate(now time.Time, ao AdaptiveOptions) float64 {
-	if unlimited(st.base) {
-		return -1
+// localBucket is a worker's local bucket for lim at now, holding its share
+// of the shared tokens last reported (tokens at seenAt), refilled to now.
+func (l *Limiter) localBucket(lim ratelimit.Limit, tokens float64, seenAt, now time.Time) ratelimit.Bucket {
+	b := ratelimit.NewBucket(l.localLimit(lim), now)
+	if !unlimited(lim) {
+		b.TakeN(now, b.Limit().Burst-l.startLevel(lim, tokens, seenAt, now))
 	}
-	r := st.base.Rate
-	if st.fbWM > 0 {
-		r = cubic(st.base.Rate, st.fbWM, st.fbK, now.Sub(st.fbT0).Seconds()-st.fbTD, ao.C, ao.MinFraction)
-	}
-	return r
+	return b
 }
 
 // enterFallbackLocked switches to local buckets (once) and wakes the
@@ -148,9 +77,7 @@ func (l *Limiter) enterFallbackLocked(err error) {
 	for _, st := range l.ops {
 		l.initFallbackLocked(st, now)
 	}
-	ll := l.localLimit(l.acct.base, effRate(l.acct.base))
-	l.acct.fb = localBucket{rate: ll.rate, cap: ll.cap, t: now}
-	l.acct.fb.tk = l.startLevel(l.acct.base, effRate(l.acct.base), l.acct.tokens, l.acct.seenAt, now)
+	l.acct.fb = l.localBucket(l.acct.base, l.acct.tokens, l.acct.seenAt, now)
 	l.acct.fbOn = true
 	l.o.Logger.Warn("redisx: Redis unavailable; admitting from local buckets at rate/live workers",
 		"account", l.o.Account, "region", l.o.Region, "worker", l.o.WorkerID,
@@ -171,29 +98,19 @@ func (l *Limiter) initFallbackLocked(st *opState, now time.Time) {
 	if st.name == "" {
 		return // account only: the account's local bucket decides
 	}
-	st.fbT0 = now
-	st.fbWM, st.fbTD, st.fbK = 0, 0, 0
-	eff := st.eff
-	if !unlimited(st.base) && eff >= 0 && eff < st.base.Rate {
-		// The shared rate is lowered: continue its recovery locally, as if
-		// it had just been lowered from eff/beta.
-		st.fbWM, st.fbK = decrease(eff/l.o.Adaptive.Beta, 0, l.o.Adaptive.Beta, l.o.Adaptive.C)
-	}
-	ll := l.localLimit(st.base, st.fbRate(now, l.o.Adaptive))
-	st.fb = localBucket{rate: ll.rate, cap: ll.cap, t: now}
-	st.fb.tk = l.startLevel(st.base, eff, st.tokens, st.seenAt, now)
+	st.fb = l.localBucket(st.base, st.tokens, st.seenAt, now)
 	st.fbOn = true
 }
 
 // startLevel is a worker's share of the shared tokens last reported,
 // refilled to now, capped at its share of the burst.
-func (l *Limiter) startLevel(lim ratelimit.Limit, eff float64, tokens float64, seenAt, now time.Time) float64 {
-	if unlimited(lim) || eff < 0 {
+func (l *Limiter) startLevel(lim ratelimit.Limit, tokens float64, seenAt, now time.Time) float64 {
+	if unlimited(lim) {
 		return 0
 	}
 	est := lim.Burst
 	if !seenAt.IsZero() {
-		est = math.Min(lim.Burst, tokens+now.Sub(seenAt).Seconds()*eff)
+		est = math.Min(lim.Burst, tokens+now.Sub(seenAt).Seconds()*lim.Rate)
 	}
 	return est / float64(l.fallbackWorkers())
 }
@@ -211,17 +128,14 @@ func (l *Limiter) localLocked(st *opState, cost float64, now time.Time) (verdict
 		if !st.fbOn {
 			l.initFallbackLocked(st, now)
 		}
-		if st.fbWM > 0 {
-			st.fb.setLimit(now, l.localLimit(st.base, st.fbRate(now, l.o.Adaptive)))
-		}
-		opOK = st.fb.ok(now, cost)
+		opOK = localWait(&st.fb, now, cost) == 0
 	}
-	acctOK := l.acct.fb.ok(now, cost)
+	acctOK := localWait(&l.acct.fb, now, cost) == 0
 	if opOK && acctOK {
 		if st.name != "" {
-			st.fb.take(now, cost)
+			st.fb.TakeN(now, cost)
 		}
-		l.acct.fb.take(now, cost)
+		l.acct.fb.TakeN(now, cost)
 		st.dem.add(now, cost)
 		l.stats.localAdmits.Add(1)
 		return verdict{ok: true}, nil
@@ -229,11 +143,11 @@ func (l *Limiter) localLocked(st *opState, cost float64, now time.Time) (verdict
 	var d time.Duration
 	blk := 0
 	if !opOK {
-		d = st.fb.wait(now, cost)
+		d = localWait(&st.fb, now, cost)
 		blk |= blockOp
 	}
 	if !acctOK {
-		d = max(d, l.acct.fb.wait(now, cost))
+		d = max(d, localWait(&l.acct.fb, now, cost))
 		blk |= blockAccount
 	}
 	return verdict{retryIn: d, blocker: blk}, nil
@@ -341,12 +255,12 @@ func (l *Limiter) recover() {
 		if st.name == "" || !st.fbOn || unlimited(st.base) {
 			continue
 		}
-		if spent := st.fb.cap - st.fb.level(now); spent > epsilon {
+		if spent := st.fb.Limit().Burst - st.fb.TokensAt(now); spent > epsilon {
 			adj = append(adj, adjustment{key: l.keys.op(st.name), field: st.name, def: st.base, delta: -spent})
 		}
 	}
 	if l.acct.fbOn && !unlimited(l.acct.base) {
-		if spent := l.acct.fb.cap - l.acct.fb.level(now); spent > epsilon {
+		if spent := l.acct.fb.Limit().Burst - l.acct.fb.TokensAt(now); spent > epsilon {
 			adj = append(adj, adjustment{key: l.keys.account(), field: "", def: l.acct.base, delta: -spent})
 		}
 	}
@@ -372,14 +286,8 @@ func (l *Limiter) recover() {
 		l.mu.Unlock()
 		return
 	}
-	var throttled []string
 	for _, st := range l.ops {
 		st.fbOn = false
-		st.fbWM = 0
-		if st.pendingThrottle {
-			st.pendingThrottle = false
-			throttled = append(throttled, st.name)
-		}
 	}
 	l.acct.fbOn = false
 	l.sharedSince = time.Now()
@@ -391,9 +299,6 @@ func (l *Limiter) recover() {
 	l.notify(ModeShared)
 	l.mu.Unlock()
 	l.wake()
-	for _, op := range throttled {
-		l.reportThrottleAsync(op)
-	}
 }
 
 // flushPending writes limits that failed to reach Redis in shared mode.
@@ -436,8 +341,8 @@ func (l *Limiter) adjust(ctx context.Context, adj []adjustment) error {
 		return nil
 	}
 	keys := make([]string, 0, len(adj)+1)
-	args := make([]any, 0, 4+4*len(adj))
-	args = append(args, len(adj), l.ad[0], l.ad[1], l.ad[2])
+	args := make([]any, 0, 1+4*len(adj))
+	args = append(args, len(adj))
 	for _, a := range adj {
 		keys = append(keys, a.key)
 		r, b := limitArgs(a.def)

@@ -73,7 +73,6 @@ func runFleetWorker() int {
 	}
 	defer l.Close()
 	g := governor.New(l, governor.Options{
-		Observer:    l,
 		MaxAttempts: 4,
 		MaxElapsed:  -1,
 		Backoff:     backoff.Options{ThrottleBase: 25 * time.Millisecond, TransientBase: 5 * time.Millisecond, Cap: 200 * time.Millisecond},

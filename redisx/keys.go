@@ -14,12 +14,16 @@ func newKeyspace(prefix, account, region string) keyspace {
 // account is the account bucket (a hash: tk, ts).
 func (k keyspace) account() string { return k.base + "a" }
 
-// op is an operation's bucket (a hash: tk, ts, and the adaptive state wm, td).
+// op is an operation's bucket (a hash: tk, ts).
 func (k keyspace) op(name string) string { return k.base + "o:" + name }
 
 // limits holds the limits set at run time (fields r:<op>, b:<op>; op "" is
 // the account).
 func (k keyspace) limits() string { return k.base + "limits" }
+
+// learner is the adaptive learner of op ("" for the account): a hash of v
+// (version) and s (the learner's encoded state).
+func (k keyspace) learner(op string) string { return k.base + "l:" + op }
 
 // workers is the heartbeat set (member worker id, score last beat).
 func (k keyspace) workers() string { return k.base + "workers" }

@@ -11,8 +11,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tollgatehq/tollgate/awserr"
-	"github.com/tollgatehq/tollgate/governor"
 	redisenv "github.com/tollgatehq/tollgate/internal/testenv/redis"
 	"github.com/tollgatehq/tollgate/ratelimit"
 )
@@ -123,7 +121,7 @@ func TestPriorityOrder(t *testing.T) {
 		})
 	}
 	queued := func(n int) func() bool {
-		return func() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.q.nwait == n }
+		return func() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.q.Len() == n }
 	}
 	start("low1", ratelimit.PriorityLow)
 	eventually(t, time.Second, "first waiter holding a reservation", func() bool {
@@ -167,7 +165,9 @@ func TestSetLimitShared(t *testing.T) {
 	a, b := newTestLimiter(t, o), newTestLimiter(t, o)
 	ctx := context.Background()
 	lowered := ratelimit.Limit{Rate: slowRate, Burst: 1}
-	a.SetLimit("A", lowered)
+	if err := a.SetLimit(ctx, "A", lowered); err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		l    *Limiter
 		cost float64
@@ -191,127 +191,4 @@ func TestSetLimitShared(t *testing.T) {
 	}
 	assertShared(t, a)
 	assertShared(t, b)
-}
-
-// TestAdaptiveShared: a throttle reported by one worker lowers the rate
-// every worker admits at; throttles within the cooldown do not lower it
-// again; the rate recovers, for everyone, along the cubic curve.
-func TestAdaptiveShared(t *testing.T) {
-	srv := redisenv.Start(t, redisenv.Options{})
-	const base = 100.0
-	o := testOptions(t, srv, ratelimit.Limit{}, map[string]ratelimit.Limit{"A": {Rate: base, Burst: 10}})
-	// C large enough to recover within a second: K = cbrt(100·0.3/100) ≈ 0.67s.
-	o.Adaptive = AdaptiveOptions{C: 100, Cooldown: 300 * time.Millisecond}
-	a, b := newTestLimiter(t, o), newTestLimiter(t, o)
-	ctx := context.Background()
-	try := func(l *Limiter) { _, _ = l.Try(ctx, ratelimit.Request{Op: "A"}) }
-	try(a)
-	try(b)
-	if got := b.EffectiveLimit("A").Rate; got != base {
-		t.Fatalf("effective rate before any throttle: got %v want %v", got, base)
-	}
-	lowered, err := a.ReportThrottle(ctx, "A")
-	if err != nil || !lowered {
-		t.Fatalf("first throttle: got lowered=%v, %v want true", lowered, err)
-	}
-	// The same event seen by another worker: no second decrease.
-	if lowered, err := b.ReportThrottle(ctx, "A"); err != nil || lowered {
-		t.Fatalf("throttle within the cooldown: got lowered=%v, %v want false", lowered, err)
-	}
-	// The bucket was drained: b is refused and sees the lowered rate.
-	d, _ := b.Try(ctx, ratelimit.Request{Op: "A"})
-	if d.OK {
-		t.Errorf("Try right after a throttle: admitted from a drained bucket")
-	}
-	eff := b.EffectiveLimit("A").Rate
-	if eff < 0.69*base || eff > 0.75*base {
-		t.Errorf("b's effective rate after a's throttle: got %.1f want about %.1f (beta 0.7)", eff, 0.7*base)
-	}
-	// Measure the admitted rate right after the decrease: about 70/s.
-	start := time.Now()
-	n := 0
-	for time.Since(start) < 200*time.Millisecond {
-		if d, _ := b.Try(ctx, ratelimit.Request{Op: "A"}); d.OK {
-			n++
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if max := 0.2*base*0.85 + 1; float64(n) > max {
-		t.Errorf("admitted %d in 200ms after the decrease: want at most %.0f (rate about 70-80/s)", n, max)
-	}
-	// After the cooldown a new throttle lowers again.
-	time.Sleep(150 * time.Millisecond)
-	if lowered, _ := b.ReportThrottle(ctx, "A"); !lowered {
-		t.Errorf("throttle after the cooldown: not lowered")
-	}
-	// Throttled again before getting back to 100: the new target is lower
-	// (fast convergence).
-	rdb0 := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	if wm, err := rdb0.HGet(ctx, a.keys.op("A"), "wm").Float64(); err != nil || wm >= base {
-		t.Errorf("target after a second throttle: got %v, %v want below %v", wm, err, base)
-	}
-	rdb0.Close()
-	// Recovery is shared: without further throttles a's view climbs back.
-	eventually(t, 3*time.Second, "effective rate back at the configured rate", func() bool {
-		try(a)
-		return a.EffectiveLimit("A").Rate >= base
-	})
-	// And the adaptive state is gone from Redis once recovered.
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer rdb.Close()
-	if n, _ := rdb.HExists(ctx, a.keys.op("A"), "wm").Result(); n {
-		t.Errorf("adaptive state still stored after recovery")
-	}
-	assertShared(t, a)
-	assertShared(t, b)
-}
-
-// TestObserver: the Limiter as a governor.Observer reports rate throttles
-// (and only those).
-func TestObserver(t *testing.T) {
-	srv := redisenv.Start(t, redisenv.Options{})
-	o := testOptions(t, srv, ratelimit.Limit{}, map[string]ratelimit.Limit{"A": {Rate: 10, Burst: 5}})
-	l := newTestLimiter(t, o)
-	var obs governor.Observer = l
-	obs.ObserveAttempt(governor.Attempt{Op: "A", Err: errors.New("boom"), Info: awserr.Info{Class: awserr.ClassTransient}})
-	obs.ObserveAttempt(governor.Attempt{Op: "A"})
-	time.Sleep(50 * time.Millisecond)
-	if s := l.Stats(); s.ThrottleReports != 0 {
-		t.Fatalf("non-throttle attempts reported: %+v", s)
-	}
-	obs.ObserveAttempt(governor.Attempt{Op: "A", Err: errors.New("429"), Info: awserr.Info{Class: awserr.ClassRateThrottle}})
-	eventually(t, 2*time.Second, "throttle reported", func() bool { return l.Stats().ThrottleDecreases == 1 })
-	if got := l.EffectiveLimit("A").Rate; got > 7.01 {
-		t.Errorf("effective rate after an observed throttle: got %v want 7", got)
-	}
-}
-
-// TestCubicMirror checks the Go curve used in fallback mode.
-func TestCubicMirror(t *testing.T) {
-	type step struct{ base, wm, k, dt, want float64 }
-	wm, k := decrease(10, 0, 0.7, 0.4)
-	if wm != 10 || math.Abs(k-math.Cbrt(10*0.3/0.4)) > 1e-12 {
-		t.Fatalf("decrease from 10: got wm %v k %v", wm, k)
-	}
-	steps := []step{
-		{10, wm, k, 0, 7},            // right after a decrease: beta×rate
-		{10, wm, k, k, 10},           // back at wm after k
-		{10, wm, k, 100, 10},         // capped at the base
-		{20, wm, k, k + 1, 10 + 0.4}, // grows past wm
-		{100, 0.1, 0, 0, 5},          // floored at MinFraction×base
-	}
-	for i, s := range steps {
-		if got := cubic(s.base, s.wm, s.k, s.dt, 0.4, 0.05); math.Abs(got-s.want) > 1e-9 {
-			t.Errorf("step %d: got %v want %v", i, got, s.want)
-		}
-	}
-	// Throttled again at 8, below the target 10: aim at 8×1.7/2 = 6.8,
-	// starting from 5.6.
-	wm2, k2 := decrease(8, 10, 0.7, 0.4)
-	if math.Abs(wm2-6.8) > 1e-12 {
-		t.Errorf("fast convergence: got wm %v want 6.8", wm2)
-	}
-	if got := cubic(10, wm2, k2, 0, 0.4, 0.05); math.Abs(got-5.6) > 1e-9 {
-		t.Errorf("fast convergence start: got %v want 5.6", got)
-	}
 }

@@ -14,7 +14,6 @@ import (
 //	tollgate_redis_admissions_total     counter admissions, by source (shared, lease, local)
 //	tollgate_redis_leased_tokens_total  counter tokens leased beyond requests' costs
 //	tollgate_redis_mode_changes_total   counter switches, by mode entered (fallback, shared)
-//	tollgate_redis_throttle_reports_total counter throttles reported; lowered="true" if the shared rate dropped
 func (l *Limiter) Collector() prometheus.Collector {
 	labels := prometheus.Labels{"account": l.o.Account, "region": l.o.Region}
 	d := func(name, help string, variable ...string) *prometheus.Desc {
@@ -29,17 +28,16 @@ func (l *Limiter) Collector() prometheus.Collector {
 		admissions: d("tollgate_redis_admissions_total", "Admissions by where they were decided.", "source"),
 		leased:     d("tollgate_redis_leased_tokens_total", "Tokens leased beyond requests' costs."),
 		changes:    d("tollgate_redis_mode_changes_total", "Switches between shared and fallback mode, by mode entered.", "mode"),
-		throttles:  d("tollgate_redis_throttle_reports_total", "Throttles reported to the shared adaptive rate.", "lowered"),
 	}
 }
 
 type collector struct {
-	l                                                                    *Limiter
-	mode, workers, trips, errors, admissions, leased, changes, throttles *prometheus.Desc
+	l                                                         *Limiter
+	mode, workers, trips, errors, admissions, leased, changes *prometheus.Desc
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.mode, c.workers, c.trips, c.errors, c.admissions, c.leased, c.changes, c.throttles} {
+	for _, d := range []*prometheus.Desc{c.mode, c.workers, c.trips, c.errors, c.admissions, c.leased, c.changes} {
 		ch <- d
 	}
 }
@@ -66,6 +64,4 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	n(c.leased, s.LeasedTokens)
 	n(c.changes, s.Fallbacks, "fallback")
 	n(c.changes, s.Recoveries, "shared")
-	n(c.throttles, s.ThrottleDecreases, "true")
-	n(c.throttles, s.ThrottleReports-min(s.ThrottleReports, s.ThrottleDecreases), "false")
 }

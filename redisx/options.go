@@ -100,8 +100,6 @@ type Options struct {
 
 	// Lease configures token leasing for busy workers.
 	Lease LeaseOptions
-	// Adaptive configures the shared adaptive rate.
-	Adaptive AdaptiveOptions
 
 	// LimitTTL is how long limits stored by SetLimit survive in Redis after
 	// the last live worker; default 24h.
@@ -129,33 +127,13 @@ type LeaseOptions struct {
 	Max float64
 }
 
-// AdaptiveOptions configures the shared adaptive rate (a CUBIC curve over
-// the operation's configured rate, kept in Redis): a throttle reported by
-// any worker lowers the rate to Beta×current for the whole fleet, and the
-// rate then grows back along the cubic curve on Redis's clock.
-type AdaptiveOptions struct {
-	// Disabled ignores throttle reports.
-	Disabled bool
-	// Beta is the multiplicative decrease; default 0.7.
-	Beta float64
-	// C is the cubic scaling constant; default 0.4.
-	C float64
-	// MinFraction is the floor as a fraction of the configured rate;
-	// default 0.05.
-	MinFraction float64
-	// Cooldown: throttles within this long after a decrease are the same
-	// event (the fleet's requests in flight) and do not lower it again;
-	// default 1s.
-	Cooldown time.Duration
-}
-
 func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrInvalidOptions, field, fmt.Sprintf(format, args...))
 }
 
-// normalized returns o with defaults filled in, or an error naming the
+// withDefaults returns o with defaults filled in, or an error naming the
 // first invalid field.
-func (o Options) normalized() (Options, error) {
+func (o Options) withDefaults() (Options, error) {
 	if o.Client == nil {
 		if strings.TrimSpace(o.URL) == "" {
 			return o, invalid("URL", "required (redis:// or rediss://) unless Client is set")
@@ -225,28 +203,6 @@ func (o Options) normalized() (Options, error) {
 	}
 	if o.Lease.Max == 0 {
 		o.Lease.Max = DefaultLeaseMax
-	}
-	a := &o.Adaptive
-	if a.Beta == 0 {
-		a.Beta = 0.7
-	}
-	if !(a.Beta > 0 && a.Beta < 1) {
-		return o, invalid("Adaptive.Beta", "must be in (0, 1), got %v", a.Beta)
-	}
-	if a.C == 0 {
-		a.C = 0.4
-	}
-	if !(a.C > 0) || math.IsInf(a.C, 0) {
-		return o, invalid("Adaptive.C", "must be > 0, got %v", a.C)
-	}
-	if a.MinFraction == 0 {
-		a.MinFraction = 0.05
-	}
-	if !(a.MinFraction > 0 && a.MinFraction <= 1) {
-		return o, invalid("Adaptive.MinFraction", "must be in (0, 1], got %v", a.MinFraction)
-	}
-	if a.Cooldown, err = positive("Adaptive.Cooldown", a.Cooldown, time.Second); err != nil {
-		return o, err
 	}
 	for op, l := range o.Ops {
 		if strings.TrimSpace(op) == "" {
@@ -327,14 +283,14 @@ func NewClient(o Options) (redis.UniversalClient, error) {
 	if tmp.Region == "" {
 		tmp.Region = "x"
 	}
-	n, err := tmp.normalized()
+	n, err := tmp.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	return dial(n)
 }
 
-// dial builds a client from normalized options.
+// dial builds a client from options that went through withDefaults.
 func dial(o Options) (redis.UniversalClient, error) {
 	if o.Cluster {
 		co, err := redis.ParseClusterURL(o.URL)

@@ -13,14 +13,14 @@ var (
 	preludeLua string
 	//go:embed lua/admit.lua
 	admitLua string
-	//go:embed lua/throttle.lua
-	throttleLua string
 	//go:embed lua/setlimit.lua
 	setLimitLua string
 	//go:embed lua/adjust.lua
 	adjustLua string
 	//go:embed lua/heartbeat.lua
 	heartbeatLua string
+	//go:embed lua/learner_cas.lua
+	learnerCASLua string
 	//go:embed lua/cache_get.lua
 	cacheGetLua string
 	//go:embed lua/cache_set.lua
@@ -28,12 +28,12 @@ var (
 	//go:embed lua/cache_unlock.lua
 	cacheUnlockLua string
 
-	admitScript     = redis.NewScript(preludeLua + admitLua)
-	throttleScript  = redis.NewScript(preludeLua + throttleLua)
-	setLimitScript  = redis.NewScript(preludeLua + setLimitLua)
-	adjustScript    = redis.NewScript(preludeLua + adjustLua)
-	heartbeatScript = redis.NewScript(preludeLua + heartbeatLua)
-	cacheGetScript  = redis.NewScript(cacheGetLua)
-	cacheSetScript  = redis.NewScript(cacheSetLua)
-	cacheUnlockScr  = redis.NewScript(cacheUnlockLua)
+	admitScript      = redis.NewScript(preludeLua + admitLua)
+	setLimitScript   = redis.NewScript(preludeLua + setLimitLua)
+	adjustScript     = redis.NewScript(preludeLua + adjustLua)
+	heartbeatScript  = redis.NewScript(preludeLua + heartbeatLua)
+	learnerCASScript = redis.NewScript(learnerCASLua)
+	cacheGetScript   = redis.NewScript(cacheGetLua)
+	cacheSetScript   = redis.NewScript(cacheSetLua)
+	cacheUnlockScr   = redis.NewScript(cacheUnlockLua)
 )

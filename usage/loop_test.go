@@ -23,11 +23,11 @@ type recordingLimits struct {
 	set map[string]time.Time
 }
 
-func (r *recordingLimits) SetLimit(op string, l ratelimit.Limit) {
+func (r *recordingLimits) SetLimit(ctx context.Context, op string, l ratelimit.Limit) error {
 	r.mu.Lock()
 	r.set[op] = time.Now()
 	r.mu.Unlock()
-	r.Hierarchy.SetLimit(op, l)
+	return r.Hierarchy.SetLimit(ctx, op, l)
 }
 
 // paced calls ListInstances as fast as the limiter admits for d and

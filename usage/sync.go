@@ -15,15 +15,13 @@ const DefaultSyncInterval = 5 * time.Minute
 
 // Limits is the part of a limiter Sync changes.
 type Limits interface {
-	SetLimit(op string, l ratelimit.Limit)
+	SetLimit(ctx context.Context, op string, l ratelimit.Limit) error
 	Limit(op string) ratelimit.Limit
 }
 
-// setLimit is the one call of the limiter's SetLimit. It is kept apart so
-// the signature SetLimit(ctx, op, l) error is a one-function change.
-func setLimit(_ context.Context, l Limits, op string, lim ratelimit.Limit) error {
-	l.SetLimit(op, lim)
-	return nil
+// setLimit is the one call of the limiter's SetLimit.
+func setLimit(ctx context.Context, l Limits, op string, lim ratelimit.Limit) error {
+	return l.SetLimit(ctx, op, lim)
 }
 
 // SyncOptions configures a Sync. The zero value means the defaults.

@@ -60,9 +60,11 @@ type Admission struct {
 // NewAdmission builds the limiter from the limits settings:
 //
 //   - limits.redis_url: a redisx.Limiter sharing the buckets of the account
-//     and Region across every process pointed at the same Redis; it is its
-//     own observer (throttles lower the fleet's shared rate). Its
-//     Prometheus collector joins o.Registerer.
+//     and Region across every process pointed at the same Redis. Its
+//     Prometheus collector joins o.Registerer. With limits.adaptive it is
+//     wrapped by an adaptive.Adapter whose learners live in Redis
+//     (redisx.LearnerStore): the fleet runs one learner per operation on
+//     shared state, and the adapter is the observer.
 //   - limits.adaptive: the in-memory Hierarchy wrapped by an
 //     adaptive.Adapter, which is also the observer feeding its learners.
 //   - otherwise the in-memory Hierarchy, paced at the quota table.
@@ -98,7 +100,16 @@ func NewAdmission(o AdmissionOptions) (*Admission, error) {
 		}
 		log.Info("sharing rate limits through Redis", "redis", redisx.RedactURL(l.RedisURL),
 			"account", l.Account, "region", o.Region, "mode", rl.Mode().String(), "worker", rl.WorkerID())
-		return &Admission{Limiter: rl, Observer: rl, Shared: rl, Table: table}, nil
+		if l.Adaptive {
+			ao := o.Adapter
+			ao.Learner.Peers = 1 // the fleet shares one learner: one client, not a crowd
+			ao.Store = redisx.NewLearnerStore(rl)
+			a := adaptive.NewAdapter(rl, ao)
+			a.Prime(o.Prime...)
+			log.Info("adaptive rate learning on, shared through Redis")
+			return &Admission{Limiter: a, Observer: a, Adapter: a, Shared: rl, Table: table}, nil
+		}
+		return &Admission{Limiter: rl, Shared: rl, Table: table}, nil
 	}
 	h := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Table: table, Account: acct})
 	if l.Adaptive {

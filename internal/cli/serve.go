@@ -35,10 +35,10 @@ Calls are paced by token buckets seeded from the quota table. --adaptive
 (limits.adaptive) lets each operation's rate follow the share of the quota
 actually left for this process, learned from throttles. --redis-url
 (limits.redis_url: redis://[user:password@]host:port[/db], or rediss:// for
-TLS, e.g. ElastiCache) instead shares the buckets, and an adaptive rate, with
-every server of the same --account and Region pointed at that Redis; it
-requires --account, excludes --adaptive, falls back to local buckets while
-Redis is unreachable, and never logs the password.
+TLS, e.g. ElastiCache) shares the buckets with every server of the same
+--account and Region pointed at that Redis, and with --adaptive the learner
+too, so the fleet learns as one client; it requires --account, falls back to
+local buckets while Redis is unreachable, and never logs the password.
 
 Settings come from the defaults, then --config (YAML), then TOLLGATE_*
 variables, then flags. The API token is TOLLGATE_TOKEN (or "token" in the

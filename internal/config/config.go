@@ -101,13 +101,13 @@ type Limits struct {
 	// latency can land a request a little early; one spare token absorbs up
 	// to 1/rate of jitter at the cost of one call's time per campaign.
 	BurstHeadroom int `yaml:"burst_headroom"`
-	// Adaptive wraps the limiter with the per-client adaptive learner
-	// (package adaptive): each operation's rate follows the share of the
-	// quota actually left for this client. Not with RedisURL, whose limiter
-	// shares an adaptive rate across the fleet instead.
+	// Adaptive wraps the limiter with the adaptive learner (package
+	// adaptive): each operation's rate follows the share of the quota
+	// actually left for this client. With RedisURL the learner's state is
+	// shared through Redis, so the whole fleet learns as one client.
 	Adaptive bool `yaml:"adaptive"`
-	// RedisURL, when set, shares the buckets (and their adaptive rate)
-	// through Redis (package redisx): redis://[user:password@]host:port[/db]
+	// RedisURL, when set, shares the buckets (and, with Adaptive, the
+	// learner) through Redis (package redisx): redis://[user:password@]host:port[/db]
 	// or rediss://… for TLS. Requires Account; the AWS Region completes the
 	// key. The password is never logged.
 	RedisURL string `yaml:"redis_url"`

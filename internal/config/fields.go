@@ -61,7 +61,7 @@ func (c *Config) Fields() []Field {
 		{Key: "limits.account_burst", Flag: "account-burst", Usage: "burst of the account-wide cap", ptr: &c.Limits.AccountBurst},
 		{Key: "limits.burst_headroom", Flag: "burst-headroom", Usage: "tokens of each burst left unused to absorb network jitter", ptr: &c.Limits.BurstHeadroom},
 		{Key: "limits.account", Flag: "account", Usage: "AWS account id the quota file's scoped overrides are matched against (required with --redis-url)", ptr: &c.Limits.Account},
-		{Key: "limits.adaptive", Flag: "adaptive", Usage: "learn each operation's available rate from throttles (per client; not with --redis-url)", ptr: &c.Limits.Adaptive},
+		{Key: "limits.adaptive", Flag: "adaptive", Usage: "learn each operation's available rate from throttles (shared by the fleet with --redis-url)", ptr: &c.Limits.Adaptive},
 		{Key: "limits.redis_url", Flag: "redis-url", Usage: "share the buckets through Redis: redis://[user:pass@]host:port[/db] or rediss://", Secret: true, ptr: &c.Limits.RedisURL},
 		{Key: "limits.quota_sync", Flag: "quota-sync", Usage: "re-read applied quotas from Service Quotas on this interval and apply them (e.g. 5m; 0 = off)", ptr: &c.Limits.QuotaSync},
 	}, c.staggerFields()...)

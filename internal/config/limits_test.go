@@ -44,7 +44,6 @@ func TestLimitsRedisAndAdaptive(t *testing.T) {
 		name, field string
 		mod         func(*Config)
 	}{
-		{"both set", "limits.adaptive", func(c *Config) { ok(c); c.Limits.Adaptive = true }},
 		{"no account", "limits.account", func(c *Config) { ok(c); c.Limits.Account = "" }},
 		{"bad scheme", "limits.redis_url", func(c *Config) { ok(c); c.Limits.RedisURL = "http://:s3cret@127.0.0.1:6379" }},
 		{"no host", "limits.redis_url", func(c *Config) { ok(c); c.Limits.RedisURL = "redis://" }},
@@ -65,6 +64,11 @@ func TestLimitsRedisAndAdaptive(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Errorf("redis_url with account: %v", err)
 	}
+	c.Limits.Adaptive = true // the fleet's learner, on state shared through Redis
+	if err := c.Validate(); err != nil {
+		t.Errorf("redis_url with adaptive: %v", err)
+	}
+	c.Limits.Adaptive = false
 	c.Limits.RedisURL = "rediss://:tok@cache.example:6380/1"
 	if err := c.Validate(); err != nil {
 		t.Errorf("rediss: %v", err)

@@ -121,9 +121,6 @@ func (c Config) Validate() error {
 		if l.Account == "" {
 			bad("limits.account", "is required with limits.redis_url (the shared buckets are per account and Region)")
 		}
-		if l.Adaptive {
-			bad("limits.adaptive", "must not be set with limits.redis_url: the Redis limiter already shares an adaptive rate across the fleet, and a per-client learner would overwrite it with its own share")
-		}
 	}
 	c.validateStagger(bad)
 	return errors.Join(errs...)

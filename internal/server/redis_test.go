@@ -240,3 +240,36 @@ func TestServeAdaptive(t *testing.T) {
 		t.Errorf("no log line about adaptive learning:\n%s", logs.String())
 	}
 }
+
+// TestServeAdaptiveRedis: limits.adaptive with limits.redis_url runs the
+// learner on state shared through Redis: every job succeeds and the
+// learners of the operations used live in Redis.
+func TestServeAdaptiveRedis(t *testing.T) {
+	const account = "123456789012"
+	rs := redisenv.Start(t, redisenv.Options{})
+	var logs syncBuffer
+	s := newLoggedServer(t, newSim(t), &logs, func(c *config.Config) {
+		c.Limits.RedisURL = rs.URL()
+		c.Limits.Account = account
+		c.Limits.Adaptive = true
+	})
+	if s.App().Admission.Shared == nil {
+		t.Fatal("SharedLimiter is nil with limits.redis_url set")
+	}
+	serveJobs(t, s, 30)
+	if !strings.Contains(logs.String(), "adaptive rate learning on, shared through Redis") {
+		t.Errorf("no log line about the shared learner:\n%s", logs.String())
+	}
+	opt, err := goredis.ParseURL(rs.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := goredis.NewClient(opt)
+	defer rc.Close()
+	key := "tollgate:{" + account + ":us-east-1}:l:StartOutboundVoiceContact"
+	v, err := rc.HGet(context.Background(), key, "v").Int()
+	if err != nil || v < 2 {
+		keys, _ := rc.Keys(context.Background(), "tollgate:*").Result()
+		t.Errorf("learner %s: version %d, %v; want a learner saved and updated (mode %v, keys %v)", key, v, err, s.App().Admission.Shared.Mode(), keys)
+	}
+}

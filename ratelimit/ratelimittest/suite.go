@@ -40,6 +40,7 @@ func Run(t *testing.T, newLimiter NewFunc) {
 		{"WaitCanceled", testWaitCanceled},
 		{"WaitDeadline", testWaitDeadline},
 		{"SetLimit", testSetLimit},
+		{"SetLimitCanceled", testSetLimitCanceled},
 		{"ConcurrentTry", testConcurrentTry},
 		{"ConcurrentWait", testConcurrentWait},
 	}
@@ -154,7 +155,7 @@ func testAccountRefusalKeepsOp(t *testing.T, newLimiter NewFunc) {
 	}
 	expectSteps(t, l, steps)
 	// Refill the account quickly; the op must still hold exactly 1 token.
-	l.SetLimit("", ratelimit.Limit{Rate: 1000, Burst: 3})
+	setLimit(t, l, "", ratelimit.Limit{Rate: 1000, Burst: 3})
 	time.Sleep(20 * time.Millisecond)
 	expectSteps(t, l, []step{{a, 1, true}, {a, 1, false}})
 	if d := try(t, l, a, 1); d.RetryIn < 10*time.Second {
@@ -193,7 +194,7 @@ func testWeightedCost(t *testing.T, newLimiter NewFunc) {
 		{b, 3, false}, // account refuses; op keeps 7
 		{b, 2, true},  // account 0
 	})
-	l.SetLimit("", ratelimit.Limit{Rate: 1000, Burst: 10})
+	setLimit(t, l, "", ratelimit.Limit{Rate: 1000, Burst: 10})
 	time.Sleep(30 * time.Millisecond)
 	expectSteps(t, l, []step{{b, 5, true}, {b, 1, false}}) // op had exactly 5
 }
@@ -308,7 +309,7 @@ func testSetLimit(t *testing.T, newLimiter NewFunc) {
 	// 20/s leaves 50 ms between tokens, wide enough for a networked
 	// limiter's round trips on a loaded machine.
 	raised := ratelimit.Limit{Rate: 20, Burst: 2}
-	l.SetLimit(a, raised)
+	setLimit(t, l, a, raised)
 	if got := l.Limit(a); got != raised {
 		t.Fatalf("Limit(%s): got %+v want %+v", a, got, raised)
 	}
@@ -316,12 +317,30 @@ func testSetLimit(t *testing.T, newLimiter NewFunc) {
 	expectSteps(t, l, []step{{a, 1, true}, {a, 1, true}, {a, 1, false}})
 	time.Sleep(100 * time.Millisecond) // 2 tokens' worth; capped at 1 below
 	lowered := ratelimit.Limit{Rate: slow, Burst: 1}
-	l.SetLimit(a, lowered) // tokens capped at the new burst
+	setLimit(t, l, a, lowered) // tokens capped at the new burst
 	expectSteps(t, l, []step{{a, 1, true}, {a, 1, false}})
 	acct := ratelimit.Limit{Rate: slow, Burst: 50}
-	l.SetLimit("", acct)
+	setLimit(t, l, "", acct)
 	if got := l.Limit(""); got != acct {
 		t.Fatalf("Limit(\"\"): got %+v want %+v", got, acct)
+	}
+}
+
+// testSetLimitCanceled: SetLimit with a context already canceled reports
+// it (errors.Is context.Canceled) and changes nothing.
+func testSetLimitCanceled(t *testing.T, newLimiter NewFunc) {
+	a := opName(t, "A")
+	was := ratelimit.Limit{Rate: slow, Burst: 2}
+	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{a: was})
+	expectSteps(t, l, []step{{a, 1, true}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := l.SetLimit(ctx, a, ratelimit.Limit{Rate: 20, Burst: 9})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("SetLimit with a canceled ctx: got %v want an error wrapping context.Canceled", err)
+	}
+	if got := l.Limit(a); got != was {
+		t.Fatalf("Limit(%s) after a canceled SetLimit: got %+v want %+v", a, got, was)
 	}
 }
 
@@ -399,5 +418,13 @@ func testConcurrentWait(t *testing.T, newLimiter NewFunc) {
 	want := time.Duration((goroutines*each - burst) / rate * float64(time.Second))
 	if el < want*9/10 || el > 3*want+time.Second {
 		t.Fatalf("%d Waits at %v/s burst %v: took %v want about %v", goroutines*each, rate, burst, el, want)
+	}
+}
+
+// setLimit calls l.SetLimit and fails the test on an error.
+func setLimit(t *testing.T, l ratelimit.Limiter, op string, lim ratelimit.Limit) {
+	t.Helper()
+	if err := l.SetLimit(context.Background(), op, lim); err != nil {
+		t.Fatalf("SetLimit(%q, %+v): %v", op, lim, err)
 	}
 }

@@ -29,6 +29,7 @@ func TestSuiteCatchesBrokenLimiters(t *testing.T) {
 		{"non-atomic", "AccountRefusalTakesNothingFromOp"},
 		{"non-atomic", "WaitDeadline"},
 		{"ignore-cost", "WeightedCost"},
+		{"non-atomic", "SetLimitCanceled"}, // sloppy ignores ctx too
 	} {
 		t.Run(c.mutant+"/"+c.suiteCase, func(t *testing.T) {
 			t.Parallel()
@@ -129,15 +130,16 @@ func (s *sloppy) Wait(ctx context.Context, req ratelimit.Request) error {
 	}
 }
 
-func (s *sloppy) SetLimit(op string, l ratelimit.Limit) {
+func (s *sloppy) SetLimit(_ context.Context, op string, l ratelimit.Limit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limits[op] = l
 	if op == "" {
 		s.acct.SetLimit(time.Now(), l)
-		return
+		return nil
 	}
 	s.ops[op].SetLimit(time.Now(), l)
+	return nil
 }
 
 func (s *sloppy) Limit(op string) ratelimit.Limit {

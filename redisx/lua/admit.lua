@@ -3,25 +3,24 @@
 -- KEYS: 1 account bucket, 2 operation bucket, 3 limits
 -- ARGV: 1 op ('' = account only), 2 cost, 3 want, 4-5 account default
 --       rate/burst, 6-7 op default rate/burst, 8 refund (tokens given back
---       to both buckets first), 9-11 adaptive beta/c/minf (9 = '0': off),
---       12 max wait (s): when >= 0 and the tokens are not there, reserve
---       them (the buckets go negative) if they will be within max wait.
+--       to both buckets first), 9 max wait (s): when >= 0 and the tokens
+--       are not there, reserve them (the buckets go negative) if they will
+--       be within max wait.
 -- Returns: ok, granted, retry (s; -1 = never; for a reservation: when the
 --          caller may act), blocker (1 op, 2 account, 3 both), exceeds (1
---          op, 2 account), op base rate, burst, effective rate, tokens,
---          account base rate, burst, tokens.
+--          op, 2 account), op rate, burst, tokens, account rate, burst,
+--          tokens.
 local now = now_s()
 local op = ARGV[1]
 local cost, want, refund = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[8])
-local maxwait = tonumber(ARGV[12])
-local ad = adaptive(ARGV[9], ARGV[10], ARGV[11])
+local maxwait = tonumber(ARGV[9])
 local ar, ab = lim(KEYS[3], '', tonumber(ARGV[4]), tonumber(ARGV[5]))
-local acct = load(KEYS[1], ar, ab, now, nil)
+local acct = load(KEYS[1], ar, ab, now)
 local bk = {acct}
 local o = nil
 if op ~= '' then
   local r, b = lim(KEYS[3], op, tonumber(ARGV[6]), tonumber(ARGV[7]))
-  o = load(KEYS[2], r, b, now, ad)
+  o = load(KEYS[2], r, b, now)
   bk[2] = o
 end
 local dirty = false
@@ -72,15 +71,15 @@ if exceeds == 0 then
   end
 end
 for _, s in ipairs(bk) do
-  if dirty or s.recovered then save(s, now) end
+  if dirty then save(s, now) end
 end
 local ok = 0
 if granted > 0 then ok = 1 end
-local orate, oburst, oeff, otk = '-1', '-1', '-1', '0'
+local orate, oburst, otk = '-1', '-1', '0'
 if o then
-  orate, oburst, oeff = f(o.base), f(o.burst), f(o.rate)
+  orate, oburst = f(o.rate), f(o.burst)
   if not o.unl then otk = f(o.tk) end
 end
 local atk = '0'
 if not acct.unl then atk = f(acct.tk) end
-return {ok, f(granted), f(retry), blocker, exceeds, orate, oburst, oeff, otk, f(acct.base), f(acct.burst), atk}
+return {ok, f(granted), f(retry), blocker, exceeds, orate, oburst, otk, f(acct.rate), f(acct.burst), atk}

@@ -57,7 +57,6 @@ type Limiter struct {
 	own   bool                      // the client was dialed by New and is closed by Close
 	keys  keyspace
 	table *quotas.Table
-	ad    [3]string // adaptive parameters as script arguments, or "0"
 
 	mode        atomic.Int32
 	workers     atomic.Int64 // live workers, last counted
@@ -73,7 +72,7 @@ type Limiter struct {
 	closed      bool
 	acct        acctState
 	ops         map[string]*opState
-	q           waitQueue
+	q           *ratelimit.WaitQueue[*waiter]
 	sharedSince time.Time // when shared mode last began
 }
 
@@ -82,7 +81,7 @@ type acctState struct {
 	base   ratelimit.Limit // as set (zero = unlimited)
 	tokens float64         // shared tokens at seenAt
 	seenAt time.Time
-	fb     localBucket // the fallback bucket, when fbOn
+	fb     ratelimit.Bucket // the fallback bucket, when fbOn
 	fbOn   bool
 	// blockRank is the rank of the first waiter the account held back in
 	// the last dispatch pass (noBlock if none), and retryAt when it may go.
@@ -97,7 +96,6 @@ type opState struct {
 	name string
 	def  ratelimit.Limit // configured (Options.Ops or the table)
 	base ratelimit.Limit // current limit as set, here or by another worker
-	eff  float64         // effective (adaptive) rate last reported by Redis
 
 	tokens float64 // shared tokens at seenAt
 	seenAt time.Time
@@ -108,39 +106,32 @@ type opState struct {
 	fetching chan struct{}
 	dem      demand
 
-	fb              localBucket // the fallback bucket, when fbOn
-	fbOn            bool
-	fbWM, fbTD, fbK float64 // local adaptive state in fallback (target, decrease time in s since fbT0, k)
-	fbT0            time.Time
+	fb   ratelimit.Bucket // the fallback bucket, when fbOn
+	fbOn bool
 
-	pendingThrottle bool             // a throttle seen in fallback, to report on return
-	pendingLimit    *ratelimit.Limit // a SetLimit that did not reach Redis
-	throttling      bool             // a throttle report is in flight
+	pendingLimit *ratelimit.Limit // a SetLimit that did not reach Redis
 
-	waiting   [numClasses]int // queued waiters per class
-	blockRank int             // see acctState.blockRank
+	blockRank int // see acctState.blockRank
 	retryAt   time.Time
 	resvUntil time.Time // the slot of this process's latest reservation
 }
 
 type counters struct {
 	roundTrips, redisErrors, leaseAdmits, localAdmits, sharedAdmits, refusals atomic.Uint64
-	fallbacks, recoveries, throttleReports, throttleDecreases, leasedTokens   atomic.Uint64
+	fallbacks, recoveries, leasedTokens                                       atomic.Uint64
 }
 
 // Stats are counters since New.
 type Stats struct {
-	RoundTrips        uint64 // admission scripts run in Redis
-	RedisErrors       uint64 // commands that failed or timed out
-	SharedAdmits      uint64 // admissions decided in Redis
-	LeaseAdmits       uint64 // admissions served from a local lease
-	LocalAdmits       uint64 // admissions decided locally in fallback mode
-	Refusals          uint64 // Try refusals (and Wait polls that had to wait)
-	LeasedTokens      uint64 // tokens leased beyond requests' costs (rounded down)
-	Fallbacks         uint64 // switches to fallback mode
-	Recoveries        uint64 // returns to shared mode
-	ThrottleReports   uint64 // throttles reported to Redis
-	ThrottleDecreases uint64 // reports that lowered the shared rate
+	RoundTrips   uint64 // admission scripts run in Redis
+	RedisErrors  uint64 // commands that failed or timed out
+	SharedAdmits uint64 // admissions decided in Redis
+	LeaseAdmits  uint64 // admissions served from a local lease
+	LocalAdmits  uint64 // admissions decided locally in fallback mode
+	Refusals     uint64 // Try refusals (and Wait polls that had to wait)
+	LeasedTokens uint64 // tokens leased beyond requests' costs (rounded down)
+	Fallbacks    uint64 // switches to fallback mode
+	Recoveries   uint64 // returns to shared mode
 }
 
 var _ ratelimit.Limiter = (*Limiter)(nil)
@@ -151,7 +142,7 @@ var _ ratelimit.Limiter = (*Limiter)(nil)
 // Redis cannot be reached, New still succeeds and the Limiter starts in
 // fallback mode.
 func New(o Options) (*Limiter, error) {
-	o, err := o.normalized()
+	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +154,7 @@ func New(o Options) (*Limiter, error) {
 		probe:       make(chan struct{}, 1),
 		modeChanged: make(chan Mode, 16),
 		ops:         make(map[string]*opState),
+		q:           ratelimit.NewWaitQueue[*waiter](o.Aging),
 	}
 	if c := o.Client; c != nil {
 		l.rdb.Store(&clientRef{c})
@@ -181,11 +173,6 @@ func New(o Options) (*Limiter, error) {
 	}
 	if o.WorkerID == "" {
 		l.o.WorkerID = defaultWorkerID()
-	}
-	if o.Adaptive.Disabled {
-		l.ad = [3]string{"0", "0", "0"}
-	} else {
-		l.ad = [3]string{fmtF(o.Adaptive.Beta), fmtF(o.Adaptive.C), fmtF(o.Adaptive.MinFraction)}
 	}
 	l.acct = acctState{base: o.AccountLimit, blockRank: noBlock}
 	l.workers.Store(int64(o.AssumedWorkers))
@@ -268,7 +255,6 @@ func (l *Limiter) Stats() Stats {
 		SharedAdmits: s.sharedAdmits.Load(), LeaseAdmits: s.leaseAdmits.Load(), LocalAdmits: s.localAdmits.Load(),
 		Refusals: s.refusals.Load(), LeasedTokens: s.leasedTokens.Load(),
 		Fallbacks: s.fallbacks.Load(), Recoveries: s.recoveries.Load(),
-		ThrottleReports: s.throttleReports.Load(), ThrottleDecreases: s.throttleDecreases.Load(),
 	}
 }
 
@@ -290,7 +276,6 @@ func (l *Limiter) opLocked(op string) *opState {
 	if op != "" {
 		s.def = l.configured(op)
 		s.base = s.def
-		s.eff = effRate(s.base)
 	}
 	l.ops[op] = s
 	if l.Mode() == ModeFallback {
@@ -299,40 +284,27 @@ func (l *Limiter) opLocked(op string) *opState {
 	return s
 }
 
-// costOf returns the request's cost in tokens (0 means 1).
-func costOf(req ratelimit.Request) (float64, error) {
-	c := req.Cost
-	if c == 0 {
-		return 1, nil
-	}
-	if c < 0 || math.IsNaN(c) || math.IsInf(c, 0) {
-		return 0, fmt.Errorf("redisx: %s: cost %v: must be a finite number >= 0", req.Op, c)
-	}
-	return c, nil
-}
-
 // Try admits req now or not at all. It is refused while a waiter of this
 // process that ranks ahead of it is queued on the same operation or held
 // back by the account. The error is non-nil for an invalid cost,
 // ErrExceedsBurst, a canceled ctx or ErrClosed; an unreachable Redis is
 // not an error (the decision is made locally).
 func (l *Limiter) Try(ctx context.Context, req ratelimit.Request) (ratelimit.Decision, error) {
-	cost, err := costOf(req)
+	cost, err := req.Tokens()
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return ratelimit.Decision{}, fmt.Errorf("redisx: try %s: %w", req.Op, err)
 	}
-	class := classOf(req.Priority)
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return ratelimit.Decision{}, ErrClosed
 	}
 	st := l.opLocked(req.Op)
-	if l.blockedLocked(st, class) {
-		d := ratelimit.Decision{RetryIn: l.estimateLocked(st, cost, time.Now())}
+	if now := time.Now(); l.blockedLocked(st, req.Priority, now) {
+		d := ratelimit.Decision{RetryIn: l.estimateLocked(st, cost, req.Priority, now)}
 		l.mu.Unlock()
 		l.stats.refusals.Add(1)
 		return d, nil
@@ -351,23 +323,22 @@ func (l *Limiter) Try(ctx context.Context, req ratelimit.Request) (ratelimit.Dec
 // served highest class first, FIFO within a class, with aging; waiters of
 // different processes compete through the shared buckets.
 func (l *Limiter) Wait(ctx context.Context, req ratelimit.Request) error {
-	cost, err := costOf(req)
+	cost, err := req.Tokens()
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisx: wait %s: %w", req.Op, err)
 	}
-	class := classOf(req.Priority)
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return ErrClosed
 	}
 	st := l.opLocked(req.Op)
-	blocked := l.blockedLocked(st, class)
-	l.mu.Unlock()
 	now := time.Now()
+	blocked := l.blockedLocked(st, req.Priority, now)
+	l.mu.Unlock()
 	dl, hasDL := ctx.Deadline()
 	if !blocked {
 		d, err := l.decide(ctx, st, cost)
@@ -381,14 +352,14 @@ func (l *Limiter) Wait(ctx context.Context, req ratelimit.Request) error {
 			return fmt.Errorf("redisx: wait %s: needs %v, deadline in %v: %w", req.Op, d.RetryIn, time.Until(dl), ratelimit.ErrWouldExceedDeadline)
 		}
 	}
-	w := &waiter{st: st, cost: cost, class: class, ready: make(chan struct{}), deadline: dl, hasDL: hasDL}
+	w := &waiter{st: st, cost: cost, prio: req.Priority, ready: make(chan struct{}), deadline: dl, hasDL: hasDL}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return ErrClosed
 	}
 	if blocked && hasDL {
-		if est := l.estimateLocked(st, cost, now); now.Add(est).After(dl) {
+		if est := l.estimateLocked(st, cost, req.Priority, now); now.Add(est).After(dl) {
 			l.mu.Unlock()
 			return fmt.Errorf("redisx: wait %s: needs at least %v behind queued waiters, deadline in %v: %w", req.Op, est, time.Until(dl), ratelimit.ErrWouldExceedDeadline)
 		}
@@ -428,26 +399,30 @@ func (l *Limiter) Wait(ctx context.Context, req ratelimit.Request) error {
 // the bucket at the old limit) and read by every admission script. Tokens
 // already earned are kept up to the new burst; a zero Limit means
 // unlimited. If Redis is unreachable the change applies locally at once
-// and is written when Redis is back.
-func (l *Limiter) SetLimit(op string, lim ratelimit.Limit) {
+// and is written when Redis is back; that is not an error. The error is
+// ErrClosed after Close, or wraps ctx's error when ctx ended before the
+// change was made.
+func (l *Limiter) SetLimit(ctx context.Context, op string, lim ratelimit.Limit) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisx: set limit %s: %w", op, err)
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return
+		return ErrClosed
 	}
 	now := time.Now()
 	var st *opState
 	if op == "" {
 		l.acct.base = lim
 		if l.acct.fbOn {
-			l.acct.fb.setLimit(now, l.localLimit(lim, effRate(lim)))
+			l.acct.fb.SetLimit(now, l.localLimit(lim))
 		}
 	} else {
 		st = l.opLocked(op)
 		st.base = lim
-		st.eff = effRate(lim)
 		if st.fbOn {
-			st.fb.setLimit(now, l.localLimit(lim, st.eff))
+			st.fb.SetLimit(now, l.localLimit(lim))
 		}
 	}
 	shared := l.Mode() == ModeShared
@@ -457,20 +432,23 @@ func (l *Limiter) SetLimit(op string, lim ratelimit.Limit) {
 		l.mu.Lock()
 		l.pendLimitLocked(op, lim)
 		l.mu.Unlock()
-		return
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), l.o.Timeout)
+	// The write is bounded by Options.Timeout, not by ctx: a limit that
+	// has applied locally must reach the fleet (or be kept pending).
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.o.Timeout)
 	defer cancel()
-	err := l.writeLimit(ctx, op, lim)
+	err := l.writeLimit(wctx, op, lim)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
 		l.stats.redisErrors.Add(1)
 		l.pendLimitLocked(op, lim)
 		l.enterFallbackLocked(err)
-		return
+		return nil
 	}
 	l.opLocked(op).pendingLimit = nil // superseded
+	return nil
 }
 
 // pendLimitLocked remembers a limit to write when Redis is back. Requires
@@ -493,17 +471,13 @@ func (l *Limiter) writeLimit(ctx context.Context, op string, lim ratelimit.Limit
 	}
 	dr, db := limitArgs(def)
 	nr, nb := limitArgs(lim)
-	ad := l.ad
-	if op == "" {
-		ad = [3]string{"0", "0", "0"}
-	}
 	return setLimitScript.Run(ctx, l.client(), []string{key, l.keys.limits()},
-		op, dr, db, nr, nb, l.o.LimitTTL.Milliseconds(), ad[0], ad[1], ad[2]).Err()
+		op, dr, db, nr, nb, l.o.LimitTTL.Milliseconds()).Err()
 }
 
 // Limit returns the current limit of op ("" for the account bucket): the
 // last one set here or, as last reported by Redis, by another worker. The
-// zero Limit means unlimited. The adaptive rate is EffectiveLimit.
+// zero Limit means unlimited.
 func (l *Limiter) Limit(op string) ratelimit.Limit {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -511,27 +485,6 @@ func (l *Limiter) Limit(op string) ratelimit.Limit {
 		return l.acct.base
 	}
 	return l.opLocked(op).base
-}
-
-// EffectiveLimit returns op's limit with the shared adaptive rate applied,
-// as last reported by Redis (or the local fallback rate times the live
-// workers in fallback mode).
-func (l *Limiter) EffectiveLimit(op string) ratelimit.Limit {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if op == "" {
-		return l.acct.base
-	}
-	st := l.opLocked(op)
-	lim := st.base
-	if unlimited(lim) {
-		return lim
-	}
-	lim.Rate = st.eff
-	if st.fbOn {
-		lim.Rate = st.fbRate(time.Now(), l.o.Adaptive) * float64(l.fallbackWorkers())
-	}
-	return lim
 }
 
 // unlimited reports whether l means "no limit": the zero Limit or an

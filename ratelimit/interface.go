@@ -2,6 +2,8 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"time"
 )
 
@@ -46,8 +48,30 @@ type Limiter interface {
 	// would outlast ctx's deadline (then it returns at once with an error
 	// wrapping ErrWouldExceedDeadline).
 	Wait(ctx context.Context, req Request) error
-	// SetLimit changes the limit of op ("" for the account bucket) at run time.
-	SetLimit(op string, l Limit)
+	// SetLimit changes the limit of op ("" for the account bucket) at run
+	// time. The error is non-nil when ctx has ended before the change was
+	// made or the limiter is closed; a shared limiter that cannot reach its
+	// store applies the change locally and reports no error.
+	SetLimit(ctx context.Context, op string, l Limit) error
 	// Limit returns the current limit of op ("" for the account bucket).
 	Limit(op string) Limit
+}
+
+// Class returns p's class index, 0 (PriorityCritical) to NumClasses-1
+// (PriorityLow); values out of range are clamped.
+func (p Priority) Class() int {
+	return min(max(int(p-PriorityCritical), 0), NumClasses-1)
+}
+
+// Tokens returns the request's cost in tokens: Cost, or 1 when Cost is 0.
+// A negative, NaN or infinite Cost is an error naming the operation.
+func (r Request) Tokens() (float64, error) {
+	c := r.Cost
+	if c == 0 {
+		return 1, nil
+	}
+	if c < 0 || math.IsNaN(c) || math.IsInf(c, 0) {
+		return 0, fmt.Errorf("ratelimit: %s: cost %v: must be a finite number >= 0", r.Op, c)
+	}
+	return c, nil
 }

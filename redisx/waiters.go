@@ -8,37 +8,24 @@ import (
 	"github.com/tollgatehq/tollgate/ratelimit"
 )
 
-// The wait queue orders this process's waiters the way ratelimit.Hierarchy
-// does: aged waiters (queued longer than Options.Aging) oldest first, then
-// each class from PriorityCritical to PriorityLow, FIFO within a class. One
-// dispatcher goroutine walks it, asking the shared buckets (or the local
+// This process's waiters queue in a ratelimit.WaitQueue, the one
+// ratelimit.Hierarchy uses: aged waiters (queued longer than Options.Aging)
+// oldest first, then each class from PriorityCritical to PriorityLow, FIFO
+// within a class. One dispatcher goroutine walks it, asking the shared buckets (or the local
 // ones in fallback mode) for each waiter in turn; a waiter that must wait
 // holds its operation against the waiters behind it, and one held back by
 // the account stops the walk. Waiters of different processes compete only
 // through the shared buckets.
 
-// numClasses is the number of priority classes, PriorityCritical..PriorityLow.
-const numClasses = int(ratelimit.PriorityLow-ratelimit.PriorityCritical) + 1
-
-// Ranks: rankAged before every class index 0..3; noBlock is "nothing held".
-const (
-	rankAged = -1
-	noBlock  = numClasses
-)
-
-// classOf maps a Priority to a queue index, clamping unknown values.
-func classOf(p ratelimit.Priority) int {
-	return min(max(int(p-ratelimit.PriorityCritical), 0), numClasses-1)
-}
+// noBlock is the rank meaning "nothing held": after every real rank.
+const noBlock = ratelimit.NumClasses
 
 // waiter is one blocked Wait call. Guarded by Limiter.mu.
 type waiter struct {
 	st        *opState
 	cost      float64
-	class     int
-	rank      int // set by ordered: rankAged or class
-	enq       time.Time
-	seq       uint64
+	prio      ratelimit.Priority
+	rank      int // set by orderedLocked: ratelimit.RankAged or the class
 	deadline  time.Time
 	hasDL     bool
 	ready     chan struct{} // closed when done
@@ -49,20 +36,9 @@ type waiter struct {
 	err       error
 }
 
-// waitQueue holds the queued waiters, FIFO per class. Guarded by Limiter.mu.
-type waitQueue struct {
-	q     [numClasses][]*waiter
-	nwait int
-	seq   uint64
-}
-
 // enqueueLocked queues w. Requires mu held.
 func (l *Limiter) enqueueLocked(w *waiter, now time.Time) {
-	w.enq, w.seq = now, l.q.seq
-	l.q.seq++
-	l.q.q[w.class] = append(l.q.q[w.class], w)
-	l.q.nwait++
-	w.st.waiting[w.class]++
+	l.q.Push(now, w.prio, w)
 }
 
 // finishLocked marks w done, unlinks it and wakes it. Requires mu held.
@@ -85,98 +61,65 @@ func (l *Limiter) removeLocked(w *waiter) {
 	w.done = true
 }
 
-func (l *Limiter) unlinkLocked(w *waiter) {
-	q := l.q.q[w.class]
-	for i, x := range q {
-		if x == w {
-			copy(q[i:], q[i+1:])
-			q[len(q)-1] = nil
-			l.q.q[w.class] = q[:len(q)-1]
-			l.q.nwait--
-			w.st.waiting[w.class]--
-			return
-		}
-	}
-}
+func (l *Limiter) unlinkLocked(w *waiter) { l.q.Remove(w) }
 
 // failAllLocked fails every queued waiter with err. Requires mu held.
 func (l *Limiter) failAllLocked(err error) {
-	for c := range l.q.q {
-		for len(l.q.q[c]) > 0 {
-			w := l.q.q[c][0]
-			w.err = err
-			l.finishLocked(w, false)
-		}
-	}
+	l.q.Walk(time.Now(), func(w *waiter, _ int) (bool, bool) {
+		w.err = err
+		w.done, w.granted = true, false
+		close(w.ready)
+		return true, false
+	})
 }
 
-// orderedLocked returns the queued waiters in service order, setting
+// orderedLocked returns the queued waiters in service order at now, setting
 // their ranks. Requires mu held.
 func (l *Limiter) orderedLocked(now time.Time) []*waiter {
-	out := make([]*waiter, 0, l.q.nwait)
-	cutoff := now.Add(-l.o.Aging)
-	isAged := func(w *waiter) bool { return l.o.Aging > 0 && !w.enq.After(cutoff) }
-	for c := range l.q.q {
-		for _, w := range l.q.q[c] {
-			if isAged(w) {
-				w.rank = rankAged
-				out = append(out, w)
-			}
-		}
-	}
-	// Aged waiters oldest first (there are few; insertion sort).
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].seq < out[j-1].seq; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	for c := range l.q.q {
-		for _, w := range l.q.q[c] {
-			if !isAged(w) {
-				w.rank = c
-				out = append(out, w)
-			}
-		}
-	}
+	out := make([]*waiter, 0, l.q.Len())
+	l.q.Walk(now, func(w *waiter, rank int) (bool, bool) {
+		w.rank = rank
+		out = append(out, w)
+		return false, false
+	})
 	return out
 }
 
 // blockedLocked reports whether a queued waiter ranking ahead of a new
-// request of class holds st or the account, or this process holds a
+// request of priority p holds st or the account, or this process holds a
 // reservation of st whose slot is still to come. Requires mu held.
-func (l *Limiter) blockedLocked(st *opState, class int) bool {
-	if l.Mode() == ModeShared && st.resvUntil.After(time.Now()) {
+func (l *Limiter) blockedLocked(st *opState, p ratelimit.Priority, now time.Time) bool {
+	if l.Mode() == ModeShared && st.resvUntil.After(now) {
 		return true // this process holds a slot still to come: queue behind it
 	}
-	if l.q.nwait == 0 {
+	if l.q.Len() == 0 {
 		return false
 	}
-	if l.acct.blockRank <= class {
+	if l.acct.blockRank <= p.Class() {
 		return true
 	}
-	for c := 0; c <= class; c++ {
-		if st.waiting[c] > 0 {
+	for w := range l.q.Ahead(now, p) {
+		if w.st == st {
 			return true
 		}
 	}
 	return false
 }
 
-// estimateLocked is a lower bound on the wait of a request refused because
-// of queued waiters: the time until the one holding the bucket may go, plus
-// the cost of the waiters ahead at the effective rate. Requires mu held.
-func (l *Limiter) estimateLocked(st *opState, cost float64, now time.Time) time.Duration {
+// estimateLocked is a lower bound on the wait of a request of priority p
+// refused because of queued waiters: the time until the one holding the
+// bucket may go, plus the cost of the waiters ahead of it at the rate.
+// Requires mu held.
+func (l *Limiter) estimateLocked(st *opState, cost float64, p ratelimit.Priority, now time.Time) time.Duration {
 	d := max(st.retryAt.Sub(now), l.acct.retryAt.Sub(now), st.resvUntil.Sub(now), 0)
 	need := cost
-	for c := range l.q.q {
-		for _, w := range l.q.q[c] {
-			if w.st == st {
-				need += w.cost
-			}
+	for w := range l.q.Ahead(now, p) {
+		if w.st == st {
+			need += w.cost
 		}
 	}
-	if st.eff > 0 {
-		d = max(d, durationFor(need/st.eff))
+	if r := effRate(st.base); r > 0 {
+		d = max(d, ratelimit.DurationFor(need, r))
 	}
 	return max(d, time.Millisecond)
 }
@@ -228,7 +171,7 @@ const maxReserve = time.Hour
 // its slot comes; in fallback mode the local buckets are polled.
 func (l *Limiter) pass() time.Duration {
 	l.mu.Lock()
-	if l.closed || l.q.nwait == 0 {
+	if l.closed || l.q.Len() == 0 {
 		l.acct.blockRank = noBlock
 		l.mu.Unlock()
 		return 0
@@ -307,7 +250,7 @@ func (l *Limiter) pass() time.Duration {
 	}
 	l.mu.Lock()
 	l.acct.blockRank = acctRank
-	empty := l.q.nwait == 0
+	empty := l.q.Len() == 0
 	l.mu.Unlock()
 	if empty {
 		return 0
