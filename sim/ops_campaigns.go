@@ -95,7 +95,7 @@ func (s *Server) putDialRequestBatch(rc *reqCtx) (any, *apiError) {
 			s.stats.dial(DialInvalidInput)
 			continue
 		}
-		if c.dial.takeN(rc.now, 1) == 0 {
+		if !c.dial.AllowN(rc.now, 1) {
 			out.FailedRequests = append(out.FailedRequests, dialFailure{ClientToken: *d.ClientToken, FailureCode: DialRequestThrottled})
 			s.stats.dial(DialRequestThrottled)
 			continue

@@ -255,7 +255,7 @@ func (s *Server) admit(rt *opRuntime, now time.Time) (bool, time.Duration) {
 	}
 	if ok, wait := rt.bucket.take(now); !ok {
 		if acct != nil {
-			acct.refund()
+			acct.refund(now)
 		}
 		return false, wait
 	}
