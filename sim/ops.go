@@ -92,16 +92,48 @@ func Operations() []string {
 	return out
 }
 
-// route maps method and escaped path to an operation and its path labels.
-// It does not allocate for label-free paths.
+// maxSegments bounds the path segments of a routed request.
+const maxSegments = 4
+
+// routeEntry is one operation's URI template split into segments; a label
+// segment ({InstanceId}) is "".
+type routeEntry struct {
+	op   opID
+	segs []string
+}
+
+// routes indexes the templates of ops by their first segment; built in init
+// from the operation table, so adding a row to ops adds its route.
+var routes map[string][]routeEntry
+
+func init() {
+	routes = map[string][]routeEntry{}
+	for i := range ops {
+		segs := strings.Split(strings.TrimPrefix(ops[i].uri, "/"), "/")
+		labels := 0
+		for j, sg := range segs {
+			if strings.HasPrefix(sg, "{") {
+				segs[j] = ""
+				labels++
+			}
+		}
+		if segs[0] == "" || len(segs) > maxSegments || labels > 2 {
+			panic("sim: bad URI template " + ops[i].uri)
+		}
+		routes[segs[0]] = append(routes[segs[0]], routeEntry{op: opID(i), segs: segs})
+	}
+}
+
+// route maps method and escaped path to an operation and its path labels
+// (unescaped, in template order). It does not allocate for label-free
+// paths.
 func route(method, path string) (op opID, labels [2]string, ok bool) {
 	if len(path) < 2 || path[0] != '/' {
 		return opUnknown, labels, false
 	}
-	var seg [4]string
+	var seg [maxSegments]string
 	n := 0
-	rest := path[1:]
-	for {
+	for rest := path[1:]; ; {
 		if n == len(seg) {
 			return opUnknown, labels, false
 		}
@@ -115,117 +147,48 @@ func route(method, path string) (op opID, labels [2]string, ok bool) {
 		n++
 		rest = rest[i+1:]
 	}
-	label := func(i int) (string, bool) {
-		v := seg[i]
-		if v == "" {
-			return "", false
+	for _, r := range routes[seg[0]] {
+		if len(r.segs) != n || ops[r.op].method != method || !r.matches(seg[:n]) {
+			continue
 		}
-		if strings.IndexByte(v, '%') >= 0 {
-			u, err := url.PathUnescape(v)
-			if err != nil || u == "" {
-				return "", false
+		nl := 0
+		for j, t := range r.segs {
+			if t != "" {
+				continue
 			}
-			v = u
+			v, ok := unescapeLabel(seg[j])
+			if !ok {
+				return opUnknown, labels, false
+			}
+			labels[nl] = v
+			nl++
 		}
+		return r.op, labels, true
+	}
+	return opUnknown, labels, false
+}
+
+// matches reports whether the literal segments of r equal seg's.
+func (r routeEntry) matches(seg []string) bool {
+	for j, t := range r.segs {
+		if t != "" && t != seg[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapeLabel decodes one path label; an empty label does not match.
+func unescapeLabel(v string) (string, bool) {
+	if v == "" {
+		return "", false
+	}
+	if strings.IndexByte(v, '%') < 0 {
 		return v, true
 	}
-	op = opUnknown
-	switch seg[0] {
-	case "contact":
-		if n == 2 {
-			switch seg[1] {
-			case "outbound-voice":
-				op = opStartOutboundVoiceContact
-			case "stop":
-				op = opStopContact
-			case "attributes":
-				op = opUpdateContactAttributes
-			case "chat":
-				op = opStartChatContact
-			case "task":
-				op = opStartTaskContact
-			}
-		}
-	case "metrics":
-		switch {
-		case n == 2 && seg[1] == "data":
-			op = opGetMetricDataV2
-		case n == 3 && seg[1] == "current":
-			op = opGetCurrentMetricData
-		case n == 3 && seg[1] == "historical":
-			op = opGetMetricData
-		case n == 3 && seg[1] == "userdata":
-			op = opGetCurrentUserData
-		}
-		if n == 3 && op != opUnknown {
-			if labels[0], ok = label(2); !ok {
-				return opUnknown, labels, false
-			}
-		}
-	case "users-summary", "queues-summary", "contact-flows-summary", "agent-status":
-		if n == 2 {
-			switch seg[0] {
-			case "users-summary":
-				op = opListUsers
-			case "queues-summary":
-				op = opListQueues
-			case "contact-flows-summary":
-				op = opListContactFlows
-			default:
-				op = opListAgentStatuses
-			}
-			if labels[0], ok = label(1); !ok {
-				return opUnknown, labels, false
-			}
-		}
-	case "users":
-		switch {
-		case n == 3 && method == "GET":
-			op = opDescribeUser
-			if labels[0], ok = label(1); !ok {
-				return opUnknown, labels, false
-			}
-			if labels[1], ok = label(2); !ok {
-				return opUnknown, labels, false
-			}
-		case n == 2 && method == "PUT":
-			op = opCreateUser
-			if labels[0], ok = label(1); !ok {
-				return opUnknown, labels, false
-			}
-		}
-	case "instance":
-		switch {
-		case n == 1 && method == "GET":
-			op = opListInstances
-		case n == 1 && method == "PUT":
-			op = opCreateInstance
-		case n == 2 && method == "GET":
-			op = opDescribeInstance
-			if labels[0], ok = label(1); !ok {
-				return opUnknown, labels, false
-			}
-		}
-	case "phone-number":
-		if n == 2 && seg[1] == "claim" {
-			op = opClaimPhoneNumber
-		} else if n == 2 && seg[1] == "list" {
-			op = opListPhoneNumbersV2
-		}
-	case "search-users":
-		if n == 1 {
-			op = opSearchUsers
-		}
-	case "campaigns":
-		if n == 3 && seg[2] == "dial-requests" {
-			op = opPutDialRequestBatch
-			if labels[0], ok = label(1); !ok {
-				return opUnknown, labels, false
-			}
-		}
+	u, err := url.PathUnescape(v)
+	if err != nil || u == "" {
+		return "", false
 	}
-	if op == opUnknown || ops[op].method != method {
-		return opUnknown, labels, false
-	}
-	return op, labels, true
+	return u, true
 }
