@@ -35,41 +35,43 @@ const (
 	opUnknown = numOps // stats slot for unrouted requests
 )
 
-// opDef describes one operation: its name, HTTP binding, service and the
-// error code its input validation answers with.
+// opDef describes one operation: its name, HTTP binding (the route comes
+// from method and uri), service, the error code its input validation
+// answers with, and its handler (reads or writes around the operation's own
+// function; see opening.go).
 type opDef struct {
 	name      string
 	method    string
-	uri       string // for docs and the admin listing
+	uri       string // template: literal segments and {Label}s
 	campaigns bool   // Outbound Campaigns (connect-campaigns): lower-case "message", ValidationException
 	valCode   string // code of constraint violations
-	handle    func(s *Server, rc *reqCtx) (any, *apiError)
+	handle    handler
 }
 
 // ops is the operation table (reference §1 bindings).
 var ops = [numOps]opDef{
-	opStartOutboundVoiceContact: {"StartOutboundVoiceContact", "PUT", "/contact/outbound-voice", false, codeInvalidParameter, (*Server).startOutboundVoiceContact},
-	opStopContact:               {"StopContact", "POST", "/contact/stop", false, codeInvalidParameter, (*Server).stopContact},
-	opGetCurrentMetricData:      {"GetCurrentMetricData", "POST", "/metrics/current/{InstanceId}", false, codeInvalidParameter, (*Server).getCurrentMetricData},
-	opGetMetricDataV2:           {"GetMetricDataV2", "POST", "/metrics/data", false, codeInvalidParameter, (*Server).getMetricDataV2},
-	opGetMetricData:             {"GetMetricData", "POST", "/metrics/historical/{InstanceId}", false, codeInvalidParameter, (*Server).getMetricData},
-	opGetCurrentUserData:        {"GetCurrentUserData", "POST", "/metrics/userdata/{InstanceId}", false, codeInvalidParameter, (*Server).getCurrentUserData},
-	opListUsers:                 {"ListUsers", "GET", "/users-summary/{InstanceId}", false, codeInvalidParameter, (*Server).listUsers},
-	opDescribeUser:              {"DescribeUser", "GET", "/users/{InstanceId}/{UserId}", false, codeInvalidParameter, (*Server).describeUser},
-	opListQueues:                {"ListQueues", "GET", "/queues-summary/{InstanceId}", false, codeInvalidParameter, (*Server).listQueues},
-	opListContactFlows:          {"ListContactFlows", "GET", "/contact-flows-summary/{InstanceId}", false, codeInvalidParameter, (*Server).listContactFlows},
-	opDescribeInstance:          {"DescribeInstance", "GET", "/instance/{InstanceId}", false, codeInvalidRequest, (*Server).describeInstance},
-	opListInstances:             {"ListInstances", "GET", "/instance", false, codeInvalidRequest, (*Server).listInstances},
-	opCreateInstance:            {"CreateInstance", "PUT", "/instance", false, codeInvalidRequest, (*Server).createInstance},
-	opClaimPhoneNumber:          {"ClaimPhoneNumber", "POST", "/phone-number/claim", false, codeInvalidParameter, (*Server).claimPhoneNumber},
-	opListPhoneNumbersV2:        {"ListPhoneNumbersV2", "POST", "/phone-number/list", false, codeInvalidParameter, (*Server).listPhoneNumbersV2},
-	opUpdateContactAttributes:   {"UpdateContactAttributes", "POST", "/contact/attributes", false, codeInvalidParameter, (*Server).updateContactAttributes},
-	opStartChatContact:          {"StartChatContact", "PUT", "/contact/chat", false, codeInvalidParameter, (*Server).startChatContact},
-	opStartTaskContact:          {"StartTaskContact", "PUT", "/contact/task", false, codeInvalidParameter, (*Server).startTaskContact},
-	opCreateUser:                {"CreateUser", "PUT", "/users/{InstanceId}", false, codeInvalidParameter, (*Server).createUser},
-	opListAgentStatuses:         {"ListAgentStatuses", "GET", "/agent-status/{InstanceId}", false, codeInvalidParameter, (*Server).listAgentStatuses},
-	opSearchUsers:               {"SearchUsers", "POST", "/search-users", false, codeInvalidParameter, (*Server).searchUsers},
-	opPutDialRequestBatch:       {"PutDialRequestBatch", "PUT", "/campaigns/{id}/dial-requests", true, codeValidation, (*Server).putDialRequestBatch},
+	opStartOutboundVoiceContact: {"StartOutboundVoiceContact", "PUT", "/contact/outbound-voice", false, codeInvalidParameter, writes((*Server).startOutboundVoiceContact)},
+	opStopContact:               {"StopContact", "POST", "/contact/stop", false, codeInvalidParameter, writes((*Server).stopContact)},
+	opGetCurrentMetricData:      {"GetCurrentMetricData", "POST", "/metrics/current/{InstanceId}", false, codeInvalidParameter, writes((*Server).getCurrentMetricData)},
+	opGetMetricDataV2:           {"GetMetricDataV2", "POST", "/metrics/data", false, codeInvalidParameter, writes((*Server).getMetricDataV2)},
+	opGetMetricData:             {"GetMetricData", "POST", "/metrics/historical/{InstanceId}", false, codeInvalidParameter, writes((*Server).getMetricData)},
+	opGetCurrentUserData:        {"GetCurrentUserData", "POST", "/metrics/userdata/{InstanceId}", false, codeInvalidParameter, reads((*Server).getCurrentUserData)},
+	opListUsers:                 {"ListUsers", "GET", "/users-summary/{InstanceId}", false, codeInvalidParameter, reads((*Server).listUsers)},
+	opDescribeUser:              {"DescribeUser", "GET", "/users/{InstanceId}/{UserId}", false, codeInvalidParameter, reads((*Server).describeUser)},
+	opListQueues:                {"ListQueues", "GET", "/queues-summary/{InstanceId}", false, codeInvalidParameter, reads((*Server).listQueues)},
+	opListContactFlows:          {"ListContactFlows", "GET", "/contact-flows-summary/{InstanceId}", false, codeInvalidParameter, reads((*Server).listContactFlows)},
+	opDescribeInstance:          {"DescribeInstance", "GET", "/instance/{InstanceId}", false, codeInvalidRequest, reads((*Server).describeInstance)},
+	opListInstances:             {"ListInstances", "GET", "/instance", false, codeInvalidRequest, reads((*Server).listInstances)},
+	opCreateInstance:            {"CreateInstance", "PUT", "/instance", false, codeInvalidRequest, writes((*Server).createInstance)},
+	opClaimPhoneNumber:          {"ClaimPhoneNumber", "POST", "/phone-number/claim", false, codeInvalidParameter, writes((*Server).claimPhoneNumber)},
+	opListPhoneNumbersV2:        {"ListPhoneNumbersV2", "POST", "/phone-number/list", false, codeInvalidParameter, reads((*Server).listPhoneNumbersV2)},
+	opUpdateContactAttributes:   {"UpdateContactAttributes", "POST", "/contact/attributes", false, codeInvalidParameter, writes((*Server).updateContactAttributes)},
+	opStartChatContact:          {"StartChatContact", "PUT", "/contact/chat", false, codeInvalidParameter, writes((*Server).startChatContact)},
+	opStartTaskContact:          {"StartTaskContact", "PUT", "/contact/task", false, codeInvalidParameter, writes((*Server).startTaskContact)},
+	opCreateUser:                {"CreateUser", "PUT", "/users/{InstanceId}", false, codeInvalidParameter, writes((*Server).createUser)},
+	opListAgentStatuses:         {"ListAgentStatuses", "GET", "/agent-status/{InstanceId}", false, codeInvalidParameter, reads((*Server).listAgentStatuses)},
+	opSearchUsers:               {"SearchUsers", "POST", "/search-users", false, codeInvalidParameter, reads((*Server).searchUsers)},
+	opPutDialRequestBatch:       {"PutDialRequestBatch", "PUT", "/campaigns/{id}/dial-requests", true, codeValidation, writes((*Server).putDialRequestBatch)},
 }
 
 // opByName maps operation names to ids; built in init to keep the

@@ -206,7 +206,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		now = s.now()
 	}
-	rc := reqCtx{op: op, valCode: def.valCode, labels: labels, rawQuery: r.URL.RawQuery, body: body, now: now, caller: caller}
+	rc := reqCtx{op: op, name: def.name, valCode: def.valCode, labels: labels, rawQuery: r.URL.RawQuery, body: body, now: now, caller: caller}
 	resp, e := def.handle(s, &rc)
 	if e != nil {
 		s.fail(w, op, caller, e, reqID, date, now, def.campaigns)
