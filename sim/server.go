@@ -49,7 +49,7 @@ type opRuntime struct {
 
 // New builds a Server from o (see Options for the defaults).
 func New(o Options) (*Server, error) {
-	o, err := o.normalize()
+	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
