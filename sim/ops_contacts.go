@@ -64,9 +64,7 @@ func (in *startOutboundVoiceContactIn) validate(v *validator, _ *reqCtx) *apiErr
 	v.optLength("campaignId", in.CampaignId, 1, 100)
 	v.optLength("relatedContactId", in.RelatedContactId, 1, 256)
 	v.intRange("ringTimeoutInSeconds", in.RingTimeoutInSeconds, 15, 60)
-	if in.TrafficType != nil {
-		v.enum("trafficType", *in.TrafficType, []string{"GENERAL", "CAMPAIGN"})
-	}
+	v.optEnum("trafficType", in.TrafficType, []string{"GENERAL", "CAMPAIGN"})
 	if in.SourcePhoneNumber != nil {
 		v.pattern("sourcePhoneNumber", *in.SourcePhoneNumber, isE164(*in.SourcePhoneNumber), `\+[1-9]\d{1,14}$`)
 	}

@@ -85,9 +85,7 @@ func isAlias(s string) bool {
 
 func (in *createInstanceIn) validate(v *validator, _ *reqCtx) *apiError {
 	v.required("identityManagementType", in.IdentityManagementType != nil)
-	if in.IdentityManagementType != nil {
-		v.enum("identityManagementType", *in.IdentityManagementType, directoryTypes)
-	}
+	v.optEnum("identityManagementType", in.IdentityManagementType, directoryTypes)
 	v.required("inboundCallsEnabled", in.InboundCallsEnabled != nil)
 	v.required("outboundCallsEnabled", in.OutboundCallsEnabled != nil)
 	in.validateClientToken(v)

@@ -126,12 +126,8 @@ func (in *getCurrentMetricDataIn) validate(v *validator, rc *reqCtx) *apiError {
 	v.count("sortCriteria", len(in.SortCriteria), 0, 1)
 	for _, m := range in.CurrentMetrics {
 		v.required("currentMetrics.member.name", m.Name != nil)
-		if m.Name != nil {
-			v.enum("currentMetrics.member.name", *m.Name, currentMetricNames)
-		}
-		if m.Unit != nil {
-			v.enum("currentMetrics.member.unit", *m.Unit, units)
-		}
+		v.optEnum("currentMetrics.member.name", m.Name, currentMetricNames)
+		v.optEnum("currentMetrics.member.unit", m.Unit, units)
 	}
 	if in.Filters != nil {
 		v.filters(in.Filters)
@@ -236,15 +232,9 @@ func (in *getMetricDataIn) validate(v *validator, rc *reqCtx) *apiError {
 	v.intRange("maxResults", in.MaxResults, 1, 100)
 	for _, m := range in.HistoricalMetrics {
 		v.required("historicalMetrics.member.name", m.Name != nil)
-		if m.Name != nil {
-			v.enum("historicalMetrics.member.name", *m.Name, historicalNames)
-		}
-		if m.Statistic != nil {
-			v.enum("historicalMetrics.member.statistic", *m.Statistic, statistics)
-		}
-		if m.Unit != nil {
-			v.enum("historicalMetrics.member.unit", *m.Unit, units)
-		}
+		v.optEnum("historicalMetrics.member.name", m.Name, historicalNames)
+		v.optEnum("historicalMetrics.member.statistic", m.Statistic, statistics)
+		v.optEnum("historicalMetrics.member.unit", m.Unit, units)
 	}
 	if in.Filters != nil {
 		v.filters(in.Filters)
@@ -267,19 +257,7 @@ func (s *Server) getMetricData(rc *reqCtx, in *getMetricDataIn, inst *instance) 
 		counts := inst.countContacts(in.StartTime.Time, in.EndTime.Time, d)
 		res := metricResult{Dimensions: d, Collections: make([]metricValue, 0, len(in.HistoricalMetrics))}
 		for _, m := range in.HistoricalMetrics {
-			val := 0.0
-			switch *m.Name {
-			case "CONTACTS_HANDLED", "CONTACTS_QUEUED", "API_CONTACTS_HANDLED":
-				val = float64(counts.started)
-			case "CONTACTS_HANDLED_OUTBOUND":
-				val = float64(counts.outbound)
-			case "CONTACTS_ABANDONED", "CONTACTS_MISSED":
-				val = float64(counts.reorder)
-			case "HANDLE_TIME", "INTERACTION_TIME":
-				if counts.started > 0 {
-					val = counts.seconds / float64(counts.started)
-				}
-			}
+			val := counts.value(*m.Name)
 			metric, _ := json.Marshal(struct {
 				Name      string
 				Statistic string          `json:",omitempty"`
@@ -299,6 +277,24 @@ func (s *Server) getMetricData(rc *reqCtx, in *getMetricDataIn, inst *instance) 
 type contactCounts struct {
 	started, outbound, reorder int
 	seconds                    float64
+}
+
+// value is the historical metric name (GetMetricData's and
+// GetMetricDataV2's names) over the counts; other names are 0.
+func (cc contactCounts) value(name string) float64 {
+	switch name {
+	case "CONTACTS_HANDLED", "CONTACTS_QUEUED", "API_CONTACTS_HANDLED", "CONTACTS_CREATED":
+		return float64(cc.started)
+	case "CONTACTS_HANDLED_OUTBOUND":
+		return float64(cc.outbound)
+	case "CONTACTS_ABANDONED", "CONTACTS_MISSED":
+		return float64(cc.reorder)
+	case "HANDLE_TIME", "INTERACTION_TIME", "AVG_HANDLE_TIME", "AVG_CONTACT_DURATION":
+		if cc.started > 0 {
+			return cc.seconds / float64(cc.started)
+		}
+	}
+	return 0
 }
 
 // countContacts counts remembered contacts started in [from, to) for the
@@ -438,17 +434,7 @@ func (s *Server) getMetricDataV2(rc *reqCtx, in *getMetricDataV2In, _ *instance)
 			}{ep(in.EndTime.Time), *in.Interval.IntervalPeriod, ep(in.StartTime.Time)}
 		}
 		for _, m := range in.Metrics {
-			val := 0.0
-			switch *m.Name {
-			case "CONTACTS_HANDLED", "CONTACTS_CREATED", "CONTACTS_QUEUED":
-				val = float64(counts.started)
-			case "CONTACTS_ABANDONED":
-				val = float64(counts.reorder)
-			case "AVG_HANDLE_TIME", "AVG_CONTACT_DURATION":
-				if counts.started > 0 {
-					val = counts.seconds / float64(counts.started)
-				}
-			}
+			val := counts.value(*m.Name)
 			metric, _ := json.Marshal(struct {
 				Name      string
 				Threshold json.RawMessage `json:",omitempty"`

@@ -149,9 +149,7 @@ func (in *createUserIn) validate(v *validator, rc *reqCtx) *apiError {
 		v.optLength("identityInfo.lastName", in.IdentityInfo.LastName, 0, 100)
 	}
 	if in.PhoneConfig != nil {
-		if in.PhoneConfig.PhoneType != nil {
-			v.enum("phoneConfig.phoneType", *in.PhoneConfig.PhoneType, []string{"SOFT_PHONE", "DESK_PHONE"})
-		}
+		v.optEnum("phoneConfig.phoneType", in.PhoneConfig.PhoneType, []string{"SOFT_PHONE", "DESK_PHONE"})
 		if in.PhoneConfig.AfterContactWorkTimeLimit != nil && *in.PhoneConfig.AfterContactWorkTimeLimit < 0 {
 			v.intRange("phoneConfig.afterContactWorkTimeLimit", in.PhoneConfig.AfterContactWorkTimeLimit, 0, 1<<31-1)
 		}
