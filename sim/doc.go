@@ -106,7 +106,8 @@
 // # Adding an operation
 //
 // An operation is one row in the operation table (ops.go: name, method, URI
-// template, validation code, handler) and its handler: an input type whose
+// template, validation code, handler; its opID constant names the row) and
+// its handler: an input type whose
 // validate method checks the members, and a function doing the operation's
 // work, wrapped by reads or writes. The route comes from the row's template;
 // the opening every handler shares (decode, validate, lock, find the
