@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"reflect"
 	"strings"
 	"syscall"
 	"time"
@@ -139,73 +138,16 @@ func networkClass(err error) (Class, string) {
 	return ClassUnknown, ""
 }
 
-// responseOf finds the HTTP response carried by err's chain: either through
-// HTTPResponse() *http.Response, or through smithy's
-// HTTPResponse() *smithyhttp.Response (a struct embedding *http.Response),
-// reached by reflection so that this package does not import smithy.
+// responseOf finds the HTTP response carried by err's chain through
+// HTTPResponse() *http.Response. (aws-sdk-go-v2 errors keep theirs in a
+// smithy type; awssdk.Classify and awssdk.WithResponse expose it in this
+// form.)
 func responseOf(err error) *http.Response {
 	var hr httpResponser
 	if errors.As(err, &hr) {
 		return hr.HTTPResponse()
 	}
-	var found *http.Response
-	walk(err, func(e error) bool {
-		found = reflectResponse(e)
-		return found != nil
-	})
-	return found
-}
-
-var httpResponseType = reflect.TypeOf((*http.Response)(nil))
-
-func reflectResponse(e error) *http.Response {
-	m := reflect.ValueOf(e).MethodByName("HTTPResponse")
-	if !m.IsValid() || m.Type().NumIn() != 0 || m.Type().NumOut() != 1 {
-		return nil
-	}
-	out := m.Call(nil)[0]
-	if out.Type() == httpResponseType {
-		r, _ := out.Interface().(*http.Response)
-		return r
-	}
-	if out.Kind() != reflect.Pointer || out.IsNil() || out.Elem().Kind() != reflect.Struct {
-		return nil
-	}
-	s := out.Elem()
-	for i := 0; i < s.NumField(); i++ {
-		f := s.Type().Field(i)
-		if f.Type == httpResponseType && f.IsExported() {
-			r, _ := s.Field(i).Interface().(*http.Response)
-			return r
-		}
-	}
 	return nil
-}
-
-// walk calls f on err and every error it wraps, depth first, until f
-// returns true. It bounds the walk to guard against cyclic chains.
-func walk(err error, f func(error) bool) bool {
-	return walkDepth(err, f, 0)
-}
-
-func walkDepth(err error, f func(error) bool, depth int) bool {
-	if err == nil || depth > 64 {
-		return false
-	}
-	if f(err) {
-		return true
-	}
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		return walkDepth(u.Unwrap(), f, depth+1)
-	case interface{ Unwrap() []error }:
-		for _, e := range u.Unwrap() {
-			if walkDepth(e, f, depth+1) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func requestID(h http.Header) string {

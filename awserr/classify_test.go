@@ -2,9 +2,11 @@ package awserr_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgatehq/tollgate/awserr"
 	"github.com/tollgatehq/tollgate/quotas"
@@ -221,5 +223,26 @@ func TestInfoErr(t *testing.T) {
 		if !strings.Contains(err.Error(), "boom") {
 			t.Errorf("step %d: message %q lacks the cause", i, err)
 		}
+	}
+}
+
+// respErr carries an HTTP response the standard-library way, as
+// awssdk.WithResponse exposes the one inside an SDK error.
+type respErr struct{ resp *http.Response }
+
+func (respErr) Error() string                  { return "api error ThrottlingException: Rate exceeded" }
+func (respErr) ErrorCode() string              { return "ThrottlingException" }
+func (e respErr) HTTPResponse() *http.Response { return e.resp }
+
+// TestClassifyReadsHTTPResponse: headers reach Classify through
+// HTTPResponse() *http.Response, without reflection on SDK types.
+func TestClassifyReadsHTTPResponse(t *testing.T) {
+	h := http.Header{}
+	h.Set("X-Amzn-Requestid", "rid-7")
+	h.Set("X-Amz-Retry-After", "750")
+	err := fmt.Errorf("call: %w", respErr{&http.Response{StatusCode: 429, Header: h}})
+	got := awserr.Classify("DescribeUser", err)
+	if got.Class != awserr.ClassRateThrottle || got.Status != 429 || got.RequestID != "rid-7" || got.RetryAfter != 750*time.Millisecond {
+		t.Fatalf("got %+v", got)
 	}
 }

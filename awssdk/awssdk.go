@@ -112,7 +112,9 @@ func (attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Final
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 	}
 	out, md, err := next.HandleFinalize(ctx, in)
-	s := r.Settle(ctx, err)
+	// The governor classifies with awserr, which reads the response
+	// headers (retry-after, request id) through WithResponse's wrapper.
+	s := r.Settle(ctx, WithResponse(err))
 	if s.Retry {
 		return out, md, &retryError{err: err, delay: s.Delay}
 	}

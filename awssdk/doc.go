@@ -50,7 +50,8 @@
 // governor's decision: errors.Is(err, awserr.ErrHardQuota) and
 // errors.As(err, &quotaErr) work, and so does errors.As to the SDK's own
 // types (types.ServiceQuotaExceededException, …), which the awserr errors
-// wrap. awserr.Classify("", err) gives the classification.
+// wrap. awssdk.Classify("", err) gives the classification (awserr.Classify
+// with the response headers the SDK keeps in smithy types).
 //
 // The package is an adapter: it imports the AWS SDK; the governor does not.
 package awssdk

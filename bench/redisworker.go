@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tollgatehq/tollgate/awserr"
+	"github.com/tollgatehq/tollgate/awssdk"
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/quotas"
 	"github.com/tollgatehq/tollgate/ratelimit"
@@ -85,7 +86,7 @@ func RunRedisWorker(ctx context.Context, o RedisWorkerOptions, stdin io.Reader, 
 		if errors.As(err, &ue) {
 			return ue.info
 		}
-		return awserr.Classify(op, err)
+		return awssdk.Classify(op, err)
 	}
 	g := newRedisGovernor(l, env, o.Seed, o.Client, classify)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

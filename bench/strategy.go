@@ -198,7 +198,7 @@ func (s *seedClient) Do(ctx context.Context, op string, call func(context.Contex
 		if err == nil {
 			return nil
 		}
-		info := awserr.Classify(op, err)
+		info := awssdk.Classify(op, err)
 		if !info.Retryable() || !s.opts.Retry(attempt) {
 			return err
 		}

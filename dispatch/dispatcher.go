@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 
 	"github.com/tollgatehq/tollgate/awssdk"
+	"github.com/tollgatehq/tollgate/campaigns"
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/queue"
 	"github.com/tollgatehq/tollgate/ratelimit"
@@ -22,7 +23,7 @@ import (
 type Dispatcher struct {
 	o       Options
 	connect *connect.Client
-	camp    *campaigns
+	dialer  Dialer
 	held    heldLeases
 	wake    chan struct{}
 
@@ -46,11 +47,14 @@ func New(o Options) (*Dispatcher, error) {
 		opts = append(opts, func(co *connect.Options) { co.BaseEndpoint = aws.String(o.Endpoint) })
 	}
 	d.connect = connect.NewFromConfig(o.AWS, opts...)
-	ce := o.CampaignsEndpoint
-	if ce == "" {
-		ce = o.Endpoint
+	d.dialer = o.Dialer
+	if d.dialer == nil {
+		ce := o.CampaignsEndpoint
+		if ce == "" {
+			ce = o.Endpoint
+		}
+		d.dialer = campaigns.New(o.AWS, campaigns.Options{Endpoint: ce})
 	}
-	d.camp = newCampaigns(o.AWS, ce)
 	return d, nil
 }
 

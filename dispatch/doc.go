@@ -18,8 +18,8 @@
 //
 // PutDialRequestBatch jobs carry one DialRequest each; the dispatcher
 // batches up to 25 leased dial requests of the same campaign into one call
-// (Outbound Campaigns, signed restJson1: the module has no connectcampaigns
-// SDK client), and settles every item by its own result.
+// (through a Dialer: package campaigns, the Outbound Campaigns adapter), and
+// settles every item by its own result.
 //
 // # Idempotency
 //

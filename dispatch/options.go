@@ -43,6 +43,9 @@ type Options struct {
 	// CampaignsEndpoint overrides the Outbound Campaigns endpoint. Empty
 	// means Endpoint when that is set, else the Region's.
 	CampaignsEndpoint string
+	// Dialer makes the PutDialRequestBatch calls. nil means a
+	// campaigns.Client built from AWS and CampaignsEndpoint.
+	Dialer Dialer
 
 	// Concurrency caps the calls (single jobs or dial batches) in flight.
 	// Default 16.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tollgatehq/tollgate/awserr"
+	"github.com/tollgatehq/tollgate/campaigns"
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/queue"
 )
@@ -233,7 +234,7 @@ func (d *Dispatcher) apply(l queue.Lease, a action) {
 func (d *Dispatcher) runDial(callCtx, stop context.Context, u unit) {
 	now := time.Now()
 	var live []queue.Lease
-	var items []dialItem
+	var items []campaigns.DialRequest
 	prio := 1 << 30
 	for _, l := range u.leases {
 		if expired(l.Job, now) {
@@ -259,15 +260,11 @@ func (d *Dispatcher) runDial(callCtx, stop context.Context, u unit) {
 		if exp.IsZero() {
 			exp = now.Add(DefaultDialExpiry)
 		}
-		attrs := dr.Attributes
-		if attrs == nil {
-			attrs = map[string]string{}
-		}
-		items = append(items, dialItem{
+		items = append(items, campaigns.DialRequest{
 			ClientToken:    l.Job.ClientToken,
 			PhoneNumber:    dr.PhoneNumber,
-			ExpirationTime: exp.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
-			Attributes:     attrs,
+			ExpirationTime: exp,
+			Attributes:     dr.Attributes,
 		})
 		live = append(live, l)
 		prio = min(prio, l.Job.Priority)
@@ -276,9 +273,9 @@ func (d *Dispatcher) runDial(callCtx, stop context.Context, u unit) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(callCtx, d.o.CallTimeout)
-	var out *dialBatchOutput
+	var out *campaigns.PutDialRequestBatchOutput
 	err := d.o.Governor.DoWith(ctx, OpPutDialRequestBatch, governor.CallOptions{Priority: Priority(prio)}, func(ctx context.Context) error {
-		o, err := d.camp.putDialRequestBatch(ctx, u.campaign, items)
+		o, err := d.dialer.PutDialRequestBatch(ctx, u.campaign, items)
 		out = o
 		return err
 	})
@@ -318,14 +315,14 @@ func (d *Dispatcher) runDial(callCtx, stop context.Context, u unit) {
 				reason: awserr.ClassUnknown.String(), detail: "PutDialRequestBatch returned no result for the item"})
 		case r.ok:
 			d.apply(l, action{kind: ResultSucceeded})
-		case r.code == dialRequestThrottled:
+		case r.code == campaigns.FailureRequestThrottled:
 			// Outbound Campaigns has no capacity for more records now: wait
 			// and retry; this is not the job's fault.
 			d.apply(l, action{kind: ResultRequeued, free: true,
 				delay:  throttledDelay,
 				reason: awserr.ClassConcurrencyQuota.String(), detail: "PutDialRequestBatch item failed: RequestThrottled (no dialing capacity)",
 				class: awserr.ClassConcurrencyQuota})
-		case r.code == dialInvalidInput:
+		case r.code == campaigns.FailureInvalidInput:
 			if expired(l.Job, now) {
 				d.apply(l, deadAction(queue.ReasonExpired, "PutDialRequestBatch item failed: InvalidInput after the job's NotAfter"))
 			} else {

@@ -22,7 +22,9 @@ const maxConfigSize = 8 << 20
 
 // Config is the file form of the simulator's configuration (YAML, or JSON,
 // which YAML reads too). Every field is optional; see Options for the
-// defaults. Unknown fields are errors.
+// defaults. `tollgate sim` fills it through internal/config's pipeline (the
+// same field table, file, environment and flags as serve's); Options is its
+// Validate step.
 //
 //	addr: 127.0.0.1:8999
 //	rate_scale: 10
@@ -40,33 +42,35 @@ const maxConfigSize = 8 << 20
 //	credentials: {AKIDEXAMPLE: secret}
 //	seed_file: state.yaml            # or an inline "state:" section (see Seed)
 type Config struct {
-	Addr                       string                 `yaml:"addr"`
-	AccountID                  string                 `yaml:"account_id"`
-	Region                     string                 `yaml:"region"`
-	RateScale                  float64                `yaml:"rate_scale"`
-	Seed                       int64                  `yaml:"seed"`
-	AccountRate                float64                `yaml:"account_rate"`
-	AccountBurst               int                    `yaml:"account_burst"`
-	RetryAfter                 bool                   `yaml:"retry_after"`
-	CallLimit                  string                 `yaml:"call_limit"`
-	RefusedDestinationPrefixes []string               `yaml:"refused_destination_prefixes"`
-	DialRate                   float64                `yaml:"dial_rate"`
-	DialBurst                  int                    `yaml:"dial_burst"`
-	MaxBodyBytes               int64                  `yaml:"max_body_bytes"`
-	TimelineSeconds            int                    `yaml:"timeline_seconds"`
-	AdminToken                 string                 `yaml:"admin_token"`
-	Credentials                map[string]string      `yaml:"credentials"`
-	CallDuration               Distribution           `yaml:"call_duration"`
-	ChatDuration               Distribution           `yaml:"chat_duration"`
-	TaskDuration               Distribution           `yaml:"task_duration"`
-	QuotaFile                  string                 `yaml:"quota_file"`
-	Quotas                     map[string]QuotaConfig `yaml:"quotas"`
-	Resources                  map[string]int         `yaml:"resources"`
-	Faults                     map[string]Fault       `yaml:"faults"`
-	SeedFile                   string                 `yaml:"seed_file"`
-	State                      *Seed                  `yaml:"state"`
+	Addr                       string            `yaml:"addr"`
+	AccountID                  string            `yaml:"account_id"`
+	Region                     string            `yaml:"region"`
+	RateScale                  float64           `yaml:"rate_scale"`
+	Seed                       int64             `yaml:"seed"`
+	AccountRate                float64           `yaml:"account_rate"`
+	AccountBurst               int               `yaml:"account_burst"`
+	RetryAfter                 bool              `yaml:"retry_after"`
+	CallLimit                  string            `yaml:"call_limit"`
+	RefusedDestinationPrefixes []string          `yaml:"refused_destination_prefixes"`
+	DialRate                   float64           `yaml:"dial_rate"`
+	DialBurst                  int               `yaml:"dial_burst"`
+	MaxBodyBytes               int64             `yaml:"max_body_bytes"`
+	TimelineSeconds            int               `yaml:"timeline_seconds"`
+	AdminToken                 string            `yaml:"admin_token"`
+	Credentials                map[string]string `yaml:"credentials"`
+	CallDuration               Distribution      `yaml:"call_duration"`
+	ChatDuration               Distribution      `yaml:"chat_duration"`
+	TaskDuration               Distribution      `yaml:"task_duration"`
+	QuotaFile                  string            `yaml:"quota_file"`
+	Quotas                     QuotaOverrides    `yaml:"quotas"`
+	Resources                  map[string]int    `yaml:"resources"`
+	Faults                     map[string]Fault  `yaml:"faults"`
+	SeedFile                   string            `yaml:"seed_file"`
+	State                      *Seed             `yaml:"state"`
 
-	dir string // directory of the file, for relative paths
+	// Dir is the directory quota_file and seed_file are relative to (the
+	// configuration file's); "" means the working directory.
+	Dir string `yaml:"-"`
 }
 
 // QuotaConfig overrides one operation's bucket in a Config.
@@ -76,14 +80,37 @@ type QuotaConfig struct {
 	Code  string  `yaml:"code"`
 }
 
-// LoadConfig reads a YAML or JSON configuration file.
-func LoadConfig(path string) (*Config, error) {
-	var c Config
-	if err := decodeFile(path, &c); err != nil {
-		return nil, err
+// QuotaOverrides maps operation names to bucket overrides.
+type QuotaOverrides map[string]QuotaConfig
+
+// Set adds one override in the flag form OP=RATE:BURST[:CODE], e.g.
+// ListQueues=1:1 or DescribeUser=2:5:TooManyRequestsException.
+func (q *QuotaOverrides) Set(s string) error {
+	op, spec, ok := strings.Cut(s, "=")
+	if !ok || op == "" {
+		return fmt.Errorf("want OP=RATE:BURST[:CODE], got %q", s)
 	}
-	c.dir = filepath.Dir(path)
-	return &c, nil
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return fmt.Errorf("%s: want RATE:BURST[:CODE], got %q", op, spec)
+	}
+	rate, err := strconv.ParseFloat(parts[0], 64)
+	if err != nil || !(rate > 0) {
+		return fmt.Errorf("%s: rate must be a number > 0, got %q", op, parts[0])
+	}
+	burst, err := strconv.Atoi(parts[1])
+	if err != nil || burst < 1 {
+		return fmt.Errorf("%s: burst must be an integer >= 1, got %q", op, parts[1])
+	}
+	qc := QuotaConfig{Rate: rate, Burst: burst}
+	if len(parts) == 3 {
+		qc.Code = parts[2]
+	}
+	if *q == nil {
+		*q = QuotaOverrides{}
+	}
+	(*q)[op] = qc
+	return nil
 }
 
 // LoadSeed reads a YAML or JSON state file (the Seed format).
@@ -120,10 +147,10 @@ func decodeFile(path string, v any) error {
 }
 
 func (c *Config) rel(p string) string {
-	if p == "" || filepath.IsAbs(p) || c.dir == "" {
+	if p == "" || filepath.IsAbs(p) || c.Dir == "" {
 		return p
 	}
-	return filepath.Join(c.dir, p)
+	return filepath.Join(c.Dir, p)
 }
 
 // Options validates c and converts it to Options; errors name the field.
@@ -221,7 +248,7 @@ func (c *Config) Options() (Options, error) {
 			return o, err
 		}
 	}
-	if _, err := o.normalize(); err != nil {
+	if _, err := o.withDefaults(); err != nil {
 		return o, err
 	}
 	return o, nil

@@ -14,6 +14,7 @@ import (
 // reqCtx is one decoded request as a handler sees it.
 type reqCtx struct {
 	op       opID
+	name     string // the operation's name
 	valCode  string
 	labels   [2]string
 	rawQuery string
@@ -21,6 +22,7 @@ type reqCtx struct {
 	now      time.Time
 	caller   string
 	query    url.Values // parsed lazily by queryValues
+	tokenKey string     // the request's ClientToken key (see idempotent); "" without one
 }
 
 // decodeBody unmarshals the JSON body into v. An empty body is an empty

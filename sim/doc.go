@@ -103,6 +103,16 @@
 // time. Other admin endpoints are listed on (*Server).serveAdmin: quotas,
 // resources, faults, info, stats reset.
 //
+// # Adding an operation
+//
+// An operation is one row in the operation table (ops.go: name, method, URI
+// template, validation code, handler; its opID constant names the row) and
+// its handler: an input type whose
+// validate method checks the members, and a function doing the operation's
+// work, wrapped by reads or writes. The route comes from the row's template;
+// the opening every handler shares (decode, validate, lock, find the
+// instance, answer a repeated ClientToken) is opening.go's.
+//
 // The request path allocates little (DescribeUser: 5 allocations), takes one
 // bucket mutex, one state lock and one stats mutex, and verifies SigV4 only
 // when credentials are configured.

@@ -246,6 +246,13 @@ func (v *validator) enum(name, s string, allowed []string) {
 	v.add("Value '" + clip(s) + "' at '" + name + "' failed to satisfy constraint: Member must satisfy enum value set: [" + strings.Join(allowed, ", ") + "]")
 }
 
+// optEnum is enum for an optional member: nil passes.
+func (v *validator) optEnum(name string, s *string, allowed []string) {
+	if s != nil {
+		v.enum(name, *s, allowed)
+	}
+}
+
 func (v *validator) pattern(name, s string, ok bool, pat string) {
 	if !ok {
 		v.add("Value '" + clip(s) + "' at '" + name + "' failed to satisfy constraint: Member must satisfy regular expression pattern: " + pat)

@@ -6,8 +6,8 @@ import (
 )
 
 // Helpers shared by the operation handlers in ops_*.go: the common
-// validation checks, instance lookup under the state lock, paging and
-// ClientToken idempotency.
+// validation checks, paging and ClientToken idempotency (the opening every
+// handler shares is in opening.go).
 
 // instanceID checks a required InstanceId body member (1–100 characters).
 func (v *validator) instanceID(id *string) {
@@ -46,30 +46,6 @@ func checkTimeRange(start, end time.Time, maxSpan time.Duration, span string) *a
 // instanceNotFound is the error for an unknown InstanceId.
 func instanceNotFound(id string) *apiError {
 	return errf(codeResourceNotFound, "Instance not found: "+clip(id))
-}
-
-// lockInstance takes the state lock exclusively and looks up the instance
-// named by id (an id or ARN). On success the caller defers the returned
-// unlock; on failure the lock is already released.
-func (s *Server) lockInstance(id string) (*instance, func(), *apiError) {
-	return s.st.lockedInstance(id, s.st.mu.Lock, s.st.mu.Unlock)
-}
-
-// rlockInstance is lockInstance for read-only operations: it takes the
-// state lock shared.
-func (s *Server) rlockInstance(id string) (*instance, func(), *apiError) {
-	return s.st.lockedInstance(id, s.st.mu.RLock, s.st.mu.RUnlock)
-}
-
-// lockedInstance calls lock, looks up the instance named by id and returns
-// it with unlock, or calls unlock and answers instanceNotFound.
-func (st *state) lockedInstance(id string, lock, unlock func()) (*instance, func(), *apiError) {
-	lock()
-	if inst := st.instance(id); inst != nil {
-		return inst, unlock, nil
-	}
-	unlock()
-	return nil, nil, instanceNotFound(id)
 }
 
 // needResource answers ResourceNotFoundException ("<what> not found: <id>")

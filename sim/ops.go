@@ -35,41 +35,43 @@ const (
 	opUnknown = numOps // stats slot for unrouted requests
 )
 
-// opDef describes one operation: its name, HTTP binding, service and the
-// error code its input validation answers with.
+// opDef describes one operation: its name, HTTP binding (the route comes
+// from method and uri), service, the error code its input validation
+// answers with, and its handler (reads or writes around the operation's own
+// function; see opening.go).
 type opDef struct {
 	name      string
 	method    string
-	uri       string // for docs and the admin listing
+	uri       string // template: literal segments and {Label}s
 	campaigns bool   // Outbound Campaigns (connect-campaigns): lower-case "message", ValidationException
 	valCode   string // code of constraint violations
-	handle    func(s *Server, rc *reqCtx) (any, *apiError)
+	handle    handler
 }
 
 // ops is the operation table (reference §1 bindings).
 var ops = [numOps]opDef{
-	opStartOutboundVoiceContact: {"StartOutboundVoiceContact", "PUT", "/contact/outbound-voice", false, codeInvalidParameter, (*Server).startOutboundVoiceContact},
-	opStopContact:               {"StopContact", "POST", "/contact/stop", false, codeInvalidParameter, (*Server).stopContact},
-	opGetCurrentMetricData:      {"GetCurrentMetricData", "POST", "/metrics/current/{InstanceId}", false, codeInvalidParameter, (*Server).getCurrentMetricData},
-	opGetMetricDataV2:           {"GetMetricDataV2", "POST", "/metrics/data", false, codeInvalidParameter, (*Server).getMetricDataV2},
-	opGetMetricData:             {"GetMetricData", "POST", "/metrics/historical/{InstanceId}", false, codeInvalidParameter, (*Server).getMetricData},
-	opGetCurrentUserData:        {"GetCurrentUserData", "POST", "/metrics/userdata/{InstanceId}", false, codeInvalidParameter, (*Server).getCurrentUserData},
-	opListUsers:                 {"ListUsers", "GET", "/users-summary/{InstanceId}", false, codeInvalidParameter, (*Server).listUsers},
-	opDescribeUser:              {"DescribeUser", "GET", "/users/{InstanceId}/{UserId}", false, codeInvalidParameter, (*Server).describeUser},
-	opListQueues:                {"ListQueues", "GET", "/queues-summary/{InstanceId}", false, codeInvalidParameter, (*Server).listQueues},
-	opListContactFlows:          {"ListContactFlows", "GET", "/contact-flows-summary/{InstanceId}", false, codeInvalidParameter, (*Server).listContactFlows},
-	opDescribeInstance:          {"DescribeInstance", "GET", "/instance/{InstanceId}", false, codeInvalidRequest, (*Server).describeInstance},
-	opListInstances:             {"ListInstances", "GET", "/instance", false, codeInvalidRequest, (*Server).listInstances},
-	opCreateInstance:            {"CreateInstance", "PUT", "/instance", false, codeInvalidRequest, (*Server).createInstance},
-	opClaimPhoneNumber:          {"ClaimPhoneNumber", "POST", "/phone-number/claim", false, codeInvalidParameter, (*Server).claimPhoneNumber},
-	opListPhoneNumbersV2:        {"ListPhoneNumbersV2", "POST", "/phone-number/list", false, codeInvalidParameter, (*Server).listPhoneNumbersV2},
-	opUpdateContactAttributes:   {"UpdateContactAttributes", "POST", "/contact/attributes", false, codeInvalidParameter, (*Server).updateContactAttributes},
-	opStartChatContact:          {"StartChatContact", "PUT", "/contact/chat", false, codeInvalidParameter, (*Server).startChatContact},
-	opStartTaskContact:          {"StartTaskContact", "PUT", "/contact/task", false, codeInvalidParameter, (*Server).startTaskContact},
-	opCreateUser:                {"CreateUser", "PUT", "/users/{InstanceId}", false, codeInvalidParameter, (*Server).createUser},
-	opListAgentStatuses:         {"ListAgentStatuses", "GET", "/agent-status/{InstanceId}", false, codeInvalidParameter, (*Server).listAgentStatuses},
-	opSearchUsers:               {"SearchUsers", "POST", "/search-users", false, codeInvalidParameter, (*Server).searchUsers},
-	opPutDialRequestBatch:       {"PutDialRequestBatch", "PUT", "/campaigns/{id}/dial-requests", true, codeValidation, (*Server).putDialRequestBatch},
+	opStartOutboundVoiceContact: {"StartOutboundVoiceContact", "PUT", "/contact/outbound-voice", false, codeInvalidParameter, writes((*Server).startOutboundVoiceContact)},
+	opStopContact:               {"StopContact", "POST", "/contact/stop", false, codeInvalidParameter, writes((*Server).stopContact)},
+	opGetCurrentMetricData:      {"GetCurrentMetricData", "POST", "/metrics/current/{InstanceId}", false, codeInvalidParameter, writes((*Server).getCurrentMetricData)},
+	opGetMetricDataV2:           {"GetMetricDataV2", "POST", "/metrics/data", false, codeInvalidParameter, writes((*Server).getMetricDataV2)},
+	opGetMetricData:             {"GetMetricData", "POST", "/metrics/historical/{InstanceId}", false, codeInvalidParameter, writes((*Server).getMetricData)},
+	opGetCurrentUserData:        {"GetCurrentUserData", "POST", "/metrics/userdata/{InstanceId}", false, codeInvalidParameter, reads((*Server).getCurrentUserData)},
+	opListUsers:                 {"ListUsers", "GET", "/users-summary/{InstanceId}", false, codeInvalidParameter, reads((*Server).listUsers)},
+	opDescribeUser:              {"DescribeUser", "GET", "/users/{InstanceId}/{UserId}", false, codeInvalidParameter, reads((*Server).describeUser)},
+	opListQueues:                {"ListQueues", "GET", "/queues-summary/{InstanceId}", false, codeInvalidParameter, reads((*Server).listQueues)},
+	opListContactFlows:          {"ListContactFlows", "GET", "/contact-flows-summary/{InstanceId}", false, codeInvalidParameter, reads((*Server).listContactFlows)},
+	opDescribeInstance:          {"DescribeInstance", "GET", "/instance/{InstanceId}", false, codeInvalidRequest, reads((*Server).describeInstance)},
+	opListInstances:             {"ListInstances", "GET", "/instance", false, codeInvalidRequest, reads((*Server).listInstances)},
+	opCreateInstance:            {"CreateInstance", "PUT", "/instance", false, codeInvalidRequest, writes((*Server).createInstance)},
+	opClaimPhoneNumber:          {"ClaimPhoneNumber", "POST", "/phone-number/claim", false, codeInvalidParameter, writes((*Server).claimPhoneNumber)},
+	opListPhoneNumbersV2:        {"ListPhoneNumbersV2", "POST", "/phone-number/list", false, codeInvalidParameter, reads((*Server).listPhoneNumbersV2)},
+	opUpdateContactAttributes:   {"UpdateContactAttributes", "POST", "/contact/attributes", false, codeInvalidParameter, writes((*Server).updateContactAttributes)},
+	opStartChatContact:          {"StartChatContact", "PUT", "/contact/chat", false, codeInvalidParameter, writes((*Server).startChatContact)},
+	opStartTaskContact:          {"StartTaskContact", "PUT", "/contact/task", false, codeInvalidParameter, writes((*Server).startTaskContact)},
+	opCreateUser:                {"CreateUser", "PUT", "/users/{InstanceId}", false, codeInvalidParameter, writes((*Server).createUser)},
+	opListAgentStatuses:         {"ListAgentStatuses", "GET", "/agent-status/{InstanceId}", false, codeInvalidParameter, reads((*Server).listAgentStatuses)},
+	opSearchUsers:               {"SearchUsers", "POST", "/search-users", false, codeInvalidParameter, reads((*Server).searchUsers)},
+	opPutDialRequestBatch:       {"PutDialRequestBatch", "PUT", "/campaigns/{id}/dial-requests", true, codeValidation, writes((*Server).putDialRequestBatch)},
 }
 
 // opByName maps operation names to ids; built in init to keep the
@@ -92,16 +94,48 @@ func Operations() []string {
 	return out
 }
 
-// route maps method and escaped path to an operation and its path labels.
-// It does not allocate for label-free paths.
+// maxSegments bounds the path segments of a routed request.
+const maxSegments = 4
+
+// routeEntry is one operation's URI template split into segments; a label
+// segment ({InstanceId}) is "".
+type routeEntry struct {
+	op   opID
+	segs []string
+}
+
+// routes indexes the templates of ops by their first segment; built in init
+// from the operation table, so adding a row to ops adds its route.
+var routes map[string][]routeEntry
+
+func init() {
+	routes = map[string][]routeEntry{}
+	for i := range ops {
+		segs := strings.Split(strings.TrimPrefix(ops[i].uri, "/"), "/")
+		labels := 0
+		for j, sg := range segs {
+			if strings.HasPrefix(sg, "{") {
+				segs[j] = ""
+				labels++
+			}
+		}
+		if segs[0] == "" || len(segs) > maxSegments || labels > 2 {
+			panic("sim: bad URI template " + ops[i].uri)
+		}
+		routes[segs[0]] = append(routes[segs[0]], routeEntry{op: opID(i), segs: segs})
+	}
+}
+
+// route maps method and escaped path to an operation and its path labels
+// (unescaped, in template order). It does not allocate for label-free
+// paths.
 func route(method, path string) (op opID, labels [2]string, ok bool) {
 	if len(path) < 2 || path[0] != '/' {
 		return opUnknown, labels, false
 	}
-	var seg [4]string
+	var seg [maxSegments]string
 	n := 0
-	rest := path[1:]
-	for {
+	for rest := path[1:]; ; {
 		if n == len(seg) {
 			return opUnknown, labels, false
 		}
@@ -115,117 +149,48 @@ func route(method, path string) (op opID, labels [2]string, ok bool) {
 		n++
 		rest = rest[i+1:]
 	}
-	label := func(i int) (string, bool) {
-		v := seg[i]
-		if v == "" {
-			return "", false
+	for _, r := range routes[seg[0]] {
+		if len(r.segs) != n || ops[r.op].method != method || !r.matches(seg[:n]) {
+			continue
 		}
-		if strings.IndexByte(v, '%') >= 0 {
-			u, err := url.PathUnescape(v)
-			if err != nil || u == "" {
-				return "", false
+		nl := 0
+		for j, t := range r.segs {
+			if t != "" {
+				continue
 			}
-			v = u
+			v, ok := unescapeLabel(seg[j])
+			if !ok {
+				return opUnknown, labels, false
+			}
+			labels[nl] = v
+			nl++
 		}
+		return r.op, labels, true
+	}
+	return opUnknown, labels, false
+}
+
+// matches reports whether the literal segments of r equal seg's.
+func (r routeEntry) matches(seg []string) bool {
+	for j, t := range r.segs {
+		if t != "" && t != seg[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapeLabel decodes one path label; an empty label does not match.
+func unescapeLabel(v string) (string, bool) {
+	if v == "" {
+		return "", false
+	}
+	if strings.IndexByte(v, '%') < 0 {
 		return v, true
 	}
-	op = opUnknown
-	switch seg[0] {
-	case "contact":
-		if n == 2 {
-			switch seg[1] {
-			case "outbound-voice":
-				op = opStartOutboundVoiceContact
-			case "stop":
-				op = opStopContact
-			case "attributes":
-				op = opUpdateContactAttributes
-			case "chat":
-				op = opStartChatContact
-			case "task":
-				op = opStartTaskContact
-			}
-		}
-	case "metrics":
-		switch {
-		case n == 2 && seg[1] == "data":
-			op = opGetMetricDataV2
-		case n == 3 && seg[1] == "current":
-			op = opGetCurrentMetricData
-		case n == 3 && seg[1] == "historical":
-			op = opGetMetricData
-		case n == 3 && seg[1] == "userdata":
-			op = opGetCurrentUserData
-		}
-		if n == 3 && op != opUnknown {
-			if labels[0], ok = label(2); !ok {
-				return opUnknown, labels, false
-			}
-		}
-	case "users-summary", "queues-summary", "contact-flows-summary", "agent-status":
-		if n == 2 {
-			switch seg[0] {
-			case "users-summary":
-				op = opListUsers
-			case "queues-summary":
-				op = opListQueues
-			case "contact-flows-summary":
-				op = opListContactFlows
-			default:
-				op = opListAgentStatuses
-			}
-			if labels[0], ok = label(1); !ok {
-				return opUnknown, labels, false
-			}
-		}
-	case "users":
-		switch {
-		case n == 3 && method == "GET":
-			op = opDescribeUser
-			if labels[0], ok = label(1); !ok {
-				return opUnknown, labels, false
-			}
-			if labels[1], ok = label(2); !ok {
-				return opUnknown, labels, false
-			}
-		case n == 2 && method == "PUT":
-			op = opCreateUser
-			if labels[0], ok = label(1); !ok {
-				return opUnknown, labels, false
-			}
-		}
-	case "instance":
-		switch {
-		case n == 1 && method == "GET":
-			op = opListInstances
-		case n == 1 && method == "PUT":
-			op = opCreateInstance
-		case n == 2 && method == "GET":
-			op = opDescribeInstance
-			if labels[0], ok = label(1); !ok {
-				return opUnknown, labels, false
-			}
-		}
-	case "phone-number":
-		if n == 2 && seg[1] == "claim" {
-			op = opClaimPhoneNumber
-		} else if n == 2 && seg[1] == "list" {
-			op = opListPhoneNumbersV2
-		}
-	case "search-users":
-		if n == 1 {
-			op = opSearchUsers
-		}
-	case "campaigns":
-		if n == 3 && seg[2] == "dial-requests" {
-			op = opPutDialRequestBatch
-			if labels[0], ok = label(1); !ok {
-				return opUnknown, labels, false
-			}
-		}
+	u, err := url.PathUnescape(v)
+	if err != nil || u == "" {
+		return "", false
 	}
-	if op == opUnknown || ops[op].method != method {
-		return opUnknown, labels, false
-	}
-	return op, labels, true
+	return u, true
 }

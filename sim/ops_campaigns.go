@@ -33,16 +33,7 @@ func isClientToken(s string) bool { return allBytes(s, isAlnum, "_-.") }
 
 func isDialNumber(s string) bool { return allBytes(s, isDigit, "-+") }
 
-// putDialRequestBatch serves Outbound Campaigns PutDialRequestBatch: 1–25
-// dial requests; each is accepted, rejected as InvalidInput (expired), or
-// RequestThrottled when the campaign's dial capacity (DialRate/DialBurst)
-// is used up — inside a 200 response.
-func (s *Server) putDialRequestBatch(rc *reqCtx) (any, *apiError) {
-	var in putDialRequestBatchIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
+func (in *putDialRequestBatchIn) validate(v *validator, rc *reqCtx) *apiError {
 	v.length("id", rc.labels[0], 0, 256)
 	v.required("dialRequests", in.DialRequests != nil)
 	if in.DialRequests != nil {
@@ -63,12 +54,15 @@ func (s *Server) putDialRequestBatch(rc *reqCtx) (any, *apiError) {
 		v.required("dialRequests.member.expirationTime", d.ExpirationTime != nil)
 		v.required("dialRequests.member.attributes", d.Attributes != nil)
 	}
-	if e := v.err(codeValidation); e != nil {
-		return nil, e
-	}
+	return nil
+}
+
+// putDialRequestBatch serves Outbound Campaigns PutDialRequestBatch: 1–25
+// dial requests; each is accepted, rejected as InvalidInput (expired), or
+// RequestThrottled when the campaign's dial capacity (DialRate/DialBurst)
+// is used up — inside a 200 response.
+func (s *Server) putDialRequestBatch(rc *reqCtx, in *putDialRequestBatchIn, _ *instance) (any, *apiError) {
 	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
 	c := st.campaigns[rc.labels[0]]
 	if c == nil {
 		return nil, errf(codeResourceNotFound, "Campaign not found: "+clip(rc.labels[0]))
@@ -95,7 +89,7 @@ func (s *Server) putDialRequestBatch(rc *reqCtx) (any, *apiError) {
 			s.stats.dial(DialInvalidInput)
 			continue
 		}
-		if c.dial.takeN(rc.now, 1) == 0 {
+		if !c.dial.AllowN(rc.now, 1) {
 			out.FailedRequests = append(out.FailedRequests, dialFailure{ClientToken: *d.ClientToken, FailureCode: DialRequestThrottled})
 			s.stats.dial(DialRequestThrottled)
 			continue

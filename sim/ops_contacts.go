@@ -17,22 +17,30 @@ type startOutboundVoiceContactIn struct {
 	AnswerMachineDetectionConfig json.RawMessage
 	Attributes                   map[string]string
 	CampaignId                   *string
-	ClientToken                  *string
 	ContactFlowId                *string
 	Description                  *string
 	DestinationPhoneNumber       *string
-	InstanceId                   *string
-	Name                         *string
-	QueueId                      *string
-	References                   map[string]json.RawMessage
-	RelatedContactId             *string
-	RingTimeoutInSeconds         *int64
-	SourcePhoneNumber            *string
-	TrafficType                  *string
+	contactToken
+	bodyInstance
+	Name                 *string
+	QueueId              *string
+	References           map[string]json.RawMessage
+	RelatedContactId     *string
+	RingTimeoutInSeconds *int64
+	SourcePhoneNumber    *string
+	TrafficType          *string
 }
 
 type contactIDOut struct {
 	ContactId *string `json:"ContactId,omitempty"`
+}
+
+// contactToken is the ClientToken of an operation that answers with the
+// contact id it remembered.
+type contactToken struct{ bodyClientToken }
+
+func (contactToken) replay(_ *Server, id string) (any, *apiError, bool) {
+	return contactIDOut{ContactId: &id}, nil, true
 }
 
 func validateAttributes(v *validator, name string, attrs map[string]string) {
@@ -42,46 +50,30 @@ func validateAttributes(v *validator, name string, attrs map[string]string) {
 	}
 }
 
-func (s *Server) startOutboundVoiceContact(rc *reqCtx) (any, *apiError) {
-	var in startOutboundVoiceContactIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
+func (in *startOutboundVoiceContactIn) validate(v *validator, _ *reqCtx) *apiError {
 	v.required("contactFlowId", in.ContactFlowId != nil)
 	v.optLength("contactFlowId", in.ContactFlowId, 0, 500)
 	v.required("destinationPhoneNumber", in.DestinationPhoneNumber != nil)
 	if in.DestinationPhoneNumber != nil {
 		v.pattern("destinationPhoneNumber", *in.DestinationPhoneNumber, isE164(*in.DestinationPhoneNumber), `\+[1-9]\d{1,14}$`)
 	}
-	v.instanceID(in.InstanceId)
-	v.optLength("clientToken", in.ClientToken, 0, 500)
+	in.validateInstance(v)
+	in.validateClientToken(v)
 	v.optLength("name", in.Name, 0, 512)
 	v.optLength("description", in.Description, 0, 4096)
 	v.optLength("campaignId", in.CampaignId, 1, 100)
 	v.optLength("relatedContactId", in.RelatedContactId, 1, 256)
 	v.intRange("ringTimeoutInSeconds", in.RingTimeoutInSeconds, 15, 60)
-	if in.TrafficType != nil {
-		v.enum("trafficType", *in.TrafficType, []string{"GENERAL", "CAMPAIGN"})
-	}
+	v.optEnum("trafficType", in.TrafficType, []string{"GENERAL", "CAMPAIGN"})
 	if in.SourcePhoneNumber != nil {
 		v.pattern("sourcePhoneNumber", *in.SourcePhoneNumber, isE164(*in.SourcePhoneNumber), `\+[1-9]\d{1,14}$`)
 	}
-	validateAttributes(&v, "attributes", in.Attributes)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.lockInstance(*in.InstanceId)
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	validateAttributes(v, "attributes", in.Attributes)
+	return nil
+}
+
+func (s *Server) startOutboundVoiceContact(rc *reqCtx, in *startOutboundVoiceContactIn, inst *instance) (any, *apiError) {
 	st := s.st
-	tokenKey := clientTokenKey(in.ClientToken, "sovc", inst.id)
-	if id, ok := st.recall(tokenKey, rc.now); ok {
-		s.stats.duplicates.Add(1)
-		return contactIDOut{ContactId: &id}, nil
-	}
 	if e := inst.needResource("contact-flow", *in.ContactFlowId, "Contact flow"); e != nil {
 		return nil, e
 	}
@@ -117,36 +109,27 @@ func (s *Server) startOutboundVoiceContact(rc *reqCtx) (any, *apiError) {
 		s.stats.contactsStarted.Add(1)
 	}
 	inst.addContact(c, st.maxCtc)
-	st.remember(tokenKey, id, rc.now)
+	st.remember(rc.tokenKey, id, rc.now)
 	return contactIDOut{ContactId: &id}, nil
 }
 
 type stopContactIn struct {
-	ContactId        *string
-	InstanceId       *string
+	ContactId *string
+	bodyInstance
 	DisconnectReason *struct{ Code *string }
 }
 
-func (s *Server) stopContact(rc *reqCtx) (any, *apiError) {
-	var in stopContactIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
+func (in *stopContactIn) validate(v *validator, _ *reqCtx) *apiError {
 	v.required("contactId", in.ContactId != nil)
 	v.optLength("contactId", in.ContactId, 1, 256)
-	v.instanceID(in.InstanceId)
+	in.validateInstance(v)
 	if in.DisconnectReason != nil {
 		v.optLength("disconnectReason.code", in.DisconnectReason.Code, 0, 128)
 	}
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.lockInstance(*in.InstanceId)
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	return nil
+}
+
+func (s *Server) stopContact(rc *reqCtx, in *stopContactIn, inst *instance) (any, *apiError) {
 	inst.prune(rc.now)
 	c := inst.contacts[*in.ContactId]
 	if c == nil {
@@ -162,28 +145,19 @@ func (s *Server) stopContact(rc *reqCtx) (any, *apiError) {
 type updateContactAttributesIn struct {
 	Attributes       map[string]string
 	InitialContactId *string
-	InstanceId       *string
+	bodyInstance
 }
 
-func (s *Server) updateContactAttributes(rc *reqCtx) (any, *apiError) {
-	var in updateContactAttributesIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
+func (in *updateContactAttributesIn) validate(v *validator, _ *reqCtx) *apiError {
 	v.required("attributes", in.Attributes != nil)
 	v.required("initialContactId", in.InitialContactId != nil)
 	v.optLength("initialContactId", in.InitialContactId, 1, 256)
-	v.instanceID(in.InstanceId)
-	validateAttributes(&v, "attributes", in.Attributes)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.lockInstance(*in.InstanceId)
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	in.validateInstance(v)
+	validateAttributes(v, "attributes", in.Attributes)
+	return nil
+}
+
+func (s *Server) updateContactAttributes(_ *reqCtx, in *updateContactAttributesIn, inst *instance) (any, *apiError) {
 	c := inst.contacts[*in.InitialContactId]
 	if c == nil {
 		return nil, errf(codeResourceNotFound, "Contact not found: "+clip(*in.InitialContactId))
@@ -212,14 +186,14 @@ func (s *Server) updateContactAttributes(rc *reqCtx) (any, *apiError) {
 type startChatContactIn struct {
 	Attributes            map[string]string
 	ChatDurationInMinutes *int64
-	ClientToken           *string
-	ContactFlowId         *string
-	CustomerId            *string
-	InitialMessage        *struct {
+	bodyClientToken
+	ContactFlowId  *string
+	CustomerId     *string
+	InitialMessage *struct {
 		Content     *string
 		ContentType *string
 	}
-	InstanceId                     *string
+	bodyInstance
 	ParticipantDetails             *struct{ DisplayName *string }
 	RelatedContactId               *string
 	SupportedMessagingContentTypes []string
@@ -231,44 +205,35 @@ type startChatContactOut struct {
 	ParticipantToken *string `json:"ParticipantToken,omitempty"`
 }
 
-func (s *Server) startChatContact(rc *reqCtx) (any, *apiError) {
-	var in startChatContactIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
+func (in *startChatContactIn) validate(v *validator, _ *reqCtx) *apiError {
 	v.required("contactFlowId", in.ContactFlowId != nil)
 	v.optLength("contactFlowId", in.ContactFlowId, 0, 500)
-	v.instanceID(in.InstanceId)
+	in.validateInstance(v)
 	v.required("participantDetails", in.ParticipantDetails != nil)
 	if in.ParticipantDetails != nil {
 		v.required("participantDetails.displayName", in.ParticipantDetails.DisplayName != nil)
 		v.optLength("participantDetails.displayName", in.ParticipantDetails.DisplayName, 1, 256)
 	}
 	v.intRange("chatDurationInMinutes", in.ChatDurationInMinutes, 60, 10080)
-	v.optLength("clientToken", in.ClientToken, 0, 500)
+	in.validateClientToken(v)
 	v.optLength("customerId", in.CustomerId, 0, 128)
 	if in.InitialMessage != nil {
 		v.required("initialMessage.contentType", in.InitialMessage.ContentType != nil)
 		v.required("initialMessage.content", in.InitialMessage.Content != nil)
 		v.optLength("initialMessage.content", in.InitialMessage.Content, 1, 16384)
 	}
-	validateAttributes(&v, "attributes", in.Attributes)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.lockInstance(*in.InstanceId)
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	validateAttributes(v, "attributes", in.Attributes)
+	return nil
+}
+
+// replay unpacks the contact, participant and token remembered together.
+func (in *startChatContactIn) replay(_ *Server, packed string) (any, *apiError, bool) {
+	parts := strings.SplitN(packed, "\x00", 3)
+	return startChatContactOut{ContactId: &parts[0], ParticipantId: &parts[1], ParticipantToken: &parts[2]}, nil, true
+}
+
+func (s *Server) startChatContact(rc *reqCtx, in *startChatContactIn, inst *instance) (any, *apiError) {
 	st := s.st
-	tokenKey := clientTokenKey(in.ClientToken, "chat", inst.id)
-	if packed, ok := st.recall(tokenKey, rc.now); ok {
-		s.stats.duplicates.Add(1)
-		parts := strings.SplitN(packed, "\x00", 3)
-		return startChatContactOut{ContactId: &parts[0], ParticipantId: &parts[1], ParticipantToken: &parts[2]}, nil
-	}
 	if e := inst.needResource("contact-flow", *in.ContactFlowId, "Contact flow"); e != nil {
 		return nil, e
 	}
@@ -283,17 +248,17 @@ func (s *Server) startChatContact(rc *reqCtx) (any, *apiError) {
 	id, pid, tok := st.newID(), st.newID(), st.newToken(64)
 	inst.addContact(&contact{id: id, ch: chChat, start: rc.now, end: rc.now.Add(d), attrs: copyStrings(in.Attributes)}, st.maxCtc)
 	s.stats.contactsStarted.Add(1)
-	st.remember(tokenKey, id+"\x00"+pid+"\x00"+tok, rc.now)
+	st.remember(rc.tokenKey, id+"\x00"+pid+"\x00"+tok, rc.now)
 	return startChatContactOut{ContactId: &id, ParticipantId: &pid, ParticipantToken: &tok}, nil
 }
 
 type startTaskContactIn struct {
-	Attachments       []json.RawMessage
-	Attributes        map[string]string
-	ClientToken       *string
-	ContactFlowId     *string
-	Description       *string
-	InstanceId        *string
+	Attachments []json.RawMessage
+	Attributes  map[string]string
+	contactToken
+	ContactFlowId *string
+	Description   *string
+	bodyInstance
 	Name              *string
 	PreviousContactId *string
 	QuickConnectId    *string
@@ -303,17 +268,12 @@ type startTaskContactIn struct {
 	TaskTemplateId    *string
 }
 
-func (s *Server) startTaskContact(rc *reqCtx) (any, *apiError) {
-	var in startTaskContactIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
-	v.instanceID(in.InstanceId)
+func (in *startTaskContactIn) validate(v *validator, _ *reqCtx) *apiError {
+	in.validateInstance(v)
 	v.required("name", in.Name != nil)
 	v.optLength("name", in.Name, 0, 512)
 	v.optLength("description", in.Description, 0, 4096)
-	v.optLength("clientToken", in.ClientToken, 0, 500)
+	in.validateClientToken(v)
 	v.optLength("contactFlowId", in.ContactFlowId, 0, 500)
 	v.optLength("previousContactId", in.PreviousContactId, 1, 256)
 	v.optLength("quickConnectId", in.QuickConnectId, 0, 500)
@@ -324,24 +284,19 @@ func (s *Server) startTaskContact(rc *reqCtx) (any, *apiError) {
 	if len(in.References) > 4 {
 		v.add("Value at 'references' failed to satisfy constraint: Map value must have length less than or equal to 4")
 	}
-	validateAttributes(&v, "attributes", in.Attributes)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
+	validateAttributes(v, "attributes", in.Attributes)
+	return nil
+}
+
+func (in *startTaskContactIn) check() *apiError {
 	if deref(in.ContactFlowId) == "" && deref(in.QuickConnectId) == "" && deref(in.TaskTemplateId) == "" {
-		return nil, errf(codeInvalidRequest, "One of ContactFlowId, QuickConnectId or TaskTemplateId is required.")
+		return errf(codeInvalidRequest, "One of ContactFlowId, QuickConnectId or TaskTemplateId is required.")
 	}
-	inst, unlock, e := s.lockInstance(*in.InstanceId)
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	return nil
+}
+
+func (s *Server) startTaskContact(rc *reqCtx, in *startTaskContactIn, inst *instance) (any, *apiError) {
 	st := s.st
-	tokenKey := clientTokenKey(in.ClientToken, "task", inst.id)
-	if id, ok := st.recall(tokenKey, rc.now); ok {
-		s.stats.duplicates.Add(1)
-		return contactIDOut{ContactId: &id}, nil
-	}
 	if in.ContactFlowId != nil && *in.ContactFlowId != "" {
 		if e := inst.needResource("contact-flow", *in.ContactFlowId, "Contact flow"); e != nil {
 			return nil, e
@@ -361,6 +316,6 @@ func (s *Server) startTaskContact(rc *reqCtx) (any, *apiError) {
 	d := max(st.taskDur.Sample(st.rng), time.Millisecond)
 	inst.addContact(&contact{id: id, ch: chTask, start: rc.now, end: rc.now.Add(d), attrs: copyStrings(in.Attributes), prev: prev}, st.maxCtc)
 	s.stats.contactsStarted.Add(1)
-	st.remember(tokenKey, id, rc.now)
+	st.remember(rc.tokenKey, id, rc.now)
 	return contactIDOut{ContactId: &id}, nil
 }

@@ -33,34 +33,25 @@ func (s *Server) instanceOut(in *instance) instanceOut {
 	}
 }
 
-func (s *Server) describeInstance(rc *reqCtx) (any, *apiError) {
-	var v validator
-	v.length("instanceId", rc.labels[0], 1, 100)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.rlockInstance(rc.labels[0])
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+type describeInstanceIn struct{ pathInstance }
+
+func (in *describeInstanceIn) validate(v *validator, rc *reqCtx) *apiError {
+	in.validateInstance(v, rc)
+	return nil
+}
+
+func (s *Server) describeInstance(_ *reqCtx, _ *describeInstanceIn, inst *instance) (any, *apiError) {
 	return struct{ Instance instanceOut }{s.instanceOut(inst)}, nil
 }
 
-func (s *Server) listInstances(rc *reqCtx) (any, *apiError) {
-	maxRes, e := rc.queryInt("maxResults")
-	if e != nil {
-		return nil, e
-	}
-	q, _ := rc.queryValues()
-	var v validator
-	v.intRange("maxResults", maxRes, 1, 10)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	ids, next, e := pageOf(s.st.instanceOrder, q.Get("nextToken"), maxRes, 10, rc.valCode)
+type listInstancesIn struct{ queryPage }
+
+func (in *listInstancesIn) validate(v *validator, rc *reqCtx) *apiError {
+	return in.parse(v, rc, 10)
+}
+
+func (s *Server) listInstances(rc *reqCtx, in *listInstancesIn, _ *instance) (any, *apiError) {
+	ids, next, e := pageOf(s.st.instanceOrder, in.nextToken, in.maxResults, 10, rc.valCode)
 	if e != nil {
 		return nil, e
 	}
@@ -75,7 +66,7 @@ func (s *Server) listInstances(rc *reqCtx) (any, *apiError) {
 }
 
 type createInstanceIn struct {
-	ClientToken            *string
+	bodyClientToken
 	DirectoryId            *string
 	IdentityManagementType *string
 	InboundCallsEnabled    *bool
@@ -92,44 +83,41 @@ func isAlias(s string) bool {
 	return allBytes(s, isAlnum, "-")
 }
 
-func (s *Server) createInstance(rc *reqCtx) (any, *apiError) {
-	var in createInstanceIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
+func (in *createInstanceIn) validate(v *validator, _ *reqCtx) *apiError {
 	v.required("identityManagementType", in.IdentityManagementType != nil)
-	if in.IdentityManagementType != nil {
-		v.enum("identityManagementType", *in.IdentityManagementType, directoryTypes)
-	}
+	v.optEnum("identityManagementType", in.IdentityManagementType, directoryTypes)
 	v.required("inboundCallsEnabled", in.InboundCallsEnabled != nil)
 	v.required("outboundCallsEnabled", in.OutboundCallsEnabled != nil)
-	v.optLength("clientToken", in.ClientToken, 0, 500)
+	in.validateClientToken(v)
 	if in.InstanceAlias != nil {
 		v.length("instanceAlias", *in.InstanceAlias, 1, 45)
 		v.pattern("instanceAlias", *in.InstanceAlias, isAlias(*in.InstanceAlias), `^(?!d-)([\da-zA-Z]+)([-]*[\da-zA-Z])*$`)
 	}
 	v.optLength("directoryId", in.DirectoryId, 12, 12)
 	v.tags(in.Tags)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
+	return nil
+}
+
+func (in *createInstanceIn) check() *apiError {
 	if *in.IdentityManagementType == "EXISTING_DIRECTORY" && deref(in.DirectoryId) == "" {
-		return nil, errf(codeInvalidRequest, "DirectoryId is required when IdentityManagementType is EXISTING_DIRECTORY.")
+		return errf(codeInvalidRequest, "DirectoryId is required when IdentityManagementType is EXISTING_DIRECTORY.")
 	}
 	if *in.IdentityManagementType != "EXISTING_DIRECTORY" && deref(in.InstanceAlias) == "" {
-		return nil, errf(codeInvalidRequest, "InstanceAlias is required when IdentityManagementType is "+*in.IdentityManagementType+".")
+		return errf(codeInvalidRequest, "InstanceAlias is required when IdentityManagementType is "+*in.IdentityManagementType+".")
 	}
+	return nil
+}
+
+func (in *createInstanceIn) replay(s *Server, id string) (any, *apiError, bool) {
+	inst := s.st.instances[id]
+	if inst == nil {
+		return nil, nil, false
+	}
+	return struct{ Arn, Id *string }{&inst.arn, &inst.id}, nil, true
+}
+
+func (s *Server) createInstance(rc *reqCtx, in *createInstanceIn, _ *instance) (any, *apiError) {
 	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	tokenKey := clientTokenKey(in.ClientToken, "inst")
-	if id, ok := st.recall(tokenKey, rc.now); ok {
-		if inst := st.instances[id]; inst != nil {
-			s.stats.duplicates.Add(1)
-			return struct{ Arn, Id *string }{&inst.arn, &inst.id}, nil
-		}
-	}
 	alias := deref(in.InstanceAlias)
 	for _, other := range st.instances {
 		if alias != "" && strings.EqualFold(other.alias, alias) {
@@ -141,7 +129,7 @@ func (s *Server) createInstance(rc *reqCtx) (any, *apiError) {
 	}
 	inst := st.addInstance("", alias, *in.IdentityManagementType, *in.InboundCallsEnabled, *in.OutboundCallsEnabled, rc.now)
 	st.provisionDefaults(inst, rc.now)
-	st.remember(tokenKey, inst.id, rc.now)
+	st.remember(rc.tokenKey, inst.id, rc.now)
 	return struct{ Arn, Id *string }{&inst.arn, &inst.id}, nil
 }
 
@@ -163,7 +151,7 @@ func (st *state) provisionDefaults(in *instance, now time.Time) {
 }
 
 type claimPhoneNumberIn struct {
-	ClientToken            *string
+	bodyClientToken
 	InstanceId             *string
 	PhoneNumber            *string
 	PhoneNumberDescription *string
@@ -171,48 +159,52 @@ type claimPhoneNumberIn struct {
 	TargetArn              *string
 }
 
-func (s *Server) claimPhoneNumber(rc *reqCtx) (any, *apiError) {
-	var in claimPhoneNumberIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
+func (in *claimPhoneNumberIn) validate(v *validator, _ *reqCtx) *apiError {
 	v.required("phoneNumber", in.PhoneNumber != nil)
 	if in.PhoneNumber != nil {
 		v.pattern("phoneNumber", *in.PhoneNumber, isE164(*in.PhoneNumber), `\\+[1-9]\\d{1,14}$`)
 	}
-	v.optLength("clientToken", in.ClientToken, 0, 500)
+	in.validateClientToken(v)
 	v.optLength("instanceId", in.InstanceId, 1, 100)
 	v.optLength("phoneNumberDescription", in.PhoneNumberDescription, 0, 500)
 	v.tags(in.Tags)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
+	return nil
+}
+
+// target is the instance the number is claimed for: InstanceId, else
+// TargetArn.
+func (in *claimPhoneNumberIn) target() string {
+	if t := deref(in.InstanceId); t != "" {
+		return t
 	}
-	target := deref(in.InstanceId)
-	if target == "" {
-		target = deref(in.TargetArn)
+	return deref(in.TargetArn)
+}
+
+func (in *claimPhoneNumberIn) check() *apiError {
+	if in.target() == "" {
+		return errf(codeInvalidParameter, "Either InstanceId or TargetArn is required.")
 	}
-	if target == "" {
-		return nil, errf(codeInvalidParameter, "Either InstanceId or TargetArn is required.")
+	return nil
+}
+
+func (in *claimPhoneNumberIn) replay(s *Server, id string) (any, *apiError, bool) {
+	for _, other := range s.st.instances {
+		if p := other.phoneByID[id]; p != nil {
+			if p.number != *in.PhoneNumber {
+				return nil, errf(codeIdempotency, "An entity with the same ClientToken was claimed with different parameters."), true
+			}
+			return struct{ PhoneNumberArn, PhoneNumberId *string }{&p.arn, &p.id}, nil, true
+		}
 	}
+	return nil, nil, false
+}
+
+func (s *Server) claimPhoneNumber(rc *reqCtx, in *claimPhoneNumberIn, _ *instance) (any, *apiError) {
 	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	target := in.target()
 	inst := st.instance(target)
 	if inst == nil {
 		return nil, errf(codeResourceNotFound, "Target not found: "+clip(target))
-	}
-	tokenKey := clientTokenKey(in.ClientToken, "phone")
-	if id, ok := st.recall(tokenKey, rc.now); ok {
-		for _, other := range st.instances {
-			if p := other.phoneByID[id]; p != nil {
-				if p.number != *in.PhoneNumber {
-					return nil, errf(codeIdempotency, "An entity with the same ClientToken was claimed with different parameters.")
-				}
-				s.stats.duplicates.Add(1)
-				return struct{ PhoneNumberArn, PhoneNumberId *string }{&p.arn, &p.id}, nil
-			}
-		}
 	}
 	for _, other := range st.instances {
 		if other.phoneByNum[*in.PhoneNumber] != nil {
@@ -228,7 +220,7 @@ func (s *Server) claimPhoneNumber(rc *reqCtx) (any, *apiError) {
 	id := st.newID()
 	p := &phone{id: id, arn: st.phoneARN(id), number: *in.PhoneNumber, typ: "DID", country: countryOf(*in.PhoneNumber), desc: deref(in.PhoneNumberDescription)}
 	inst.addPhone(p)
-	st.remember(tokenKey, id, rc.now)
+	st.remember(rc.tokenKey, id, rc.now)
 	return struct{ PhoneNumberArn, PhoneNumberId *string }{&p.arn, &p.id}, nil
 }
 
@@ -260,12 +252,7 @@ func isPrefix(s string) bool {
 	return len(s) >= 1 && len(s) <= 18 && allBytes(s, isDigit, "")
 }
 
-func (s *Server) listPhoneNumbersV2(rc *reqCtx) (any, *apiError) {
-	var in listPhoneNumbersV2In
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
+func (in *listPhoneNumbersV2In) validate(v *validator, _ *reqCtx) *apiError {
 	v.optLength("instanceId", in.InstanceId, 1, 100)
 	v.intRange("maxResults", in.MaxResults, 1, 1000)
 	v.optLength("nextToken", in.NextToken, 0, 100000)
@@ -277,11 +264,10 @@ func (s *Server) listPhoneNumbersV2(rc *reqCtx) (any, *apiError) {
 	if in.PhoneNumberPrefix != nil {
 		v.pattern("phoneNumberPrefix", *in.PhoneNumberPrefix, isPrefix(*in.PhoneNumberPrefix), `\\+?[0-9]{1,18}`)
 	}
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
+	return nil
+}
+
+func (s *Server) listPhoneNumbersV2(rc *reqCtx, in *listPhoneNumbersV2In, _ *instance) (any, *apiError) {
 	var insts []*instance
 	if target := deref(in.InstanceId) + deref(in.TargetArn); target != "" {
 		if deref(in.InstanceId) != "" {

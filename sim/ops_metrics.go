@@ -105,6 +105,7 @@ func chOf(name string) (channel, bool) {
 }
 
 type getCurrentMetricDataIn struct {
+	pathInstance
 	CurrentMetrics []struct {
 		Name *string
 		Unit *string
@@ -116,13 +117,8 @@ type getCurrentMetricDataIn struct {
 	SortCriteria []json.RawMessage
 }
 
-func (s *Server) getCurrentMetricData(rc *reqCtx) (any, *apiError) {
-	var in getCurrentMetricDataIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
-	v.length("instanceId", rc.labels[0], 1, 100)
+func (in *getCurrentMetricDataIn) validate(v *validator, rc *reqCtx) *apiError {
+	in.validateInstance(v, rc)
 	v.required("currentMetrics", in.CurrentMetrics != nil)
 	v.required("filters", in.Filters != nil)
 	v.metricGroupings(in.Groupings)
@@ -130,27 +126,23 @@ func (s *Server) getCurrentMetricData(rc *reqCtx) (any, *apiError) {
 	v.count("sortCriteria", len(in.SortCriteria), 0, 1)
 	for _, m := range in.CurrentMetrics {
 		v.required("currentMetrics.member.name", m.Name != nil)
-		if m.Name != nil {
-			v.enum("currentMetrics.member.name", *m.Name, currentMetricNames)
-		}
-		if m.Unit != nil {
-			v.enum("currentMetrics.member.unit", *m.Unit, units)
-		}
+		v.optEnum("currentMetrics.member.name", m.Name, currentMetricNames)
+		v.optEnum("currentMetrics.member.unit", m.Unit, units)
 	}
 	if in.Filters != nil {
 		v.filters(in.Filters)
 	}
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
+	return nil
+}
+
+func (in *getCurrentMetricDataIn) check() *apiError {
 	if len(in.Filters.Queues)+len(in.Filters.RoutingProfiles)+len(in.Filters.RoutingStepExpressions)+len(in.Filters.AgentStatuses) == 0 {
-		return nil, errf(codeInvalidParameter, "Filters must contain at least one of Queues, RoutingProfiles, RoutingStepExpressions or AgentStatuses.")
+		return errf(codeInvalidParameter, "Filters must contain at least one of Queues, RoutingProfiles, RoutingStepExpressions or AgentStatuses.")
 	}
-	inst, unlock, e := s.lockInstance(rc.labels[0])
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	return nil
+}
+
+func (s *Server) getCurrentMetricData(rc *reqCtx, in *getCurrentMetricDataIn, inst *instance) (any, *apiError) {
 	inst.prune(rc.now)
 	groups := groupsFor(inst, in.Filters, in.Groupings)
 	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
@@ -215,6 +207,7 @@ func currentValue(inst *instance, name string, d *dimensions, share float64) flo
 }
 
 type getMetricDataIn struct {
+	pathInstance
 	EndTime           *inTime
 	Filters           *metricFilters
 	Groupings         []string
@@ -229,13 +222,8 @@ type getMetricDataIn struct {
 	StartTime  *inTime
 }
 
-func (s *Server) getMetricData(rc *reqCtx) (any, *apiError) {
-	var in getMetricDataIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
-	v.length("instanceId", rc.labels[0], 1, 100)
+func (in *getMetricDataIn) validate(v *validator, rc *reqCtx) *apiError {
+	in.validateInstance(v, rc)
 	v.required("startTime", in.StartTime != nil)
 	v.required("endTime", in.EndTime != nil)
 	v.required("filters", in.Filters != nil)
@@ -244,30 +232,21 @@ func (s *Server) getMetricData(rc *reqCtx) (any, *apiError) {
 	v.intRange("maxResults", in.MaxResults, 1, 100)
 	for _, m := range in.HistoricalMetrics {
 		v.required("historicalMetrics.member.name", m.Name != nil)
-		if m.Name != nil {
-			v.enum("historicalMetrics.member.name", *m.Name, historicalNames)
-		}
-		if m.Statistic != nil {
-			v.enum("historicalMetrics.member.statistic", *m.Statistic, statistics)
-		}
-		if m.Unit != nil {
-			v.enum("historicalMetrics.member.unit", *m.Unit, units)
-		}
+		v.optEnum("historicalMetrics.member.name", m.Name, historicalNames)
+		v.optEnum("historicalMetrics.member.statistic", m.Statistic, statistics)
+		v.optEnum("historicalMetrics.member.unit", m.Unit, units)
 	}
 	if in.Filters != nil {
 		v.filters(in.Filters)
 	}
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	if e := checkTimeRange(in.StartTime.Time, in.EndTime.Time, 24*time.Hour, "24 hours"); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.lockInstance(rc.labels[0])
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	return nil
+}
+
+func (in *getMetricDataIn) check() *apiError {
+	return checkTimeRange(in.StartTime.Time, in.EndTime.Time, 24*time.Hour, "24 hours")
+}
+
+func (s *Server) getMetricData(rc *reqCtx, in *getMetricDataIn, inst *instance) (any, *apiError) {
 	groups := groupsFor(inst, in.Filters, in.Groupings)
 	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
 	if e != nil {
@@ -278,19 +257,7 @@ func (s *Server) getMetricData(rc *reqCtx) (any, *apiError) {
 		counts := inst.countContacts(in.StartTime.Time, in.EndTime.Time, d)
 		res := metricResult{Dimensions: d, Collections: make([]metricValue, 0, len(in.HistoricalMetrics))}
 		for _, m := range in.HistoricalMetrics {
-			val := 0.0
-			switch *m.Name {
-			case "CONTACTS_HANDLED", "CONTACTS_QUEUED", "API_CONTACTS_HANDLED":
-				val = float64(counts.started)
-			case "CONTACTS_HANDLED_OUTBOUND":
-				val = float64(counts.outbound)
-			case "CONTACTS_ABANDONED", "CONTACTS_MISSED":
-				val = float64(counts.reorder)
-			case "HANDLE_TIME", "INTERACTION_TIME":
-				if counts.started > 0 {
-					val = counts.seconds / float64(counts.started)
-				}
-			}
+			val := counts.value(*m.Name)
 			metric, _ := json.Marshal(struct {
 				Name      string
 				Statistic string          `json:",omitempty"`
@@ -310,6 +277,24 @@ func (s *Server) getMetricData(rc *reqCtx) (any, *apiError) {
 type contactCounts struct {
 	started, outbound, reorder int
 	seconds                    float64
+}
+
+// value is the historical metric name (GetMetricData's and
+// GetMetricDataV2's names) over the counts; other names are 0.
+func (cc contactCounts) value(name string) float64 {
+	switch name {
+	case "CONTACTS_HANDLED", "CONTACTS_QUEUED", "API_CONTACTS_HANDLED", "CONTACTS_CREATED":
+		return float64(cc.started)
+	case "CONTACTS_HANDLED_OUTBOUND":
+		return float64(cc.outbound)
+	case "CONTACTS_ABANDONED", "CONTACTS_MISSED":
+		return float64(cc.reorder)
+	case "HANDLE_TIME", "INTERACTION_TIME", "AVG_HANDLE_TIME", "AVG_CONTACT_DURATION":
+		if cc.started > 0 {
+			return cc.seconds / float64(cc.started)
+		}
+	}
+	return 0
 }
 
 // countContacts counts remembered contacts started in [from, to) for the
@@ -371,12 +356,7 @@ type metricResultV2 struct {
 
 var intervalPeriods = []string{"FIFTEEN_MIN", "THIRTY_MIN", "HOUR", "DAY", "WEEK", "TOTAL"}
 
-func (s *Server) getMetricDataV2(rc *reqCtx) (any, *apiError) {
-	var in getMetricDataV2In
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
+func (in *getMetricDataV2In) validate(v *validator, _ *reqCtx) *apiError {
 	v.required("resourceArn", in.ResourceArn != nil)
 	v.required("startTime", in.StartTime != nil)
 	v.required("endTime", in.EndTime != nil)
@@ -401,15 +381,17 @@ func (s *Server) getMetricDataV2(rc *reqCtx) (any, *apiError) {
 	if in.Interval != nil && in.Interval.IntervalPeriod != nil {
 		v.enum("interval.intervalPeriod", *in.Interval.IntervalPeriod, intervalPeriods)
 	}
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	if e := checkTimeRange(in.StartTime.Time, in.EndTime.Time, 35*24*time.Hour, "35 days"); e != nil {
-		return nil, e
-	}
+	return nil
+}
+
+func (in *getMetricDataV2In) check() *apiError {
+	return checkTimeRange(in.StartTime.Time, in.EndTime.Time, 35*24*time.Hour, "35 days")
+}
+
+// getMetricDataV2 finds its instance itself: ResourceArn names it, and an
+// unknown one is "Resource not found".
+func (s *Server) getMetricDataV2(rc *reqCtx, in *getMetricDataV2In, _ *instance) (any, *apiError) {
 	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
 	inst := st.instance(*in.ResourceArn)
 	if inst == nil {
 		return nil, errf(codeResourceNotFound, "Resource not found: "+clip(*in.ResourceArn))
@@ -452,17 +434,7 @@ func (s *Server) getMetricDataV2(rc *reqCtx) (any, *apiError) {
 			}{ep(in.EndTime.Time), *in.Interval.IntervalPeriod, ep(in.StartTime.Time)}
 		}
 		for _, m := range in.Metrics {
-			val := 0.0
-			switch *m.Name {
-			case "CONTACTS_HANDLED", "CONTACTS_CREATED", "CONTACTS_QUEUED":
-				val = float64(counts.started)
-			case "CONTACTS_ABANDONED":
-				val = float64(counts.reorder)
-			case "AVG_HANDLE_TIME", "AVG_CONTACT_DURATION":
-				if counts.started > 0 {
-					val = counts.seconds / float64(counts.started)
-				}
-			}
+			val := counts.value(*m.Name)
 			metric, _ := json.Marshal(struct {
 				Name      string
 				Threshold json.RawMessage `json:",omitempty"`
@@ -478,6 +450,7 @@ func (s *Server) getMetricDataV2(rc *reqCtx) (any, *apiError) {
 }
 
 type getCurrentUserDataIn struct {
+	pathInstance
 	Filters *struct {
 		Agents              []string
 		ContactFilter       json.RawMessage
@@ -503,13 +476,8 @@ type userData struct {
 	User *ref `json:"User"`
 }
 
-func (s *Server) getCurrentUserData(rc *reqCtx) (any, *apiError) {
-	var in getCurrentUserDataIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
-	v.length("instanceId", rc.labels[0], 1, 100)
+func (in *getCurrentUserDataIn) validate(v *validator, rc *reqCtx) *apiError {
+	in.validateInstance(v, rc)
 	v.required("filters", in.Filters != nil)
 	v.intRange("maxResults", in.MaxResults, 1, 100)
 	if f := in.Filters; f != nil {
@@ -518,18 +486,19 @@ func (s *Server) getCurrentUserData(rc *reqCtx) (any, *apiError) {
 		v.count("filters.routingProfiles", len(f.RoutingProfiles), 0, 100)
 		v.count("filters.userHierarchyGroups", len(f.UserHierarchyGroups), 0, 100)
 	}
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
+	return nil
+}
+
+func (in *getCurrentUserDataIn) check() *apiError {
 	f := in.Filters
 	if len(f.Agents)+len(f.Queues)+len(f.RoutingProfiles)+len(f.UserHierarchyGroups) == 0 {
-		return nil, errf(codeInvalidParameter, "Filters must contain at least one of Agents, Queues, RoutingProfiles or UserHierarchyGroups.")
+		return errf(codeInvalidParameter, "Filters must contain at least one of Agents, Queues, RoutingProfiles or UserHierarchyGroups.")
 	}
-	inst, unlock, e := s.rlockInstance(rc.labels[0])
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	return nil
+}
+
+func (s *Server) getCurrentUserData(rc *reqCtx, in *getCurrentUserDataIn, inst *instance) (any, *apiError) {
+	f := in.Filters
 	var avail *resource
 	for _, a := range inst.agentStatuses {
 		if a.typ == "ROUTABLE" {

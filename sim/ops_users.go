@@ -15,24 +15,18 @@ type userSummary struct {
 	Username           *string `json:"Username"`
 }
 
-func (s *Server) listUsers(rc *reqCtx) (any, *apiError) {
-	maxRes, e := rc.queryInt("maxResults")
-	if e != nil {
-		return nil, e
-	}
-	q, _ := rc.queryValues()
-	var v validator
-	v.length("instanceId", rc.labels[0], 1, 100)
-	v.intRange("maxResults", maxRes, 1, 1000)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.rlockInstance(rc.labels[0])
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
-	users, next, e := pageOf(inst.users, q.Get("nextToken"), maxRes, 100, rc.valCode)
+type listUsersIn struct {
+	pathInstance
+	queryPage
+}
+
+func (in *listUsersIn) validate(v *validator, rc *reqCtx) *apiError {
+	in.validateInstance(v, rc)
+	return in.parse(v, rc, 1000)
+}
+
+func (s *Server) listUsers(rc *reqCtx, in *listUsersIn, inst *instance) (any, *apiError) {
+	users, next, e := pageOf(inst.users, in.nextToken, in.maxResults, 100, rc.valCode)
 	if e != nil {
 		return nil, e
 	}
@@ -100,18 +94,15 @@ func makeUserOut(u *user, region string, withModified bool) userOut {
 	return out
 }
 
-func (s *Server) describeUser(rc *reqCtx) (any, *apiError) {
-	var v validator
-	v.length("instanceId", rc.labels[0], 1, 100)
+type describeUserIn struct{ pathInstance }
+
+func (in *describeUserIn) validate(v *validator, rc *reqCtx) *apiError {
+	in.validateInstance(v, rc)
 	v.length("userId", rc.labels[1], 1, 256)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.rlockInstance(rc.labels[0])
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	return nil
+}
+
+func (s *Server) describeUser(rc *reqCtx, _ *describeUserIn, inst *instance) (any, *apiError) {
 	u := inst.userByID[rc.labels[1]]
 	if u == nil {
 		return nil, errf(codeResourceNotFound, "User not found: "+clip(rc.labels[1]))
@@ -120,6 +111,7 @@ func (s *Server) describeUser(rc *reqCtx) (any, *apiError) {
 }
 
 type createUserIn struct {
+	pathInstance
 	DirectoryUserId  *string
 	HierarchyGroupId *string
 	IdentityInfo     *struct {
@@ -140,13 +132,8 @@ type createUserIn struct {
 
 func isUsername(s string) bool { return s != "" && allBytes(s, isAlnum, "_-.@") }
 
-func (s *Server) createUser(rc *reqCtx) (any, *apiError) {
-	var in createUserIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
-	v.length("instanceId", rc.labels[0], 1, 100)
+func (in *createUserIn) validate(v *validator, rc *reqCtx) *apiError {
+	in.validateInstance(v, rc)
 	v.required("username", in.Username != nil)
 	if in.Username != nil {
 		v.length("username", *in.Username, 1, 100)
@@ -162,22 +149,16 @@ func (s *Server) createUser(rc *reqCtx) (any, *apiError) {
 		v.optLength("identityInfo.lastName", in.IdentityInfo.LastName, 0, 100)
 	}
 	if in.PhoneConfig != nil {
-		if in.PhoneConfig.PhoneType != nil {
-			v.enum("phoneConfig.phoneType", *in.PhoneConfig.PhoneType, []string{"SOFT_PHONE", "DESK_PHONE"})
-		}
+		v.optEnum("phoneConfig.phoneType", in.PhoneConfig.PhoneType, []string{"SOFT_PHONE", "DESK_PHONE"})
 		if in.PhoneConfig.AfterContactWorkTimeLimit != nil && *in.PhoneConfig.AfterContactWorkTimeLimit < 0 {
 			v.intRange("phoneConfig.afterContactWorkTimeLimit", in.PhoneConfig.AfterContactWorkTimeLimit, 0, 1<<31-1)
 		}
 	}
 	v.tags(in.Tags)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.lockInstance(rc.labels[0])
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	return nil
+}
+
+func (s *Server) createUser(rc *reqCtx, in *createUserIn, inst *instance) (any, *apiError) {
 	st := s.st
 	if inst.usernames[*in.Username] != nil {
 		return nil, errf(codeDuplicateResource, "User with username "+*in.Username+" already exists.")
@@ -230,7 +211,7 @@ type userSearchCriteria struct {
 }
 
 type searchUsersIn struct {
-	InstanceId     *string
+	bodyInstance
 	MaxResults     *int64
 	NextToken      *string
 	SearchCriteria *userSearchCriteria
@@ -293,23 +274,14 @@ func (c *userSearchCriteria) match(u *user, depth int) (bool, *apiError) {
 	return true, nil
 }
 
-func (s *Server) searchUsers(rc *reqCtx) (any, *apiError) {
-	var in searchUsersIn
-	if e := decodeBody(rc.body, &in); e != nil {
-		return nil, e
-	}
-	var v validator
-	v.instanceID(in.InstanceId)
+func (in *searchUsersIn) validate(v *validator, _ *reqCtx) *apiError {
+	in.validateInstance(v)
 	v.intRange("maxResults", in.MaxResults, 1, 500)
 	v.optLength("nextToken", in.NextToken, 1, 2500)
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.rlockInstance(*in.InstanceId)
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	return nil
+}
+
+func (s *Server) searchUsers(rc *reqCtx, in *searchUsersIn, inst *instance) (any, *apiError) {
 	matched := make([]*user, 0, len(inst.users))
 	for _, u := range inst.users {
 		ok := true
@@ -352,41 +324,44 @@ type resourceSummary struct {
 	ContactFlowStatus  string  `json:"ContactFlowStatus,omitempty"`
 }
 
-// listResources serves the three List operations over typed resources:
-// filter by the repeated type query parameter, then page.
-func (s *Server) listResources(rc *reqCtx, typeParam string, maxTypes int, allowed []string, pick func(*instance) []*resource, listKey string, fill func(*resource, *resourceSummary)) (any, *apiError) {
-	maxRes, e := rc.queryInt("maxResults")
-	if e != nil {
-		return nil, e
+// listResourcesIn is the input of the List operations over typed
+// resources: the instance, a page and a repeated type filter.
+type listResourcesIn struct {
+	pathInstance
+	queryPage
+	types []string
+}
+
+// parseTypes reads the repeated type query parameter param (at most max
+// values, each one of allowed).
+func (in *listResourcesIn) parseTypes(v *validator, rc *reqCtx, param string, max int, allowed []string) *apiError {
+	in.validateInstance(v, rc)
+	if e := in.parse(v, rc, 1000); e != nil {
+		return e
 	}
 	q, _ := rc.queryValues()
-	types := q[typeParam]
-	var v validator
-	v.length("instanceId", rc.labels[0], 1, 100)
-	v.intRange("maxResults", maxRes, 1, 1000)
-	v.count(typeParam, len(types), 0, maxTypes)
-	for _, t := range types {
-		v.enum(typeParam, t, allowed)
+	in.types = q[param]
+	v.count(param, len(in.types), 0, max)
+	for _, t := range in.types {
+		v.enum(param, t, allowed)
 	}
-	if e := v.err(rc.valCode); e != nil {
-		return nil, e
-	}
-	inst, unlock, e := s.rlockInstance(rc.labels[0])
-	if e != nil {
-		return nil, e
-	}
-	defer unlock()
+	return nil
+}
+
+// listResources filters the resources pick selects by the requested types,
+// pages them and answers them under listKey, fill completing each summary.
+func (s *Server) listResources(rc *reqCtx, in *listResourcesIn, inst *instance, pick func(*instance) []*resource, listKey string, fill func(*resource, *resourceSummary)) (any, *apiError) {
 	all := pick(inst)
-	if len(types) > 0 {
+	if len(in.types) > 0 {
 		filtered := make([]*resource, 0, len(all))
 		for _, r := range all {
-			if contains(types, r.typ) {
+			if contains(in.types, r.typ) {
 				filtered = append(filtered, r)
 			}
 		}
 		all = filtered
 	}
-	all, next, e := pageOf(all, q.Get("nextToken"), maxRes, 100, rc.valCode)
+	all, next, e := pageOf(all, in.nextToken, in.maxResults, 100, rc.valCode)
 	if e != nil {
 		return nil, e
 	}
@@ -399,22 +374,40 @@ func (s *Server) listResources(rc *reqCtx, typeParam string, maxTypes int, allow
 	return map[string]any{listKey: list, "NextToken": next}, nil
 }
 
-func (s *Server) listQueues(rc *reqCtx) (any, *apiError) {
-	return s.listResources(rc, "queueTypes", 2, queueTypes, func(in *instance) []*resource { return in.queues }, "QueueSummaryList",
+type listQueuesIn struct{ listResourcesIn }
+
+func (in *listQueuesIn) validate(v *validator, rc *reqCtx) *apiError {
+	return in.parseTypes(v, rc, "queueTypes", 2, queueTypes)
+}
+
+func (s *Server) listQueues(rc *reqCtx, in *listQueuesIn, inst *instance) (any, *apiError) {
+	return s.listResources(rc, &in.listResourcesIn, inst, func(in *instance) []*resource { return in.queues }, "QueueSummaryList",
 		func(r *resource, out *resourceSummary) {
 			out.QueueType, out.LastModifiedRegion, out.LastModifiedTime = r.typ, &s.o.Region, ep(r.modified)
 		})
 }
 
-func (s *Server) listContactFlows(rc *reqCtx) (any, *apiError) {
-	return s.listResources(rc, "contactFlowTypes", 10, contactFlowTypes, func(in *instance) []*resource { return in.flows }, "ContactFlowSummaryList",
+type listContactFlowsIn struct{ listResourcesIn }
+
+func (in *listContactFlowsIn) validate(v *validator, rc *reqCtx) *apiError {
+	return in.parseTypes(v, rc, "contactFlowTypes", 10, contactFlowTypes)
+}
+
+func (s *Server) listContactFlows(rc *reqCtx, in *listContactFlowsIn, inst *instance) (any, *apiError) {
+	return s.listResources(rc, &in.listResourcesIn, inst, func(in *instance) []*resource { return in.flows }, "ContactFlowSummaryList",
 		func(r *resource, out *resourceSummary) {
 			out.ContactFlowType, out.ContactFlowState, out.ContactFlowStatus = r.typ, "ACTIVE", "PUBLISHED"
 		})
 }
 
-func (s *Server) listAgentStatuses(rc *reqCtx) (any, *apiError) {
-	return s.listResources(rc, "AgentStatusTypes", 3, agentStatusTypes, func(in *instance) []*resource { return in.agentStatuses }, "AgentStatusSummaryList",
+type listAgentStatusesIn struct{ listResourcesIn }
+
+func (in *listAgentStatusesIn) validate(v *validator, rc *reqCtx) *apiError {
+	return in.parseTypes(v, rc, "AgentStatusTypes", 3, agentStatusTypes)
+}
+
+func (s *Server) listAgentStatuses(rc *reqCtx, in *listAgentStatusesIn, inst *instance) (any, *apiError) {
+	return s.listResources(rc, &in.listResourcesIn, inst, func(in *instance) []*resource { return in.agentStatuses }, "AgentStatusSummaryList",
 		func(r *resource, out *resourceSummary) {
 			out.Type, out.LastModifiedRegion, out.LastModifiedTime = r.typ, &s.o.Region, ep(r.modified)
 		})

@@ -104,8 +104,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// normalize fills defaults and validates; errors name the field.
-func (o Options) normalize() (Options, error) {
+// withDefaults fills defaults and validates; errors name the field.
+func (o Options) withDefaults() (Options, error) {
 	if o.AccountID == "" {
 		o.AccountID = DefaultAccountID
 	}

@@ -50,7 +50,7 @@ type opRuntime struct {
 
 // New builds a Server from o (see Options for the defaults).
 func New(o Options) (*Server, error) {
-	o, err := o.normalize()
+	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		now = s.now()
 	}
-	rc := reqCtx{op: op, valCode: def.valCode, labels: labels, rawQuery: r.URL.RawQuery, body: body, now: now, caller: caller}
+	rc := reqCtx{op: op, name: def.name, valCode: def.valCode, labels: labels, rawQuery: r.URL.RawQuery, body: body, now: now, caller: caller}
 	resp, e := def.handle(s, &rc)
 	if e != nil {
 		s.fail(w, op, caller, e, reqID, date, now, def.campaigns)
@@ -260,7 +260,7 @@ func (s *Server) admit(rt *opRuntime, now time.Time) (bool, time.Duration) {
 	}
 	if ok, wait := rt.bucket.take(now); !ok {
 		if acct != nil {
-			acct.refund()
+			acct.refund(now)
 		}
 		return false, wait
 	}

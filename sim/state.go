@@ -11,6 +11,7 @@ import (
 
 	"github.com/tollgatehq/tollgate/internal/uuid"
 	"github.com/tollgatehq/tollgate/quotas"
+	"github.com/tollgatehq/tollgate/ratelimit"
 )
 
 // state is the simulated account. One RWMutex guards everything in it; the
@@ -92,7 +93,7 @@ type phone struct {
 
 type campaign struct {
 	id, arn, name, instanceID, state string
-	dial                             *bucket
+	dial                             ratelimit.Bucket // requires mu held
 }
 
 type channel int
@@ -252,7 +253,7 @@ func newState(o Options, seed *Seed, now time.Time) (*state, error) {
 		}
 		st.campaigns[id] = &campaign{id: id, name: sc.Name, instanceID: inst, state: state,
 			arn:  "arn:aws:connect-campaigns:" + st.region + ":" + st.account + ":campaign/" + id,
-			dial: newBucket(st.dialRate, st.dialBurst, now)}
+			dial: ratelimit.NewBucket(ratelimit.Limit{Rate: st.dialRate, Burst: float64(st.dialBurst)}, now)}
 	}
 	return st, nil
 }

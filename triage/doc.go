@@ -51,7 +51,6 @@
 //
 // # Test data
 //
-// Generate writes seeded, deterministic CloudTrail data sets in the S3
-// layout for each cause and a mixed one, produced by simulating Connect's
-// token buckets against realistic callers.
+// Test data generators live in the subpackage triagegen, so that the
+// analysis stays free of them.
 package triage

@@ -34,7 +34,7 @@ func rec(op string, sec int, session, code string) string {
 		"eventName":          op,
 		"awsRegion":          "us-east-1",
 		"sourceIPAddress":    "203.0.113.10",
-		"userAgent":          uaGoSDK,
+		"userAgent":          "aws-sdk-go-v2/1.48.0 ua/2.1 os/linux lang/go#1.26.8 api/connect#1.175.2",
 		"requestParameters":  map[string]any{"InstanceId": "i-1", "ClientToken": recSeq.Add(1)}, // every request distinct
 		"responseElements":   nil,
 		"requestID":          fmt.Sprintf("req-%d", sec),

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgatehq/tollgate/triage"
+	"github.com/tollgatehq/tollgate/triage/triagegen"
 )
 
 func init() { register(newTriageCmd) }
@@ -159,7 +160,7 @@ func newTriageBar(w io.Writer, inputs []triage.Input) *progressbar.ProgressBar {
 
 func newTriageGenerateCmd() *cobra.Command {
 	var (
-		o        triage.GenerateOptions
+		o        triagegen.GenerateOptions
 		out      string
 		start    string
 		asJSON   bool
@@ -171,18 +172,18 @@ func newTriageGenerateCmd() *cobra.Command {
 		Long: `Generate simulates Amazon Connect's token buckets against realistic callers and
 writes what CloudTrail would have delivered, in its S3 layout
 (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz). The same seed
-and options give byte-identical files. Causes: ` + strings.Join(triage.Causes(), ", ") + `.`,
+and options give byte-identical files. Causes: ` + strings.Join(triagegen.Causes(), ", ") + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return usageError("--out: required (the directory to write into)")
 			}
 			known := false
-			for _, c := range triage.Causes() {
+			for _, c := range triagegen.Causes() {
 				known = known || c == o.Cause
 			}
 			if !known {
-				return usageError("--cause %q: must be one of %s", o.Cause, strings.Join(triage.Causes(), ", "))
+				return usageError("--cause %q: must be one of %s", o.Cause, strings.Join(triagegen.Causes(), ", "))
 			}
 			if start != "" {
 				t, err := time.Parse(time.RFC3339, start)
@@ -195,7 +196,7 @@ and options give byte-identical files. Causes: ` + strings.Join(triage.Causes(),
 				return usageError("--duration %v: must be at least 10m", duration)
 			}
 			o.Duration = duration
-			res, err := triage.Generate(out, o)
+			res, err := triagegen.Generate(out, o)
 			if err != nil {
 				return err
 			}
@@ -215,7 +216,7 @@ and options give byte-identical files. Causes: ` + strings.Join(triage.Causes(),
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Cause, "cause", "", "scenario: "+strings.Join(triage.Causes(), ", "))
+	f.StringVar(&o.Cause, "cause", "", "scenario: "+strings.Join(triagegen.Causes(), ", "))
 	f.Int64Var(&o.Seed, "seed", 1, "random seed")
 	f.StringVar(&out, "out", "", "directory to write into")
 	f.StringVar(&start, "start", "", "start time, RFC 3339 (default 2026-11-25T10:00:00Z)")

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgatehq/tollgate/triage"
+	"github.com/tollgatehq/tollgate/triage/triagegen"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -28,7 +28,7 @@ func TestTriageGenerateThenTriage(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("generate: exit %d: %s", code, errOut)
 	}
-	var gen triage.GenerateResult
+	var gen triagegen.GenerateResult
 	if err := json.Unmarshal([]byte(out), &gen); err != nil {
 		t.Fatalf("generate output: %v\n%s", err, out)
 	}

@@ -1,12 +1,18 @@
-// Package config is the configuration of `tollgate serve`, built as a
-// pipeline: Default gives every value, Parse layers a YAML file, the
-// environment (TOLLGATE_*) and command-line flags on top, in that order, and
-// Validate checks the result with errors that name the field.
+// Package config is the configuration pipeline of every command, built as
+// litestream's is: a default value, then Parse layers a YAML file, the
+// environment and command-line flags on top, in that order, then Validate
+// checks the result with errors that name the field.
 //
 // Every setting has one key, used in all three places: the YAML path
-// ("dispatch.call_timeout"), the environment variable (TOLLGATE_ + the key
-// upper-cased with '.' as '_': TOLLGATE_DISPATCH_CALL_TIMEOUT) and, for most,
-// a flag (--call-timeout). Fields lists them. The bearer token has no flag,
-// so it never shows in a process listing: set it in the file or in
-// TOLLGATE_TOKEN, or let serve generate one in the data directory.
+// ("dispatch.call_timeout"), the environment variable (the command's prefix
+// + the key upper-cased with '.' as '_': TOLLGATE_DISPATCH_CALL_TIMEOUT) and,
+// for most, a flag (--call-timeout). A command lists its settings once, as a
+// Table of Fields bound to its settings value (NewTable, Bind); the table
+// registers the flags and drives Parse. Config is `tollgate serve`'s
+// (TOLLGATE_*: Default, Parse, Validate, Load); sim.Config is
+// `tollgate sim`'s (TOLLGATE_SIM_*: DefaultSim, SimTable, LoadSim).
+//
+// The bearer token has no flag, so it never shows in a process listing: set
+// it in the file or in TOLLGATE_TOKEN, or let serve generate one in the data
+// directory. Secret fields are never echoed in errors.
 package config

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,19 +11,69 @@ import (
 )
 
 // Field is one setting: its key (the YAML path), its environment variable
-// and its flag.
+// and its flag. The same field table drives every command's configuration
+// (serve's Config, sim's, bench's): see Table.
+//
+// A field is bound to a variable of one of these types: string, bool, int,
+// int64, float64, time.Duration or an encoding.TextUnmarshaler (one value
+// in the file, the environment or a flag); []string (a YAML sequence, a
+// repeatable flag that replaces the file's list, a comma-separated
+// variable); map[string]string (a YAML mapping, a repeatable KEY=VALUE flag
+// that adds to the file's entries, comma-separated KEY=VALUE pairs in the
+// environment); a Setter (a YAML value decoded into it, a repeatable flag
+// and comma-separated variable whose occurrences it parses); or any other
+// type YAML decodes (file only: no flag, no variable).
 type Field struct {
 	Key    string // YAML path, e.g. "dispatch.call_timeout"
 	Flag   string // flag name without dashes; "" when there is none
 	Usage  string
 	Secret bool // never printed
-	ptr    any  // *string, *bool, *int, *int64, *float64 or *time.Duration inside a Config
+	ptr    any  // the bound variable (see above)
+	prefix string
 }
 
-// Env is the field's environment variable: TOLLGATE_ + the key upper-cased,
-// with '.' as '_'.
+// Bind returns a field bound to ptr (see Field for the types).
+func Bind(key, flag, usage string, ptr any) Field {
+	return Field{Key: key, Flag: flag, Usage: usage, ptr: ptr}
+}
+
+// Setter is a setting of a type of its own: Set parses one occurrence of
+// its flag or environment variable (e.g. OP=RATE:BURST) into it.
+type Setter interface {
+	Set(string) error
+}
+
+// DefaultEnvPrefix prefixes the environment variables of serve's settings.
+const DefaultEnvPrefix = "TOLLGATE_"
+
+// Env is the field's environment variable: its table's prefix (default
+// TOLLGATE_) + the key upper-cased, with '.' as '_'; "" for a file-only
+// field.
 func (f Field) Env() string {
-	return "TOLLGATE_" + strings.ToUpper(strings.ReplaceAll(f.Key, ".", "_"))
+	if f.fileOnly() {
+		return ""
+	}
+	p := f.prefix
+	if p == "" {
+		p = DefaultEnvPrefix
+	}
+	return p + strings.ToUpper(strings.ReplaceAll(f.Key, ".", "_"))
+}
+
+// Table is one command's field table: its fields, bound to one value of
+// its settings, and the prefix of their environment variables.
+type Table struct {
+	EnvPrefix string
+	Fields    []Field
+}
+
+// NewTable returns the table of fields with environment variables named
+// envPrefix + KEY.
+func NewTable(envPrefix string, fields ...Field) Table {
+	for i := range fields {
+		fields[i].prefix = envPrefix
+	}
+	return Table{EnvPrefix: envPrefix, Fields: fields}
 }
 
 // Fields returns the settings of c, bound to c's fields.
@@ -67,8 +118,85 @@ func (c *Config) Fields() []Field {
 	}, c.staggerFields()...)
 }
 
-// set parses s into the field.
+// table is c's field table.
+func (c *Config) table() Table { return NewTable(DefaultEnvPrefix, c.Fields()...) }
+
+// kind of a field's variable, for the sources that give text.
+type kind int
+
+const (
+	kindScalar   kind = iota // one value
+	kindList                 // []string
+	kindMap                  // map[string]string
+	kindSetter               // repeated occurrences parsed by Set
+	kindFileOnly             // decoded from YAML only
+)
+
+func (f Field) kind() kind {
+	switch f.ptr.(type) {
+	case *string, *bool, *int, *int64, *float64, *time.Duration:
+		return kindScalar
+	case *[]string:
+		return kindList
+	case *map[string]string:
+		return kindMap
+	}
+	if _, ok := f.ptr.(Setter); ok {
+		return kindSetter
+	}
+	if _, ok := f.ptr.(encoding.TextUnmarshaler); ok {
+		return kindScalar
+	}
+	return kindFileOnly
+}
+
+func (f Field) fileOnly() bool { return f.kind() == kindFileOnly }
+
+// setAll applies the occurrences vals of a flag or variable: a list is
+// replaced, a map gains KEY=VALUE entries, a Setter parses each; a scalar
+// takes the last.
+func (f Field) setAll(vals []string) error {
+	switch p := f.ptr.(type) {
+	case *[]string:
+		*p = append([]string(nil), vals...)
+		return nil
+	case *map[string]string:
+		for _, kv := range vals {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" || v == "" {
+				if f.Secret {
+					return fmt.Errorf("want KEY=VALUE (the value given is not shown)")
+				}
+				return fmt.Errorf("want KEY=VALUE, got %q", kv)
+			}
+			if *p == nil {
+				*p = map[string]string{}
+			}
+			(*p)[k] = v
+		}
+		return nil
+	}
+	if s, ok := f.ptr.(Setter); ok && f.kind() == kindSetter {
+		for _, v := range vals {
+			if err := s.Set(v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	return f.set(vals[len(vals)-1])
+}
+
+// set parses s into a scalar field.
 func (f Field) set(s string) error {
+	if u, ok := f.ptr.(encoding.TextUnmarshaler); ok && f.kind() == kindScalar {
+		if _, builtin := f.ptr.(*time.Duration); !builtin {
+			return u.UnmarshalText([]byte(strings.TrimSpace(s)))
+		}
+	}
 	switch p := f.ptr.(type) {
 	case *string:
 		*p = s
@@ -108,15 +236,23 @@ func (f Field) set(s string) error {
 	return nil
 }
 
-// RegisterFlags adds a flag for every field that has one to fs, showing the
-// defaults of Default.
+// RegisterFlags adds serve's flags to fs, showing the defaults of Default.
 func RegisterFlags(fs *pflag.FlagSet) {
 	d := Default()
-	for _, f := range d.Fields() {
+	d.table().RegisterFlags(fs)
+}
+
+// RegisterFlags adds a flag for every field that has one to fs, showing the
+// values t is bound to as the defaults.
+func (t Table) RegisterFlags(fs *pflag.FlagSet) {
+	for _, f := range t.Fields {
 		if f.Flag == "" {
 			continue
 		}
-		usage := f.Usage + " [" + f.Env() + "]"
+		usage := f.Usage
+		if env := f.Env(); env != "" {
+			usage += " [" + env + "]"
+		}
 		switch p := f.ptr.(type) {
 		case *string:
 			fs.String(f.Flag, *p, usage)
@@ -130,6 +266,15 @@ func RegisterFlags(fs *pflag.FlagSet) {
 			fs.Float64(f.Flag, *p, usage)
 		case *time.Duration:
 			fs.Duration(f.Flag, *p, usage)
+		case *[]string:
+			fs.StringArray(f.Flag, nil, usage)
+		default:
+			switch f.kind() {
+			case kindMap, kindSetter:
+				fs.StringArray(f.Flag, nil, usage)
+			case kindScalar:
+				fs.String(f.Flag, "", usage)
+			}
 		}
 	}
 }

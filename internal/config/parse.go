@@ -1,9 +1,12 @@
 package config
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -28,24 +31,42 @@ type Sources struct {
 // returns the result. Errors name the file and line, the variable or the
 // flag, and the field.
 func Parse(c Config, src Sources) (Config, error) {
+	err := c.table().Parse(src)
+	return c, err
+}
+
+// Parse layers the file, then the environment, then the flags over the
+// values t is bound to. Errors name the file and line, the variable or the
+// flag, and the field.
+func (t Table) Parse(src Sources) error {
 	if src.File != "" {
-		if err := parseFile(&c, src.File); err != nil {
-			return c, err
+		if err := t.parseFile(src.File); err != nil {
+			return err
 		}
 	}
 	if src.LookupEnv != nil {
-		for _, f := range c.Fields() {
-			v, ok := src.LookupEnv(f.Env())
+		for _, f := range t.Fields {
+			env := f.Env()
+			if env == "" {
+				continue
+			}
+			v, ok := src.LookupEnv(env)
 			if !ok {
 				continue
 			}
-			if err := f.set(v); err != nil {
-				return c, &FieldError{Field: f.Key, Source: f.Env(), Problem: err.Error()}
+			var err error
+			if f.kind() == kindScalar {
+				err = f.set(v)
+			} else {
+				err = f.setAll(splitList(v))
+			}
+			if err != nil {
+				return &FieldError{Field: f.Key, Source: env, Problem: err.Error()}
 			}
 		}
 	}
 	if src.Flags != nil {
-		for _, f := range c.Fields() {
+		for _, f := range t.Fields {
 			if f.Flag == "" {
 				continue
 			}
@@ -53,12 +74,33 @@ func Parse(c Config, src Sources) (Config, error) {
 			if fl == nil || !fl.Changed {
 				continue
 			}
-			if err := f.set(fl.Value.String()); err != nil {
-				return c, &FieldError{Field: f.Key, Source: "--" + f.Flag, Problem: err.Error()}
+			var err error
+			if f.kind() == kindScalar {
+				err = f.set(fl.Value.String())
+			} else {
+				var vals []string
+				if vals, err = src.Flags.GetStringArray(f.Flag); err == nil {
+					err = f.setAll(vals)
+				}
+			}
+			if err != nil {
+				return &FieldError{Field: f.Key, Source: "--" + f.Flag, Problem: err.Error()}
 			}
 		}
 	}
-	return c, nil
+	return nil
+}
+
+// splitList splits a variable holding several occurrences: comma-separated,
+// blanks trimmed, empty items dropped.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Load is the whole pipeline: Default, Parse, Validate.
@@ -70,7 +112,7 @@ func Load(src Sources) (Config, error) {
 	return c, c.Validate()
 }
 
-func parseFile(c *Config, path string) error {
+func (t Table) parseFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
@@ -91,7 +133,7 @@ func parseFile(c *Config, path string) error {
 		return nil // an empty file changes nothing
 	}
 	byKey := map[string]Field{}
-	for _, f := range c.Fields() {
+	for _, f := range t.Fields {
 		byKey[f.Key] = f
 	}
 	return applyNode(byKey, doc.Content[0], "", path)
@@ -119,6 +161,12 @@ func applyNode(byKey map[string]Field, n *yaml.Node, prefix, path string) error 
 			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 				continue
 			}
+			if f.kind() != kindScalar {
+				if err := decodeNode(v, f.ptr); err != nil {
+					return &FieldError{Field: key, Source: where(v), Problem: err.Error()}
+				}
+				continue
+			}
 			if v.Kind != yaml.ScalarNode {
 				return &FieldError{Field: key, Source: where(v), Problem: "must be a single value"}
 			}
@@ -140,6 +188,28 @@ func applyNode(byKey map[string]Field, n *yaml.Node, prefix, path string) error 
 	}
 	return nil
 }
+
+// decodeNode decodes a file's value into ptr, rejecting unknown fields of
+// nested structures.
+func decodeNode(n *yaml.Node, ptr any) error {
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(ptr); err != nil && !errors.Is(err, io.EOF) {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+		msg = snippetLine.ReplaceAllString(msg, "")
+		return errors.New(strings.Join(strings.Fields(msg), " "))
+	}
+	return nil
+}
+
+// snippetLine matches the line numbers yaml reports inside a re-encoded
+// value; they are not the file's lines (the error's Source has those).
+var snippetLine = regexp.MustCompile(`line \d+: `)
 
 func hasPrefix(byKey map[string]Field, p string) bool {
 	for k := range byKey {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tollgatehq/tollgate/redisx"
 )
 
 // Validate checks every field and returns all problems, each a *FieldError
@@ -116,7 +118,7 @@ func (c Config) Validate() error {
 	}
 	if l.RedisURL != "" {
 		if u, err := url.Parse(l.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			bad("limits.redis_url", "must be redis://host:port or rediss://host:port, got %q", redactURL(l.RedisURL))
+			bad("limits.redis_url", "must be redis://host:port or rediss://host:port, got %q", redisx.RedactURL(l.RedisURL))
 		}
 		if l.Account == "" {
 			bad("limits.account", "is required with limits.redis_url (the shared buckets are per account and Region)")
@@ -124,16 +126,4 @@ func (c Config) Validate() error {
 	}
 	c.validateStagger(bad)
 	return errors.Join(errs...)
-}
-
-// redactURL returns u with any password hidden, for error messages.
-func redactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		if i := strings.LastIndex(u, "@"); i >= 0 {
-			return "<redacted>" + u[i:]
-		}
-		return u
-	}
-	return p.Redacted()
 }

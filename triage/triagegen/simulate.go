@@ -1,4 +1,4 @@
-package triage
+package triagegen
 
 import (
 	"container/heap"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tollgatehq/tollgate/quotas"
+	"github.com/tollgatehq/tollgate/ratelimit"
 )
 
 // The generator simulates callers against Connect's token buckets, in
@@ -90,26 +91,6 @@ func (q *eventQueue) Pop() any {
 	return e
 }
 
-// bucket is one server-side token bucket.
-type bucket struct {
-	tokens float64
-	last   int64
-	rate   float64 // per ms
-	burst  float64
-}
-
-func (b *bucket) take(now int64) bool {
-	if now > b.last {
-		b.tokens = math.Min(b.burst, b.tokens+float64(now-b.last)*b.rate)
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true
-	}
-	return false
-}
-
 // concurrency is a concurrency quota.
 type concurrency struct{ limit, active int }
 
@@ -125,7 +106,7 @@ type sim struct {
 	seq     uint64
 	end     int64 // Unix ms; nothing is scheduled at or after end
 	quotas  *quotas.Table
-	buckets map[string]*bucket
+	buckets map[string]*ratelimit.Bucket
 	// limits counts what is left of a hard resource quota per operation.
 	limits map[string]int
 	// conc is a concurrency quota per operation (active chats, tasks): a
@@ -139,7 +120,7 @@ func newSim(seed int64, qt *quotas.Table, end int64, emit func(*request, int64, 
 		rng:     rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
 		end:     end,
 		quotas:  qt,
-		buckets: map[string]*bucket{},
+		buckets: map[string]*ratelimit.Bucket{},
 		limits:  map[string]int{},
 		conc:    map[string]*concurrency{},
 		emit:    emit,
@@ -169,11 +150,13 @@ func (s *sim) call(t int64, r *request) {
 	s.push(&event{at: t, req: r})
 }
 
-func (s *sim) bucket(op string) *bucket {
+// bucket returns op's server-side token bucket, full at its first use.
+func (s *sim) bucket(op string, now int64) *ratelimit.Bucket {
 	b := s.buckets[op]
 	if b == nil {
 		a, _ := s.quotas.API(op)
-		b = &bucket{tokens: float64(a.Burst), rate: a.Rate / 1000, burst: float64(a.Burst)}
+		nb := ratelimit.NewBucket(ratelimit.Limit{Rate: a.Rate, Burst: float64(a.Burst)}, time.UnixMilli(now))
+		b = &nb
 		s.buckets[op] = b
 	}
 	return b
@@ -181,7 +164,7 @@ func (s *sim) bucket(op string) *bucket {
 
 // serve decides one attempt.
 func (s *sim) serve(r *request, now int64) outcome {
-	if !s.bucket(r.op).take(now) {
+	if !s.bucket(r.op, now).AllowN(time.UnixMilli(now), 1) {
 		if r.op == "StartChatContact" {
 			return outcome{"TooManyRequestsException", "Rate exceeded"}
 		}

@@ -1,4 +1,4 @@
-package awserr_test
+package awssdk_test
 
 import (
 	"context"
@@ -21,11 +21,12 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/tollgatehq/tollgate/awserr"
+	"github.com/tollgatehq/tollgate/awssdk"
 )
 
 // newClient returns a real Connect client that sends every request to h,
 // with one attempt per call so that the server's answer reaches the caller.
-func newClient(t *testing.T, h http.HandlerFunc) *connect.Client {
+func newErrClient(t *testing.T, h http.HandlerFunc) *connect.Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -38,7 +39,7 @@ func newClient(t *testing.T, h http.HandlerFunc) *connect.Client {
 	})
 }
 
-func reply(status int, errType, body string, hdr ...string) http.HandlerFunc {
+func replyErr(status int, errType, body string, hdr ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-RequestId", "rid-42")
 		if errType != "" {
@@ -85,27 +86,27 @@ func TestClassifySDK(t *testing.T) {
 		return err
 	}
 	steps := []step{
-		{"chat concurrency", reply(429, "LimitExceededException", `{"Message":"too many chats"}`), chat,
+		{"chat concurrency", replyErr(429, "LimitExceededException", `{"Message":"too many chats"}`), chat,
 			"StartChatContact", awserr.ClassConcurrencyQuota, "LimitExceededException", "L-D4BA6F6E", 0},
-		{"chat tps", reply(429, "TooManyRequestsException", `{"message":"Rate exceeded"}`, "x-amz-retry-after", "750"), chat,
+		{"chat tps", replyErr(429, "TooManyRequestsException", `{"message":"Rate exceeded"}`, "x-amz-retry-after", "750"), chat,
 			"StartChatContact", awserr.ClassRateThrottle, "TooManyRequestsException", "L-AA48CD49", 750 * time.Millisecond},
-		{"user throttle uri", reply(429, "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/", `{"message":"Rate exceeded"}`), user,
+		{"user throttle uri", replyErr(429, "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/", `{"message":"Rate exceeded"}`), user,
 			"DescribeUser", awserr.ClassRateThrottle, "ThrottlingException", "L-EE6F0D82", 0},
-		{"bare 429", reply(429, "", ``), user, "DescribeUser", awserr.ClassRateThrottle, "", "L-EE6F0D82", 0},
-		{"task quota", reply(402, "ServiceQuotaExceededException", `{"Message":"active tasks"}`), task,
+		{"bare 429", replyErr(429, "", ``), user, "DescribeUser", awserr.ClassRateThrottle, "", "L-EE6F0D82", 0},
+		{"task quota", replyErr(402, "ServiceQuotaExceededException", `{"Message":"active tasks"}`), task,
 			"StartTaskContact", awserr.ClassConcurrencyQuota, "ServiceQuotaExceededException", "L-60553137", 0},
-		{"internal", reply(500, "InternalServiceException", `{"Message":"x"}`), user, "DescribeUser", awserr.ClassTransient, "InternalServiceException", "", 0},
-		{"html 503", reply(503, "", `<html><body>Service Unavailable</body></html>`), user, "DescribeUser", awserr.ClassTransient, "", "", 0},
-		{"not found", reply(404, "", `{"__type":"com.amazonaws.connect#ResourceNotFoundException","Message":"no"}`), user,
+		{"internal", replyErr(500, "InternalServiceException", `{"Message":"x"}`), user, "DescribeUser", awserr.ClassTransient, "InternalServiceException", "", 0},
+		{"html 503", replyErr(503, "", `<html><body>Service Unavailable</body></html>`), user, "DescribeUser", awserr.ClassTransient, "", "", 0},
+		{"not found", replyErr(404, "", `{"__type":"com.amazonaws.connect#ResourceNotFoundException","Message":"no"}`), user,
 			"DescribeUser", awserr.ClassClientFault, "ResourceNotFoundException", "", 0},
-		{"denied", reply(403, "AccessDeniedException", `{"Message":"no"}`), user, "DescribeUser", awserr.ClassClientFault, "AccessDeniedException", "", 0},
+		{"denied", replyErr(403, "AccessDeniedException", `{"Message":"no"}`), user, "DescribeUser", awserr.ClassClientFault, "AccessDeniedException", "", 0},
 	}
 	for i, s := range steps {
-		err := s.call(newClient(t, s.h))
+		err := s.call(newErrClient(t, s.h))
 		if err == nil {
 			t.Fatalf("step %d (%s): no error", i, s.name)
 		}
-		got := awserr.Classify("", err)
+		got := awssdk.Classify("", err)
 		if got.Class != s.class || got.Code != s.code || got.Op != s.op || got.QuotaCode != s.quotaCode {
 			t.Errorf("step %d (%s): got %v/%q/%q/%q want %v/%q/%q/%q (err: %v)", i, s.name,
 				got.Class, got.Code, got.Op, got.QuotaCode, s.class, s.code, s.op, s.quotaCode, err)
@@ -128,11 +129,11 @@ func TestClassifySDK(t *testing.T) {
 }
 
 func TestClassifyCanceled(t *testing.T) {
-	c := newClient(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	c := newErrClient(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.DescribeUser(ctx, &connect.DescribeUserInput{InstanceId: aws.String("i"), UserId: aws.String("u")})
-	got := awserr.Classify("", err)
+	got := awssdk.Classify("", err)
 	if got.Class != awserr.ClassCanceled || got.Op != "DescribeUser" {
 		t.Fatalf("got %v op %q for %v", got.Class, got.Op, err)
 	}
@@ -145,13 +146,13 @@ func TestClassifyCanceled(t *testing.T) {
 }
 
 func TestClassifyClientSideValidation(t *testing.T) {
-	c := newClient(t, reply(200, "", "{}"))
+	c := newErrClient(t, replyErr(200, "", "{}"))
 	_, err := c.DescribeUser(context.Background(), &connect.DescribeUserInput{InstanceId: aws.String("i")})
-	if got := awserr.Classify("", err); got.Class != awserr.ClassClientFault || got.Op != "DescribeUser" {
+	if got := awssdk.Classify("", err); got.Class != awserr.ClassClientFault || got.Op != "DescribeUser" {
 		t.Fatalf("missing UserId: got %v op %q for %v", got.Class, got.Op, err)
 	}
 	_, err = c.DescribeUser(context.Background(), &connect.DescribeUserInput{InstanceId: aws.String(""), UserId: aws.String("u")})
-	if got := awserr.Classify("", err); got.Class != awserr.ClassClientFault {
+	if got := awssdk.Classify("", err); got.Class != awserr.ClassClientFault {
 		t.Fatalf("empty InstanceId: got %v for %v", got.Class, err)
 	}
 }
@@ -169,7 +170,7 @@ func TestClassifyConnectionRefused(t *testing.T) {
 		RetryMaxAttempts: 1,
 	})
 	_, err = c.DescribeUser(context.Background(), &connect.DescribeUserInput{InstanceId: aws.String("i"), UserId: aws.String("u")})
-	if got := awserr.Classify("", err); got.Class != awserr.ClassTransient || got.Op != "DescribeUser" {
+	if got := awssdk.Classify("", err); got.Class != awserr.ClassTransient || got.Op != "DescribeUser" {
 		t.Fatalf("got %v op %q for %v", got.Class, got.Op, err)
 	}
 }
@@ -214,7 +215,7 @@ func TestClassifyConstructed(t *testing.T) {
 		{"X", errors.New("something odd"), awserr.ClassUnknown, ""},
 	}
 	for i, s := range steps {
-		got := awserr.Classify(s.op, s.err)
+		got := awssdk.Classify(s.op, s.err)
 		if got.Class != s.class || got.Code != s.code {
 			t.Errorf("step %d: got %v/%q want %v/%q (%v)", i, got.Class, got.Code, s.class, s.code, s.err)
 		}
@@ -222,7 +223,7 @@ func TestClassifyConstructed(t *testing.T) {
 			t.Errorf("step %d: no op", i)
 		}
 	}
-	if got := awserr.Classify("Op", nil); got.Class != awserr.ClassUnknown || got.Op != "Op" {
+	if got := awssdk.Classify("Op", nil); got.Class != awserr.ClassUnknown || got.Op != "Op" {
 		t.Errorf("nil: got %+v", got)
 	}
 }

@@ -1,4 +1,4 @@
-package triage
+package triagegen
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tollgatehq/tollgate/internal/uuid"
+	"github.com/tollgatehq/tollgate/triage"
 )
 
 // User agents of the callers in generated data.
@@ -171,7 +172,7 @@ func (g *gen) background(rate float64) {
 // spike: a dialer's burst of StartOutboundVoiceContact above its 2/s quota.
 func (g *gen) spike() {
 	dialer := g.role("OutboundDialerRole", "campaign-dialer", uaGoSDK, g.publicIP())
-	g.own(CauseSpike, "rate-throttle", dialer.arn, "StartOutboundVoiceContact")
+	g.own(triage.CauseSpike, "rate-throttle", dialer.arn, "StartOutboundVoiceContact")
 	call := func(id *identity, retry retryPolicy) func(now int64) {
 		return func(now int64) {
 			p := g.params("ContactFlowId", g.flows[0], "DestinationPhoneNumber", "HIDDEN_DUE_TO_SECURITY_REASONS",
@@ -190,7 +191,7 @@ func (g *gen) spike() {
 	// starts chats faster than they end until the instance's concurrent
 	// chats quota (500) is full.
 	chat := g.role("ChatWidgetBackendRole", "web-chat-backend", uaBoto3, g.publicIP())
-	g.own(CauseSpike, "concurrency-quota", chat.arn, "StartChatContact")
+	g.own(triage.CauseSpike, "concurrency-quota", chat.arn, "StartChatContact")
 	// Chats already running at the start end over the next 12 minutes; the
 	// steady 0.4/s of new chats keeps about 200 active.
 	conc := &concurrency{limit: 500, active: 220}
@@ -213,7 +214,7 @@ func (g *gen) spike() {
 // script claiming more phone numbers than the instance may hold.
 func (g *gen) provisioning() {
 	tf := g.role("ConnectProvisioner", "terraform-onboarding", uaTerraform, g.publicIP())
-	g.own(CauseProvisioning, "rate-throttle", tf.arn, "CreateUser")
+	g.own(triage.CauseProvisioning, "rate-throttle", tf.arn, "CreateUser")
 	items := 420
 	next := 0
 	var work func(now int64)
@@ -235,7 +236,7 @@ func (g *gen) provisioning() {
 	}
 	// Phone numbers: the instance has room for 2 more.
 	script := g.role("ConnectProvisioner", "claim-numbers", uaBoto3, g.publicIP())
-	g.own(CauseProvisioning, "hard-quota", script.arn, "ClaimPhoneNumber")
+	g.own(triage.CauseProvisioning, "hard-quota", script.arn, "ClaimPhoneNumber")
 	g.s.limits["ClaimPhoneNumber"] = 2
 	claims := 0
 	var claim func(now int64)
@@ -257,7 +258,7 @@ func (g *gen) provisioning() {
 // dozen supervisor dashboards, together above the 5/s quota.
 func (g *gen) polling() {
 	poller := g.role("WallboardRole", "wallboard-poller", uaNodeLamda, g.publicIP())
-	g.own(CausePolling, "rate-throttle", poller.arn, "GetCurrentMetricData")
+	g.own(triage.CausePolling, "rate-throttle", poller.arn, "GetCurrentMetricData")
 	params := g.params("Filters", map[string]any{"Queues": g.queues, "Channels": []string{"VOICE", "CHAT"}},
 		"Groupings", []string{"QUEUE"}, "CurrentMetrics", []map[string]string{
 			{"Name": "AGENTS_ONLINE", "Unit": "COUNT"}, {"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"}, {"Name": "OLDEST_CONTACT_AGE", "Unit": "SECONDS"}})
@@ -278,7 +279,7 @@ func (g *gen) polling() {
 // and each loads its user, queues and routing-profile queues.
 func (g *gen) synchronizedStart() {
 	ops := []string{"DescribeUser", "ListQueues", "ListRoutingProfileQueues"}
-	g.own(CauseSynchronizedStart, "rate-throttle", "", ops...)
+	g.own(triage.CauseSynchronizedStart, "rate-throttle", "", ops...)
 	load := func(id *identity, at int64, user string) {
 		step := 0
 		var next func(now int64)
@@ -321,7 +322,7 @@ func (g *gen) synchronizedStart() {
 func (g *gen) retryStorm() {
 	crm := g.role("CrmIntegrationRole", "crm-task-creator", uaGoSDK, g.publicIP())
 	storm := g.role("TaskSyncRole", "task-sync-worker", uaGoSDK, g.publicIP())
-	g.own(CauseRetryStorm, "rate-throttle", storm.arn, "StartTaskContact")
+	g.own(triage.CauseRetryStorm, "rate-throttle", storm.arn, "StartTaskContact")
 	task := func(name string) []byte {
 		return g.params("ContactFlowId", g.flows[1], "Name", name, "ClientToken", g.uuid(),
 			"References", "HIDDEN_DUE_TO_SECURITY_REASONS", "Attributes", "HIDDEN_DUE_TO_SECURITY_REASONS")
@@ -349,11 +350,11 @@ func (g *gen) retryStorm() {
 
 // scenarios maps each cause to what it sets up.
 var scenarios = map[string]func(*gen){
-	CauseSpike:             (*gen).spike,
-	CauseProvisioning:      (*gen).provisioning,
-	CausePolling:           (*gen).polling,
-	CauseSynchronizedStart: (*gen).synchronizedStart,
-	CauseRetryStorm:        (*gen).retryStorm,
+	triage.CauseSpike:             (*gen).spike,
+	triage.CauseProvisioning:      (*gen).provisioning,
+	triage.CausePolling:           (*gen).polling,
+	triage.CauseSynchronizedStart: (*gen).synchronizedStart,
+	triage.CauseRetryStorm:        (*gen).retryStorm,
 	"mixed": func(g *gen) {
 		g.spike()
 		g.provisioning()
@@ -365,7 +366,7 @@ var scenarios = map[string]func(*gen){
 
 // Causes lists the generator's scenarios in a stable order.
 func Causes() []string {
-	return []string{CauseSpike, CauseProvisioning, CausePolling, CauseSynchronizedStart, CauseRetryStorm, "mixed"}
+	return []string{triage.CauseSpike, triage.CauseProvisioning, triage.CausePolling, triage.CauseSynchronizedStart, triage.CauseRetryStorm, "mixed"}
 }
 
 func causeList() string { return strings.Join(Causes(), ", ") }
