@@ -31,6 +31,9 @@ const (
 	opListAgentStatuses
 	opSearchUsers
 	opPutDialRequestBatch
+	opDescribeInstanceAttribute
+	opListInstanceAttributes
+	opUpdateInstanceAttribute
 	numOps
 	opUnknown = numOps // stats slot for unrouted requests
 )
@@ -70,6 +73,9 @@ var ops = [numOps]opDef{
 	opListAgentStatuses:         {"ListAgentStatuses", "GET", "/agent-status/{InstanceId}", false, codeInvalidParameter, (*Server).listAgentStatuses},
 	opSearchUsers:               {"SearchUsers", "POST", "/search-users", false, codeInvalidParameter, (*Server).searchUsers},
 	opPutDialRequestBatch:       {"PutDialRequestBatch", "PUT", "/campaigns/{id}/dial-requests", true, codeValidation, (*Server).putDialRequestBatch},
+	opDescribeInstanceAttribute: {"DescribeInstanceAttribute", "GET", "/instance/{InstanceId}/attribute/{AttributeType}", false, codeInvalidRequest, (*Server).describeInstanceAttribute},
+	opListInstanceAttributes:    {"ListInstanceAttributes", "GET", "/instance/{InstanceId}/attributes", false, codeInvalidRequest, (*Server).listInstanceAttributes},
+	opUpdateInstanceAttribute:   {"UpdateInstanceAttribute", "POST", "/instance/{InstanceId}/attribute/{AttributeType}", false, codeInvalidRequest, (*Server).updateInstanceAttribute},
 }
 
 // opByName maps operation names to ids; built in init to keep the
@@ -203,6 +209,11 @@ func route(method, path string) (op opID, labels [2]string, ok bool) {
 		case n == 2 && method == "GET":
 			op = opDescribeInstance
 			if labels[0], ok = label(1); !ok {
+				return opUnknown, labels, false
+			}
+		case n >= 3:
+			op, labels, ok = routeInstanceAttribute(method, seg[2], n, label)
+			if !ok {
 				return opUnknown, labels, false
 			}
 		}
