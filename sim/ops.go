@@ -31,6 +31,9 @@ const (
 	opListAgentStatuses
 	opSearchUsers
 	opPutDialRequestBatch
+	opDescribeInstanceAttribute
+	opListInstanceAttributes
+	opUpdateInstanceAttribute
 	numOps
 	opUnknown = numOps // stats slot for unrouted requests
 )
@@ -72,6 +75,9 @@ var ops = [numOps]opDef{
 	opListAgentStatuses:         {"ListAgentStatuses", "GET", "/agent-status/{InstanceId}", false, codeInvalidParameter, reads((*Server).listAgentStatuses)},
 	opSearchUsers:               {"SearchUsers", "POST", "/search-users", false, codeInvalidParameter, reads((*Server).searchUsers)},
 	opPutDialRequestBatch:       {"PutDialRequestBatch", "PUT", "/campaigns/{id}/dial-requests", true, codeValidation, writes((*Server).putDialRequestBatch)},
+	opDescribeInstanceAttribute: {"DescribeInstanceAttribute", "GET", "/instance/{InstanceId}/attribute/{AttributeType}", false, codeInvalidRequest, reads((*Server).describeInstanceAttribute)},
+	opListInstanceAttributes:    {"ListInstanceAttributes", "GET", "/instance/{InstanceId}/attributes", false, codeInvalidRequest, reads((*Server).listInstanceAttributes)},
+	opUpdateInstanceAttribute:   {"UpdateInstanceAttribute", "POST", "/instance/{InstanceId}/attribute/{AttributeType}", false, codeInvalidRequest, writes((*Server).updateInstanceAttribute)},
 }
 
 // opByName maps operation names to ids; built in init to keep the

@@ -44,6 +44,7 @@ type instance struct {
 	id, arn, alias, identity  string
 	created                   time.Time
 	inbound, outbound         bool
+	attrs                     map[string]string // set by UpdateInstanceAttribute (ops_attributes.go)
 	seededUsers, seededPhones int
 
 	queues           []*resource
