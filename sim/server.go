@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tollgatehq/tollgate/quotas"
+	"github.com/tollgatehq/tollgate/sigv4"
 )
 
 // Server is the Amazon Connect simulator: an http.Handler speaking
@@ -36,6 +37,7 @@ type Server struct {
 	bufs       sync.Pool
 	metrics    http.Handler
 	verify     bool // SigV4 verification on (Credentials configured)
+	verifier   *sigv4.Verifier
 	retryAfter atomic.Bool
 }
 
@@ -65,6 +67,7 @@ func New(o Options) (*Server, error) {
 		stats:  newStats(now, o.TimelineSeconds, DefaultMaxCallers),
 		verify: len(o.Credentials) > 0,
 	}
+	s.verifier = newVerifier(o.Credentials, o.Region)
 	s.retryAfter.Store(o.RetryAfter)
 	s.faults.r = mrand.New(mrand.NewPCG(uint64(o.Seed), 0xfa017))
 	var rb [8]byte
@@ -168,7 +171,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body := buf.Bytes()
 	if s.verify {
-		if e := verifySigV4(r, body, s.o.Credentials, now); e != nil {
+		if e := verifySigV4(s.verifier, r, body, now); e != nil {
 			s.fail(w, op, caller, e, reqID, date, now, def.campaigns)
 			return
 		}
