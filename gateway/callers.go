@@ -23,8 +23,8 @@ type Caller struct {
 	SecretEnv string `yaml:"secret_env"`
 	// Secret is the secret access key in the file itself; the file must then
 	// not be readable by group or others.
-	Secret    string   `yaml:"secret"`
-	Principal string   `yaml:"principal"`
+	Secret    string `yaml:"secret"`
+	Principal string `yaml:"principal"`
 	// Operations the caller may call; ["*"] for all.
 	Operations []string `yaml:"operations"`
 	// Priority is the caller's class on the shared budget: 1 (served first,
@@ -237,4 +237,3 @@ func (cs *Callers) Secret(k string) (string, bool) {
 
 // List returns the callers in file order.
 func (cs *Callers) List() []*Caller { return slices.Clone(cs.list) }
-

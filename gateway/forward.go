@@ -296,4 +296,3 @@ func copyResponse(w http.ResponseWriter, resp *http.Response, class string) {
 		}
 	}
 }
-

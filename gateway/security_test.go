@@ -102,11 +102,15 @@ func TestSecurityNothingReachesTheSimulator(t *testing.T) {
 			r.Header.Set("Authorization", a[:len(a)-4]+"0000")
 			return r
 		}, 403, "InvalidSignatureException"},
-		{"wrong secret", func() *http.Request { return signedReq(t, e, "GET", lq, "", dialerKey, "guess", "connect", "us-east-1", now) }, 403, "InvalidSignatureException"},
+		{"wrong secret", func() *http.Request {
+			return signedReq(t, e, "GET", lq, "", dialerKey, "guess", "connect", "us-east-1", now)
+		}, 403, "InvalidSignatureException"},
 		{"unknown key", func() *http.Request {
 			return signedReq(t, e, "GET", lq, "", "AKIDSTRANGER00000001", dialerSec, "connect", "us-east-1", now)
 		}, 403, "UnrecognizedClientException"},
-		{"the gateway's own key", func() *http.Request { return signedReq(t, e, "GET", lq, "", gwKey, gwSecret, "connect", "us-east-1", now) }, 403, "UnrecognizedClientException"},
+		{"the gateway's own key", func() *http.Request {
+			return signedReq(t, e, "GET", lq, "", gwKey, gwSecret, "connect", "us-east-1", now)
+		}, 403, "UnrecognizedClientException"},
 		{"date 6 minutes old", func() *http.Request {
 			return signedReq(t, e, "GET", lq, "", dialerKey, dialerSec, "connect", "us-east-1", now.Add(-6*time.Minute))
 		}, 403, "InvalidSignatureException"},
