@@ -26,11 +26,11 @@ func init() { register(newGatewayCmd) }
 // gatewayFlags are the flags of `tollgate gateway`.
 type gatewayFlags struct {
 	listen, region, upstream, campaigns, callers, redisURL, account, tlsCert, tlsKey string
-	maxBody                                                                           int64
-	deadline                                                                          time.Duration
-	rateScale                                                                         float64
-	quotaFlags                                                                        []string
-	quiet                                                                             bool
+	maxBody                                                                          int64
+	deadline                                                                         time.Duration
+	rateScale                                                                        float64
+	quotaFlags                                                                       []string
+	quiet                                                                            bool
 }
 
 func newGatewayCmd() *cobra.Command {
