@@ -56,7 +56,13 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c call) {
 	}()
 	for {
 		t := time.Now()
-		err := run.Admit(dctx)
+		release, err := g.shares.Enter(dctx, c.op, c.caller.Principal, c.caller.Share, c.caller.Class())
+		if err == nil {
+			err = run.Admit(dctx)
+			release()
+		} else {
+			err = &governor.Error{Op: c.op, Reason: governor.ErrDeadline, Err: err}
+		}
 		waited += time.Since(t)
 		if err != nil {
 			g.stopped(w, r, c, labels, run.Finish(dctx, err), last)

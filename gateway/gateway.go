@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tollgatehq/tollgate/governor"
+	"github.com/tollgatehq/tollgate/ratelimit"
 	"github.com/tollgatehq/tollgate/sigv4"
 )
 
@@ -137,6 +138,7 @@ type Gateway struct {
 	signer    *v4.Signer
 	m         *metrics
 	metricsH  http.Handler
+	shares    ratelimit.Shares // weighted order of callers within a class
 }
 
 // New builds a Gateway.
