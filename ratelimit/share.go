@@ -61,8 +61,8 @@ func (h shareHeap) Less(i, j int) bool {
 	}
 	return a.seq < b.seq
 }
-func (h shareHeap) Swap(i, j int)  { h[i], h[j] = h[j], h[i]; h[i].idx = i; h[j].idx = j }
-func (h *shareHeap) Push(x any)    { e := x.(*shareEntry); e.idx = len(*h); *h = append(*h, e) }
+func (h shareHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].idx = i; h[j].idx = j }
+func (h *shareHeap) Push(x any)   { e := x.(*shareEntry); e.idx = len(*h); *h = append(*h, e) }
 func (h *shareHeap) Pop() any {
 	old := *h
 	e := old[len(old)-1]
