@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tollgatehq/tollgate/awserr"
@@ -217,6 +218,17 @@ func (g *Gateway) send(ctx context.Context, in *http.Request, c call, payload st
 	return g.o.Transport.RoundTrip(out)
 }
 
+// copyBufs holds the buffers responses are copied through.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// onlyReader and onlyWriter hide WriterTo and ReaderFrom, so io.CopyBuffer
+// copies through the pooled buffer into the server's buffered writer: a
+// small response goes out in one write with its headers.
+type (
+	onlyReader struct{ io.Reader }
+	onlyWriter struct{ io.Writer }
+)
+
 // hopByHop are the connection-specific headers of RFC 9110 §7.6.1.
 var hopByHop = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
@@ -283,12 +295,14 @@ func copyResponse(w http.ResponseWriter, resp *http.Response, class string) {
 	}
 	h.Set(ClassHeader, class)
 	w.WriteHeader(resp.StatusCode)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
 	if resp.ContentLength >= 0 {
-		_, _ = io.Copy(w, resp.Body)
+		_, _ = io.CopyBuffer(onlyWriter{w}, onlyReader{resp.Body}, buf)
 		return
 	}
 	rc := http.NewResponseController(w)
-	buf := make([]byte, 32<<10)
 	for {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {

@@ -40,6 +40,9 @@ const (
 	// maxErrorBody bounds an upstream error body kept for classification
 	// and replay.
 	maxErrorBody = 1 << 20
+	// admissionSlots is how many requests of one operation may wait in the
+	// limiter at once; the rest wait in weighted order (ratelimit.Shares).
+	admissionSlots = 4
 )
 
 // Options configure a Gateway. Credentials, Governor and Callers are
@@ -148,6 +151,7 @@ func New(o Options) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{o: o, signer: v4.NewSigner()}
+	g.shares.Slots = admissionSlots
 	if g.connect, err = parseUpstream("upstream", o.Upstream); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,15 @@ import (
 // so the rates, the account bucket and the Redis sharing are unchanged.
 // Between operations there is no ordering: each keeps its own queue. A
 // zero Shares is ready to use and safe for concurrent use.
+//
+// Slots lets that many callers of one operation hold a turn at once (0
+// means 1): a turn is held while waiting in the Limiter, so with Slots
+// above 1 uncontended callers do not hand the turn over one by one, while
+// under contention the order in which callers reach the Limiter's queue is
+// still the weighted one (the Limiter serves its queue in order).
 type Shares struct {
+	Slots int
+
 	mu  sync.Mutex // guards ops
 	ops map[string]*shareQueue
 }
@@ -33,7 +41,7 @@ type shareQueue struct {
 	vtime  float64            // virtual time: finish tag of the last served entry
 	last   map[string]float64 // caller → finish tag of its last request
 	q      shareHeap
-	busy   bool // an entry holds the operation (between grant and release)
+	busy   int // entries holding a turn (between grant and release)
 	seq    uint64
 	refcnt int
 }
@@ -90,9 +98,26 @@ func (s *Shares) Enter(ctx context.Context, op, caller string, weight float64, p
 	}
 	sq.refcnt++
 	start := max(sq.vtime, sq.last[caller])
-	e := &shareEntry{finish: start + 1/weight, class: classOf(p), seq: sq.seq, granted: make(chan struct{})}
+	e := &shareEntry{finish: start + 1/weight, class: classOf(p), seq: sq.seq}
 	sq.seq++
 	sq.last[caller] = e.finish
+	if sq.busy < s.slots() && sq.q.Len() == 0 {
+		// A free slot and nobody waiting: the turn is this caller's at once.
+		sq.busy++
+		e.isGrant = true
+		sq.vtime = max(sq.vtime, e.finish)
+		s.mu.Unlock()
+		return func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if !e.released {
+				e.released = true
+				sq.busy--
+				s.doneLocked(op, sq)
+			}
+		}, nil
+	}
+	e.granted = make(chan struct{})
 	heap.Push(&sq.q, e)
 	s.grantLocked(sq)
 	s.mu.Unlock()
@@ -104,7 +129,7 @@ func (s *Shares) Enter(ctx context.Context, op, caller string, weight float64, p
 			return
 		}
 		e.released = true
-		sq.busy = false
+		sq.busy--
 		s.doneLocked(op, sq)
 	}
 	select {
@@ -116,7 +141,7 @@ func (s *Shares) Enter(ctx context.Context, op, caller string, weight float64, p
 	defer s.mu.Unlock()
 	if e.isGrant { // granted in the meantime: give the turn back
 		e.released = true
-		sq.busy = false
+		sq.busy--
 	} else {
 		heap.Remove(&sq.q, e.idx)
 	}
@@ -124,19 +149,20 @@ func (s *Shares) Enter(ctx context.Context, op, caller string, weight float64, p
 	return nil, ctx.Err()
 }
 
-// grantLocked gives the turn to the queue's head when nobody holds it.
+func (s *Shares) slots() int { return max(s.Slots, 1) }
+
+// grantLocked gives turns to the queue's head while slots are free.
 // Requires mu held.
 func (s *Shares) grantLocked(sq *shareQueue) {
-	if sq.busy || sq.q.Len() == 0 {
-		return
+	for sq.busy < s.slots() && sq.q.Len() > 0 {
+		e := heap.Pop(&sq.q).(*shareEntry)
+		sq.busy++
+		e.isGrant = true
+		if e.finish > sq.vtime {
+			sq.vtime = e.finish
+		}
+		close(e.granted)
 	}
-	e := heap.Pop(&sq.q).(*shareEntry)
-	sq.busy = true
-	e.isGrant = true
-	if e.finish > sq.vtime {
-		sq.vtime = e.finish
-	}
-	close(e.granted)
 }
 
 // doneLocked ends one entry's life: grants the next turn and forgets the

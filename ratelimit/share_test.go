@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -15,9 +16,15 @@ import (
 // waiting on one 10/s bucket; over 30 virtual seconds they are admitted in
 // the ratio 2:1:1, although each has the same number of waiting goroutines.
 func TestSharesWeighted(t *testing.T) {
+	for _, slots := range []int{1, 4} {
+		t.Run("slots="+strconv.Itoa(slots), func(t *testing.T) { testSharesWeighted(t, slots) })
+	}
+}
+
+func testSharesWeighted(t *testing.T, slots int) {
 	synctest.Test(t, func(t *testing.T) {
 		h := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Ops: map[string]ratelimit.Limit{"ListQueues": {Rate: 10, Burst: 1}}})
-		var s ratelimit.Shares
+		s := ratelimit.Shares{Slots: slots}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		weights := map[string]float64{"a": 2, "b": 1, "c": 1}

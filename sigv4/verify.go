@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -51,7 +52,23 @@ type SecretFunc func(accessKeyID string) (secret string, ok bool)
 type Verifier struct {
 	secrets SecretFunc
 	o       Options
+
+	mu   sync.Mutex            // guards keys
+	keys map[keyID]signingKey // derived signing keys, as the SDK signers cache them
 }
+
+// keyID names one derived signing key.
+type keyID struct{ akid, date, region, service string }
+
+// signingKey is a derived key and the secret it was derived from (a
+// changed secret misses the cache).
+type signingKey struct {
+	secret string
+	key    []byte
+}
+
+// maxKeys bounds the signing-key cache; it is emptied when full.
+const maxKeys = 4096
 
 // NewVerifier returns a Verifier that looks secrets up with secrets.
 func NewVerifier(secrets SecretFunc, o Options) *Verifier {
@@ -120,7 +137,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte, now time.Time) (Authoriz
 	if err != nil {
 		return a, err
 	}
-	want := Signature(secret, a.Date, a.Region, a.Service, StringToSign(amzDate, a.Scope(), cr))
+	want := hex.EncodeToString(hmacSHA256(v.signingKey(secret, a), StringToSign(amzDate, a.Scope(), cr)))
 	if !hmac.Equal([]byte(want), []byte(a.Signature)) {
 		return a, fail(ErrMismatch, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
@@ -150,6 +167,35 @@ func (v *Verifier) payloadHash(r *http.Request, body []byte) (string, error) {
 	return actual, nil
 }
 
+// signingKey returns the derived key of a's scope, from the cache when
+// it holds one for the same secret.
+func (v *Verifier) signingKey(secret string, a Authorization) []byte {
+	id := keyID{a.AccessKeyID, a.Date, a.Region, a.Service}
+	v.mu.Lock()
+	k, ok := v.keys[id]
+	v.mu.Unlock()
+	if ok && k.secret == secret {
+		return k.key
+	}
+	key := SigningKey(secret, a.Date, a.Region, a.Service)
+	v.mu.Lock()
+	if v.keys == nil || len(v.keys) >= maxKeys {
+		v.keys = make(map[keyID]signingKey)
+	}
+	v.keys[id] = signingKey{secret, key}
+	v.mu.Unlock()
+	return key
+}
+
+// SigningKey derives the SigV4 signing key of secret for a date
+// (YYYYMMDD), Region and service.
+func SigningKey(secret, date, region, service string) []byte {
+	k := hmacSHA256([]byte("AWS4"+secret), date)
+	k = hmacSHA256(k, region)
+	k = hmacSHA256(k, service)
+	return hmacSHA256(k, "aws4_request")
+}
+
 // StringToSign returns the SigV4 string to sign for a canonical request.
 func StringToSign(amzDate, scope, canonicalRequest string) string {
 	h := sha256.Sum256([]byte(canonicalRequest))
@@ -159,11 +205,7 @@ func StringToSign(amzDate, scope, canonicalRequest string) string {
 // Signature returns hex(HMAC(signing key, stringToSign)), the signing key
 // derived from secret, date (YYYYMMDD), region and service.
 func Signature(secret, date, region, service, stringToSign string) string {
-	k := hmacSHA256([]byte("AWS4"+secret), date)
-	k = hmacSHA256(k, region)
-	k = hmacSHA256(k, service)
-	k = hmacSHA256(k, "aws4_request")
-	return hex.EncodeToString(hmacSHA256(k, stringToSign))
+	return hex.EncodeToString(hmacSHA256(SigningKey(secret, date, region, service), stringToSign))
 }
 
 func hmacSHA256(key []byte, data string) []byte {
