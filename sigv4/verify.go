@@ -53,7 +53,7 @@ type Verifier struct {
 	secrets SecretFunc
 	o       Options
 
-	mu   sync.Mutex            // guards keys
+	mu   sync.Mutex           // guards keys
 	keys map[keyID]signingKey // derived signing keys, as the SDK signers cache them
 }
 
