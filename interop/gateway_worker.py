@@ -4,8 +4,9 @@
 The field guide's recipe, unchanged but for endpoint and keys: a boto3 Connect
 client in adaptive retry mode (max_attempts 10) wrapped in a full-jitter retry
 loop (base 1 s, cap 32 s, 8 tries). It runs JOBS jobs, each a
-StartOutboundVoiceContact then a ListQueues;
-and prints one JSON line: name, success times, failures, end.
+StartOutboundVoiceContact then a ListQueues. It touches READY_FILE once its
+client is built, waits for START_FILE (the common start, epoch seconds) and
+prints one JSON line: name, success times, failures, end.
 """
 import json
 import os
