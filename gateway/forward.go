@@ -135,10 +135,7 @@ func (g *Gateway) stopped(w http.ResponseWriter, r *http.Request, c call, labels
 		li := awserr.ParseResponse(c.op, last.resp, last.body)
 		class = li.Class.String()
 		if li.Class == awserr.ClassRateThrottle {
-			ra := li.RetryAfter
-			if isGov && ge.Wait > ra {
-				ra = ge.Wait
-			}
+			ra := li.RetryAfter // the service's own estimate, when it sent one
 			if ra <= 0 {
 				ra = g.tokenIn(c.op)
 			}
