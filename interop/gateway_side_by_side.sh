@@ -119,6 +119,8 @@ for mode in ("direct", "gateway"):
     first = min(r["end"] for r in res)
     at_first = [sum(1 for t in r["ok"] if t <= first) for r in res]
     fairness = max(at_first) / max(1, min(at_first))
+    print(f"{mode}: successes per process when the first finished ({first - start:.1f}s): " +
+          " ".join(f"{r['name']}={c}" for r, c in sorted(zip(res, at_first), key=lambda x: x[1])))
     rows[mode] = dict(processes=len(res), successes=succ, failures=fails, sim_429=throttled,
                       ratio_429=throttled / max(1, succ), completion_s=end - start, lower_bound_s=lower,
                       completion_x=(end - start) / lower if lower else float("inf"), fairness=fairness)
