@@ -89,6 +89,15 @@
 // Low waiter under a continuous Critical flood is served exactly when it
 // ages, and starves without aging. A negative Aging disables aging.
 //
+// # Weighted shares
+//
+// Priorities order classes; within a class, Shares orders callers by
+// weight (weighted fair queueing in front of any Limiter: callers of one
+// operation enter one at a time, by virtual finish time advancing 1/weight
+// per request). The gateway uses it so that callers with share 2 and 1 are
+// admitted 2:1 under contention. Shares decides only the order; tokens
+// still come from the Limiter. TestSharesWeighted checks the 2:1:1 split.
+//
 // # Waiting and deadlines
 //
 // Wait never sleeps past its context's deadline. Before queueing it

@@ -73,7 +73,7 @@ func (s *Server) awsHandler(r *http.Request) http.Handler {
 			http.Error(w, "request body unreadable or too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		if e := verifySigV4(r, body, s.o.Credentials, s.now()); e != nil {
+		if e := verifySigV4(s.awsVerifier, r, body, s.now()); e != nil {
 			w.Header().Set("X-Amzn-ErrorType", e.code)
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 			w.WriteHeader(e.status())

@@ -216,6 +216,21 @@ func TestSigV4Verification(t *testing.T) {
 	do(t, s, "GET", "/instance/"+DefaultInstanceID, "", nil, "", now).check(t, 403, "MissingAuthenticationTokenException")
 	do(t, s, "GET", "/instance/"+DefaultInstanceID, "", &good, "connect", now.Add(-10*time.Minute)).check(t, 403, "InvalidSignatureException")
 
+	// Repeated query parameters in the order the AWS CLI sends them
+	// (aws connect list-queues --queue-types STANDARD AGENT): the canonical
+	// query sorts by name and then by value, whatever the wire order.
+	lq := httptest.NewRequest("GET", "http://connect.sim.local/queues-summary/"+DefaultInstanceID+"?queueTypes=STANDARD&queueTypes=AGENT", nil)
+	if err := v4.NewSigner().SignHTTP(ctx, good, lq, hex.EncodeToString(sha256.New().Sum(nil)), "connect", "us-east-1", now); err != nil {
+		t.Fatal(err)
+	}
+	lq.URL.RawQuery = "queueTypes=STANDARD&queueTypes=AGENT"
+	lq.RequestURI = lq.URL.RequestURI()
+	lqRec := httptest.NewRecorder()
+	s.ServeHTTP(lqRec, lq)
+	if lqRec.Code != 200 {
+		t.Fatalf("repeated query in wire order: %d %s", lqRec.Code, lqRec.Body)
+	}
+
 	// Tamper with a signed body.
 	body := `{"InstanceId":"` + DefaultInstanceID + `","ContactId":"x"}`
 	req := httptest.NewRequest("POST", "http://connect.sim.local/contact/stop", strings.NewReader(body))
@@ -263,8 +278,8 @@ func TestParseAuthorization(t *testing.T) {
 	}
 	for i, st := range steps {
 		a, ok := parseAuthorization(st.in)
-		if ok != st.ok || a.accessKey != st.key && ok {
-			t.Fatalf("step %d: got %v %q want %v %q", i, ok, a.accessKey, st.ok, st.key)
+		if ok != st.ok || a.AccessKeyID != st.key && ok {
+			t.Fatalf("step %d: got %v %q want %v %q", i, ok, a.AccessKeyID, st.ok, st.key)
 		}
 		if got := callerKey(st.in); got != st.call {
 			t.Fatalf("step %d: callerKey got %q want %q", i, got, st.call)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tollgatehq/tollgate/quotas"
+	"github.com/tollgatehq/tollgate/sigv4"
 )
 
 // Server is the Amazon Connect simulator: an http.Handler speaking
@@ -23,21 +24,23 @@ import (
 // Outbound Campaigns PutDialRequestBatch, the admin API under /_sim/ and
 // Prometheus metrics at /metrics. It is safe for concurrent use.
 type Server struct {
-	o          Options
-	now        func() time.Time
-	st         *state
-	stats      *stats
-	rt         [numOps]opRuntime
-	account    atomic.Pointer[bucket] // optional account-wide ceiling
-	faults     faultRNG
-	ids        requestIDs
-	dates      dateCache
-	adminToken string
-	bufs       sync.Pool
-	metrics    http.Handler
-	verify     bool // SigV4 verification on (Credentials configured)
-	retryAfter atomic.Bool
-	aws        awsServices // Service Quotas and CloudWatch (aws.go)
+	o           Options
+	now         func() time.Time
+	st          *state
+	stats       *stats
+	rt          [numOps]opRuntime
+	account     atomic.Pointer[bucket] // optional account-wide ceiling
+	faults      faultRNG
+	ids         requestIDs
+	dates       dateCache
+	adminToken  string
+	bufs        sync.Pool
+	metrics     http.Handler
+	verify      bool // SigV4 verification on (Credentials configured)
+	verifier    *sigv4.Verifier
+	awsVerifier *sigv4.Verifier // Service Quotas and CloudWatch (aws.go)
+	retryAfter  atomic.Bool
+	aws         awsServices // Service Quotas and CloudWatch (aws.go)
 }
 
 // opRuntime is the mutable, per-operation part: its bucket, the code a
@@ -66,6 +69,8 @@ func New(o Options) (*Server, error) {
 		stats:  newStats(now, o.TimelineSeconds, DefaultMaxCallers),
 		verify: len(o.Credentials) > 0,
 	}
+	s.verifier = newVerifier(o.Credentials, o.Region, "connect", "connect-campaigns")
+	s.awsVerifier = newVerifier(o.Credentials, o.Region, "servicequotas", "monitoring")
 	s.retryAfter.Store(o.RetryAfter)
 	s.faults.r = mrand.New(mrand.NewPCG(uint64(o.Seed), 0xfa017))
 	var rb [8]byte
@@ -173,7 +178,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body := buf.Bytes()
 	if s.verify {
-		if e := verifySigV4(r, body, s.o.Credentials, now); e != nil {
+		if e := verifySigV4(s.verifier, r, body, now); e != nil {
 			s.fail(w, op, caller, e, reqID, date, now, def.campaigns)
 			return
 		}
