@@ -20,7 +20,7 @@ if ((${#need_apt[@]})); then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 	# Debian starts the packaged service; the tests start their own servers.
-	(service redis-server stop || systemctl stop redis-server || pkill -x redis-server || true) >/dev/null 2>&1
+	(service redis-server stop || systemctl stop redis-server || true) >/dev/null 2>&1
 fi
 
 for bin in moto_server node npm python3; do

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tollgatehq/tollgate/audit"
 	"github.com/tollgatehq/tollgate/audit/collect"
+	"github.com/tollgatehq/tollgate/usage"
 	"github.com/tollgatehq/tollgate/quotas"
 	"github.com/tollgatehq/tollgate/quotas/quotafile"
 )
@@ -22,7 +23,7 @@ func init() { register(newAuditCmd) }
 func newAuditCmd() *cobra.Command {
 	var (
 		region, instanceID, endpoint, format, fixPlan, quotaFile string
-		printPolicy                                              bool
+		printPolicy, appliedQuotas                               bool
 		concurrency                                              int
 	)
 	cmd := &cobra.Command{
@@ -81,7 +82,7 @@ an AUDIT_INCOMPLETE finding naming the IAM action it needs).`,
 					return usageError("--quota-file: %v", err)
 				}
 			}
-			rep, err := runAudit(cmd.Context(), auditArgs{region: region, endpoint: endpoint, instanceID: instanceID, concurrency: concurrency, table: table})
+			rep, err := runAudit(cmd.Context(), auditArgs{region: region, endpoint: endpoint, instanceID: instanceID, concurrency: concurrency, table: table, applied: appliedQuotas, warn: cmd.ErrOrStderr()})
 			if err != nil {
 				if errors.Is(err, collect.ErrRegion) || errors.Is(err, collect.ErrCredentials) || errors.Is(err, collect.ErrUnreachable) {
 					return &ExitError{Code: ExitUsage, Err: err}
@@ -115,6 +116,7 @@ an AUDIT_INCOMPLETE finding naming the IAM action it needs).`,
 	f.StringVar(&format, "format", audit.FormatText, "report format: text, json or md")
 	f.StringVar(&fixPlan, "fix-plan", "", "write the fixes as a shell script to this file (audit changes nothing)")
 	f.StringVar(&quotaFile, "quota-file", "", "Connect quota overrides (quotafile format) used for sizing")
+	f.BoolVar(&appliedQuotas, "applied-quotas", false, "size against the account's applied Connect quotas from Service Quotas (needs servicequotas:ListServiceQuotas and ListAWSDefaultServiceQuotas) instead of the published table")
 	f.BoolVar(&printPolicy, "print-policy", false, "print the read-only IAM policy the audit needs, and exit")
 	f.IntVar(&concurrency, "concurrency", 0, "AWS calls in flight per phase (0: 8)")
 	return cmd
@@ -124,6 +126,8 @@ type auditArgs struct {
 	region, endpoint, instanceID string
 	concurrency                  int
 	table                        *quotas.Table
+	applied                      bool      // --applied-quotas
+	warn                         io.Writer // where a Service Quotas failure is said
 }
 
 // runAudit loads the AWS configuration, reads the account and checks it.
@@ -133,13 +137,39 @@ func runAudit(ctx context.Context, a auditArgs) (*audit.Report, error) {
 		return nil, err
 	}
 	start := time.Now()
+	partial := false
+	if a.applied {
+		q, err := usage.ReadQuotas(ctx, usage.NewClients(cfg, a.endpoint).SQ)
+		if err != nil {
+			// Sizing still runs, on the published table; the audit is partial.
+			fmt.Fprintf(a.warn, "could not read applied quotas (%v); sizing against the published quota table\n", err)
+			partial = true
+		} else {
+			applyAppliedQuotas(a.table, q)
+		}
+	}
 	inv, calls, err := collect.Collect(ctx, collect.Options{Config: cfg, Endpoint: a.endpoint, InstanceID: a.instanceID, Concurrency: a.concurrency, Table: a.table})
 	if err != nil {
 		return nil, err
 	}
 	rep := audit.Check(inv, audit.Options{Table: a.table})
 	rep.Calls, rep.Elapsed = calls, time.Since(start)
+	rep.Partial = rep.Partial || partial
 	return rep, nil
+}
+
+// applyAppliedQuotas sets each operation's rate in t to the applied value
+// Service Quotas reports (keeping its burst), so sizing rules check against
+// the account's quotas, raised or not.
+func applyAppliedQuotas(t *quotas.Table, q map[string]usage.Quota) {
+	for op, v := range q {
+		a, ok := t.API(op)
+		if !ok || !(v.Applied > 0) {
+			continue
+		}
+		a.Rate = v.Applied
+		_ = t.SetAPI(a)
+	}
 }
 
 // writePlanFile writes the fix plan atomically, executable by its owner.

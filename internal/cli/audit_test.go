@@ -9,6 +9,8 @@ import (
 
 	"github.com/tollgatehq/tollgate/audit"
 	"github.com/tollgatehq/tollgate/audit/audittest"
+	"github.com/tollgatehq/tollgate/quotas"
+	"github.com/tollgatehq/tollgate/usage"
 )
 
 // TestAuditExitStatus: 1 while a high-severity finding remains (JSON for
@@ -46,6 +48,13 @@ func TestAuditExitStatus(t *testing.T) {
 		if code != ExitOK || !strings.Contains(out, "No findings.") {
 			t.Fatalf("exit %d\n%s%s", code, out, errOut)
 		}
+		// --applied-quotas reads Service Quotas (served by the simulator):
+		// still clean; sized against the applied values.
+		t.Setenv("AWS_ENDPOINT_URL_SERVICE_QUOTAS", a.SimURL)
+		code, out, errOut = runCLI(t, "audit", "--applied-quotas", "--region", a.Region, "--instance-id", a.InstanceID)
+		if code != ExitOK || !strings.Contains(out, "No findings.") || errOut != "" {
+			t.Fatalf("--applied-quotas: exit %d\n%s%s", code, out, errOut)
+		}
 		// moto does not serve DescribeInstanceAttribute: with --endpoint at
 		// moto the flow-log check cannot run, the rest still does.
 		code, out, errOut = runCLI(t, "audit", "--endpoint", a.Moto.URL, "--instance-id", a.InstanceID)
@@ -75,4 +84,40 @@ func TestAuditExitStatus(t *testing.T) {
 			t.Fatalf("print-policy exit %d:\n%s", code, out)
 		}
 	})
+}
+
+// TestApplyAppliedQuotas: applied values replace the published rates (burst
+// kept); operations Service Quotas does not list, or lists without a value,
+// keep the table's.
+func TestApplyAppliedQuotas(t *testing.T) {
+	table := quotas.Default()
+	applyAppliedQuotas(table, map[string]usage.Quota{
+		"StartOutboundVoiceContact": {Op: "StartOutboundVoiceContact", Applied: 20},
+		"ListQueues":                {Op: "ListQueues", Applied: 0},
+		"NoSuchOperation":           {Op: "NoSuchOperation", Applied: 9},
+	})
+	published := func(op string) (float64, float64) {
+		a, _ := quotas.Default().API(op)
+		return a.Rate, float64(a.Burst)
+	}
+	lqRate, lqBurst := published("ListQueues")
+	gcRate, gcBurst := published("GetCurrentMetricData")
+	_, sovcBurst := published("StartOutboundVoiceContact")
+	steps := []struct {
+		op          string
+		rate, burst float64
+	}{
+		{"StartOutboundVoiceContact", 20, sovcBurst},
+		{"ListQueues", lqRate, lqBurst},
+		{"GetCurrentMetricData", gcRate, gcBurst},
+	}
+	for i, st := range steps {
+		a, ok := table.API(st.op)
+		if !ok || a.Rate != st.rate || float64(a.Burst) != st.burst {
+			t.Errorf("step %d: %s got %v/%v (%v) want %v/%v", i, st.op, a.Rate, a.Burst, ok, st.rate, st.burst)
+		}
+	}
+	if _, ok := table.API("NoSuchOperation"); ok {
+		t.Error("an operation outside the table was added")
+	}
 }
