@@ -13,9 +13,9 @@ import (
 
 	"github.com/tollgatehq/tollgate/audit"
 	"github.com/tollgatehq/tollgate/audit/collect"
-	"github.com/tollgatehq/tollgate/usage"
 	"github.com/tollgatehq/tollgate/quotas"
 	"github.com/tollgatehq/tollgate/quotas/quotafile"
+	"github.com/tollgatehq/tollgate/usage"
 )
 
 func init() { register(newAuditCmd) }
