@@ -12,6 +12,7 @@ import (
 	"github.com/tollgatehq/tollgate/dispatch"
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/internal/config"
+	"github.com/tollgatehq/tollgate/poller"
 	"github.com/tollgatehq/tollgate/queue"
 )
 
@@ -57,6 +58,9 @@ type App struct {
 	Admission  *Admission
 	Governor   *governor.Governor
 	Dispatcher *dispatch.Dispatcher
+	// Poller polls the poll section's queries; nil when there are none.
+	Poller    *poller.Poller
+	closePoll func() error
 }
 
 // New validates cfg and builds the process: it loads the AWS configuration
@@ -98,10 +102,15 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		a.Queue.Close()
 		return nil, err
 	}
+	if a.Poller, a.closePoll, err = newPoller(cfg, a.AWS.Region, a.Admission.Table, a.connectCaller, log); err != nil {
+		_ = a.Admission.Close()
+		a.Queue.Close()
+		return nil, err
+	}
 	a.Governor = a.Admission.NewGovernor(governor.Options{
 		MaxAttempts: cfg.Dispatch.MaxAttempts,
 		MaxElapsed:  cfg.Dispatch.CallTimeout,
-		Observer:    o.Hooks.Attempt,
+		Observer:    governor.Observers(o.Hooks.Attempt, pollObserver(a.Poller)),
 	})
 	a.Dispatcher, err = dispatch.New(dispatch.Options{
 		Queue:             a.Queue,
@@ -118,6 +127,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		Observer:          o.Hooks.Outcome,
 	})
 	if err != nil {
+		_ = a.closePoll()
 		_ = a.Admission.Close()
 		a.Queue.Close()
 		return nil, err
@@ -129,6 +139,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 // dispatcher then lets calls in flight finish for the shutdown grace and
 // releases the rest to the queue.
 func (a *App) Run(ctx context.Context) error {
+	if a.Poller != nil {
+		pctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = a.Poller.Run(pctx) }()
+		defer func() { stop(); <-done }()
+	}
 	if err := a.Dispatcher.Run(ctx); err != nil {
 		return fmt.Errorf("dispatch: %w", err)
 	}
@@ -139,6 +155,11 @@ func (a *App) Run(ctx context.Context) error {
 // back) and the queue. Call it after Run returned.
 func (a *App) Close() error {
 	var errs []error
+	if a.closePoll != nil {
+		if err := a.closePoll(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the poll cache: %w", err))
+		}
+	}
 	if err := a.Admission.Close(); err != nil {
 		a.Log.Warn("closing the limiter", "err", err)
 		errs = append(errs, err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,7 @@ func newSimCmd() *cobra.Command {
 		accountBurst                                                 int
 		seed                                                         int64
 		retryAfter, quiet                                            bool
+		metricDrift                                                  time.Duration
 		accessKeys, quotaFlags, refuse                               []string
 	)
 	cmd := &cobra.Command{
@@ -102,6 +104,7 @@ It serves until SIGINT or SIGTERM. Flags override the configuration file.`,
 			if err != nil {
 				return usageError("%v", err)
 			}
+			opts.MetricDrift = metricDrift
 			s, err := sim.New(opts)
 			if err != nil {
 				return usageError("%v", err)
@@ -137,6 +140,7 @@ It serves until SIGINT or SIGTERM. Flags override the configuration file.`,
 	f.StringArrayVar(&quotaFlags, "quota", nil, "OP=RATE:BURST[:CODE] bucket override (repeatable), e.g. ListQueues=1:1")
 	f.StringArrayVar(&refuse, "refuse-prefix", nil, "destination prefix StartOutboundVoiceContact refuses (repeatable; default +1555000)")
 	f.BoolVar(&quiet, "quiet", false, "print only the listening URL")
+	f.DurationVar(&metricDrift, "metric-drift", 2*time.Second, "move the real-time metrics (seeded background traffic) every this long; 0 keeps them still")
 	return cmd
 }
 

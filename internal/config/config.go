@@ -23,6 +23,7 @@ type Config struct {
 	Queue    Queue    `yaml:"queue"`
 	Dispatch Dispatch `yaml:"dispatch"`
 	Limits   Limits   `yaml:"limits"`
+	Poll     Poll     `yaml:"poll"`
 }
 
 // AWS selects the upstream.
@@ -141,6 +142,7 @@ func Default() Config {
 			ShutdownGrace: 10 * time.Second,
 		},
 		Limits: Limits{RateScale: 1, BurstHeadroom: 1},
+		Poll:   Poll{Share: 0.5, Interval: 5 * time.Second},
 	}
 }
 

@@ -62,6 +62,10 @@ func (c *Config) Fields() []Field {
 		{Key: "limits.burst_headroom", Flag: "burst-headroom", Usage: "tokens of each burst left unused to absorb network jitter", ptr: &c.Limits.BurstHeadroom},
 		{Key: "limits.account", Flag: "account", Usage: "AWS account id the quota file's scoped overrides are matched against (required with --redis-url)", ptr: &c.Limits.Account},
 		{Key: "limits.adaptive", Flag: "adaptive", Usage: "learn each operation's available rate from throttles (per client; not with --redis-url)", ptr: &c.Limits.Adaptive},
+		{Key: "poll.share", Flag: "poll-share", Usage: "share of each operation's quota the poll queries may use together (0-1)", ptr: &c.Poll.Share},
+		{Key: "poll.instance", Flag: "poll-instance", Usage: "poll this instance's queues (with --poll-queues): the \"queues\" metrics query", ptr: &c.Poll.Instance},
+		{Key: "poll.queues", Flag: "poll-queues", Usage: "queue ids to poll, comma-separated (with --poll-instance)", ptr: &c.Poll.Queues},
+		{Key: "poll.interval", Flag: "poll-interval", Usage: "interval of the \"queues\" query", ptr: &c.Poll.Interval},
 		{Key: "limits.redis_url", Flag: "redis-url", Usage: "share the buckets through Redis: redis://[user:pass@]host:port[/db] or rediss://", Secret: true, ptr: &c.Limits.RedisURL},
 	}
 }

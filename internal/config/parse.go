@@ -94,13 +94,13 @@ func parseFile(c *Config, path string) error {
 	for _, f := range c.Fields() {
 		byKey[f.Key] = f
 	}
-	return applyNode(byKey, doc.Content[0], "", path)
+	return applyNode(c, byKey, doc.Content[0], "", path)
 }
 
 // applyNode sets the fields under the mapping n (at key prefix) from the
 // file; unknown keys and ill-typed values are errors naming the key and
 // the line.
-func applyNode(byKey map[string]Field, n *yaml.Node, prefix, path string) error {
+func applyNode(c *Config, byKey map[string]Field, n *yaml.Node, prefix, path string) error {
 	where := func(n *yaml.Node) string { return fmt.Sprintf("%s line %d", path, n.Line) }
 	if n.Kind != yaml.MappingNode {
 		name := prefix
@@ -131,9 +131,17 @@ func applyNode(byKey map[string]Field, n *yaml.Node, prefix, path string) error 
 			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 				continue
 			}
-			if err := applyNode(byKey, v, key, path); err != nil {
+			if err := applyNode(c, byKey, v, key, path); err != nil {
 				return err
 			}
+			continue
+		}
+		if key == "poll.queries" { // the one list-valued setting
+			qs, err := parsePollQueries(v, where)
+			if err != nil {
+				return err
+			}
+			c.Poll.Queries = qs
 			continue
 		}
 		return &FieldError{Field: key, Source: where(k), Problem: "is not a setting"}

@@ -122,6 +122,7 @@ func (c Config) Validate() error {
 			bad("limits.adaptive", "must not be set with limits.redis_url: the Redis limiter already shares an adaptive rate across the fleet, and a per-client learner would overwrite it with its own share")
 		}
 	}
+	c.Poll.validate(bad)
 	return errors.Join(errs...)
 }
 
