@@ -208,9 +208,10 @@ func (p *Poller) loop(ctx context.Context, q Query) {
 			next = now.Add(eff)
 		} else if !next.After(now) {
 			// The shared value is not newer than our last look (another
-			// process holds the refresh lock, or its TTL has a hair left):
-			// look again soon.
-			next = now.Add(min(eff/4, 250*time.Millisecond))
+			// process holds the refresh lock, or the TTL, counted from when
+			// the value was stored, has the poll's latency left): look again
+			// shortly.
+			next = now.Add(min(eff/20, 25*time.Millisecond))
 		}
 		e.next = next
 		p.mu.Unlock()
@@ -280,12 +281,15 @@ func (p *Poller) refresh(ctx context.Context, q Query) error {
 	defer cancel()
 	calls := 0
 	poll := func(ctx context.Context) ([]byte, error) {
+		// FetchedAt is when the poll was asked for, so the schedule
+		// (FetchedAt + interval) does not drift by the call's latency.
+		asked := time.Now()
 		v, n, err := fetch(ctx, p.o.Call, q.Op, q.Input)
 		calls += n
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(record{Op: q.Op, Value: v, FetchedAt: time.Now()})
+		return json.Marshal(record{Op: q.Op, Value: v, FetchedAt: asked})
 	}
 	var b []byte
 	var err error
