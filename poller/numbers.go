@@ -10,15 +10,20 @@ import (
 //   - metric results (GetCurrentMetricData, GetMetricDataV2, GetMetricData):
 //     each metric's value summed over the result rows, by metric name
 //     (e.g. AGENTS_AVAILABLE, CONTACTS_IN_QUEUE, OLDEST_CONTACT_AGE);
-//   - other top-level numbers as they are, and top-level lists by their
-//     length (e.g. "UserDataList" for GetCurrentUserData).
+//   - other top-level numbers as they are (but ApproximateTotalCount
+//     beside metric results, which counts rows), and top-level lists by
+//     their length (e.g. "UserDataList" for GetCurrentUserData).
 func Numbers(value json.RawMessage) map[string]float64 {
 	out := map[string]float64{}
 	var doc map[string]json.RawMessage
 	if json.Unmarshal(value, &doc) != nil {
 		return out
 	}
+	_, metrics := doc["MetricResults"]
 	for k, v := range doc {
+		if metrics && k == "ApproximateTotalCount" {
+			continue // the number of result rows, not a figure
+		}
 		if k == "MetricResults" {
 			metricNumbers(v, out)
 			continue

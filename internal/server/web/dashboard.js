@@ -92,8 +92,11 @@
   // the quota line (amber, dashed) and the limiter's rate (blue, dotted).
   function opChart(o) {
     const w = 300, h = 90, secs = o.seconds || [];
-    const top = Math.max(1, o.quota * 1.25, o.rate * 1.1, ...secs.map(p => p.ok + p.throttled));
-    const s = svg("svg", { viewBox: `0 0 ${w} ${h}`, height: "90", "data-role": "chart" });
+    // The scale follows the traffic; the quota line is drawn when it is
+    // within four times the peak, else named at the top.
+    const peak = Math.max(0, ...secs.map(p => p.ok + p.throttled));
+    const top = Math.max(2, peak * 1.3, Math.min(Math.max(o.quota, o.rate) * 1.1, Math.max(4, peak * 4)));
+    const s = svg("svg", { viewBox: `0 0 ${w} ${h}`, height: "90", preserveAspectRatio: "none", "data-role": "chart" });
     const bw = w / Math.max(1, secs.length);
     secs.forEach((p, i) => {
       const hOk = (p.ok / top) * h, hThr = (p.throttled / top) * h;
@@ -104,8 +107,13 @@
       const y = h - (v / top) * h;
       s.appendChild(svg("line", { x1: 0, x2: w, y1: y, y2: y, stroke: color, "stroke-dasharray": dash, "stroke-width": "1.5", "data-role": role }));
     };
-    if (o.quota) line(o.quota, "#fbbf24", "5 3", "quota");
-    if (o.rate && Math.abs(o.rate - o.quota) > 1e-9) line(o.rate, "#38bdf8", "2 2", "rate");
+    if (o.quota && o.quota <= top) line(o.quota, "#fbbf24", "5 3", "quota");
+    if (o.rate && o.rate <= top && Math.abs(o.rate - o.quota) > 1e-9) line(o.rate, "#38bdf8", "2 2", "rate");
+    if (o.quota > top) {
+      const t = svg("text", { x: w - 4, y: 11, "text-anchor": "end", fill: "#fbbf24", "font-size": "10", "data-role": "quota" });
+      t.textContent = `quota ${fmt(o.quota)}/s ↑ (scale ${fmt(top)}/s)`;
+      s.appendChild(t);
+    }
     return s;
   }
 
