@@ -81,7 +81,7 @@ func Validate(qs []Query, isRead func(op string) bool) error {
 		if err := json.Unmarshal(in, &m); err != nil {
 			return bad("input", "must be a JSON object: %v", err)
 		}
-		if _, ok := m["NextToken"]; ok {
+		if tok, ok := m["NextToken"]; ok && string(bytes.TrimSpace(tok)) != "null" {
 			return bad("input", "must not set NextToken (the poller follows pages itself)")
 		}
 	}

@@ -159,6 +159,7 @@ the format is not json (--progress forces it, --quiet hides it).`,
 	f.BoolVar(&inline, "redis-inline", false, "run the tollgate-redis callers in this process instead of one process each")
 	_ = f.MarkHidden("redis-inline")
 	progress.register(f)
+	cmd.AddCommand(newBenchDashboardsCmd())
 	return cmd
 }
 
