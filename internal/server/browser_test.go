@@ -84,17 +84,18 @@ func TestDashboardInBrowser(t *testing.T) {
 	fig := func(metric string) chromedp.CSS {
 		return chromedp.CSS(fmt.Sprintf(`[data-query="queues"] [data-metric=%q] .v`, metric))
 	}
+	// readPage reads both figures in one script, so a re-render between two
+	// queries cannot tear the reading.
 	readPage := func() (available, inQueue float64) {
-		a, err := chromedp.Run(bctx, chromedp.Text(fig("AGENTS_AVAILABLE")))
-		if err != nil {
-			t.Fatalf("reading the page: %v", err)
+		vs, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`["AGENTS_AVAILABLE","CONTACTS_IN_QUEUE"].map(m => {
+			const e = document.querySelector('[data-query="queues"] [data-metric="' + m + '"] .v');
+			return e ? e.textContent : "";
+		})`))
+		if err != nil || len(vs) != 2 {
+			t.Fatalf("reading the page: %v %v", vs, err)
 		}
-		q, err := chromedp.Run(bctx, chromedp.Text(fig("CONTACTS_IN_QUEUE")))
-		if err != nil {
-			t.Fatalf("reading the page: %v", err)
-		}
-		av, _ := strconv.ParseFloat(strings.TrimSpace(a), 64)
-		qv, _ := strconv.ParseFloat(strings.TrimSpace(q), 64)
+		av, _ := strconv.ParseFloat(strings.TrimSpace(vs[0]), 64)
+		qv, _ := strconv.ParseFloat(strings.TrimSpace(vs[1]), 64)
 		return av, qv
 	}
 
