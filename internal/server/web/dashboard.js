@@ -73,7 +73,7 @@
     if (!meta) return;
     if (!snap.fetched_at || snap.fetched_at.startsWith("0001")) { meta.textContent = `${snap.op} — waiting for the first poll`; return; }
     const a = (Date.now() - Date.parse(snap.fetched_at)) / 1000;
-    const every = snap.effective_interval;
+    const every = +(snap.interval * (snap.stretch || 1)).toFixed(2);
     meta.textContent = `${snap.op} every ${every}s — fetched ${age(Math.max(0, a))}`;
   }
 
@@ -166,7 +166,14 @@
     for (const [reason, n] of reasons) {
       const tr = el("tr"); tr.appendChild(el("td", {}, reason)); tr.appendChild(el("td", {}, String(n))); body.appendChild(tr);
     }
+    const stretch = {};
+    for (const o of st.ops || []) stretch[o.op] = o.poll_stretch || 1;
     for (const snap of queries.values()) {
+      // The stretch moves between values: take it from the live state.
+      if (stretch[snap.op] !== undefined && stretch[snap.op] !== snap.stretch) {
+        snap.stretch = stretch[snap.op];
+        renderQuery(snap);
+      }
       const card = document.querySelector(`[data-query="${CSS.escape(snap.name)}"]`);
       if (card) updateAge(card, snap);
     }
