@@ -82,3 +82,32 @@ func TestPollFlagsSimpleCase(t *testing.T) {
 		t.Errorf("got %+v (%s)", qs, qs[0].Input)
 	}
 }
+
+// FuzzPollSection: any file either loads into queries that validate, or
+// fails with an error naming a setting; it never panics.
+func FuzzPollSection(f *testing.F) {
+	f.Add("poll:\n  queries:\n    - name: a\n      op: GetCurrentMetricData\n      interval: 1s\n      input: {InstanceId: i}\n")
+	f.Add("poll:\n  queries: [{name: a, op: X, interval: 5s, input: {A: [1, 2, {b: c}]}}]\n")
+	f.Add("poll:\n  queries:\n    - [1]\n")
+	f.Fuzz(func(t *testing.T, yml string) {
+		file := filepath.Join(t.TempDir(), "serve.yaml")
+		if err := os.WriteFile(file, []byte(yml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(Sources{File: file})
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("an empty error")
+			}
+			return
+		}
+		for _, q := range c.Poll.EffectiveQueries() {
+			if q.Name == "" || q.Op == "" || q.Interval < 100*time.Millisecond {
+				t.Fatalf("a query that does not validate was accepted: %+v", q)
+			}
+			if len(q.Input) > 0 && !json.Valid(q.Input) {
+				t.Fatalf("input is not JSON: %s", q.Input)
+			}
+		}
+	})
+}
