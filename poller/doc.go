@@ -12,9 +12,12 @@
 //
 //   - inside a process, Refresh is single-flight: concurrent refreshes of
 //     one query share one poll;
-//   - across processes, when Options.Shared is set (a redisx.Cache), the
-//     poll goes through its GetOrRefresh: one process at a time holds the
-//     refresh lock; the others take the value it stores.
+//   - across processes, when Options.Shared is set (a redisx.Cache), polls
+//     fall on slots of the wall clock (multiples of the interval, so the
+//     same in every process whose clock is within an interval of the
+//     others) and go through GetOrRefresh with one key per slot: the first
+//     process to ask polls, the others wait for the value it stores. The
+//     count is one per slot whatever the call's latency.
 //
 // Stale-while-revalidate: a reader always gets the last value at once,
 // marked stale when it is older than the query's interval or was restored

@@ -204,14 +204,13 @@ func (p *Poller) loop(ctx context.Context, q Query) {
 		p.mu.Lock()
 		e := p.entries[q.Name]
 		next := e.fetchedAt.Add(eff)
-		if err != nil || e.fetchedAt.IsZero() {
+		switch {
+		case p.o.Shared != nil:
+			// Shared: polls fall on slots of the wall clock (multiples of
+			// the interval), the same in every process, one poll per slot.
+			next = slotStart(now, eff).Add(eff)
+		case err != nil || e.fetchedAt.IsZero() || !next.After(now):
 			next = now.Add(eff)
-		} else if !next.After(now) {
-			// The shared value is not newer than our last look (another
-			// process holds the refresh lock, or the TTL, counted from when
-			// the value was stored, has the poll's latency left): look again
-			// shortly.
-			next = now.Add(min(eff/20, 25*time.Millisecond))
 		}
 		e.next = next
 		p.mu.Unlock()
@@ -223,6 +222,15 @@ func (p *Poller) loop(ctx context.Context, q Query) {
 		case <-t.C:
 		}
 	}
+}
+
+// slotStart is the start of the wall-clock slot of length d holding t.
+func slotStart(t time.Time, d time.Duration) time.Time {
+	ms := d.Milliseconds()
+	if ms <= 0 {
+		return t
+	}
+	return time.UnixMilli(t.UnixMilli() / ms * ms)
 }
 
 // effective is q's interval stretched by its operation's throttles.
@@ -294,7 +302,12 @@ func (p *Poller) refresh(ctx context.Context, q Query) error {
 	var b []byte
 	var err error
 	if p.o.Shared != nil {
-		b, err = p.o.Shared.GetOrRefresh(ctx, p.o.KeyPrefix+q.Name, eff, poll)
+		// One key per slot: the first process to ask for a slot polls, the
+		// others wait for its value. The key names the interval, so
+		// processes on different (stretched) intervals never share a slot.
+		slot := slotStart(time.Now(), eff)
+		key := fmt.Sprintf("%s%s:%d:%d", p.o.KeyPrefix, q.Name, eff.Milliseconds(), slot.UnixMilli())
+		b, err = p.o.Shared.GetOrRefresh(ctx, key, 2*eff, poll)
 	} else {
 		b, err = poll(ctx)
 	}
