@@ -19,7 +19,8 @@ import (
 
 // TestTwoServeProcessesPollOnce: two `tollgate serve` processes sharing
 // one Redis, each read by viewers, together make one GetCurrentMetricData
-// call per interval at the simulator, not two.
+// call per interval at the simulator, not two. TOLLGATE_VIEWERS (default
+// 100) and TOLLGATE_VIEW_SECONDS (default 5) raise the load.
 func TestTwoServeProcessesPollOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
@@ -45,7 +46,11 @@ func TestTwoServeProcessesPollOnce(t *testing.T) {
 	defer cancel()
 	var reads, failures atomic.Int64
 	var wg sync.WaitGroup
-	for i := range 100 {
+	viewers := 100
+	if v, err := strconv.Atoi(os.Getenv("TOLLGATE_VIEWERS")); err == nil && v > 0 {
+		viewers = v
+	}
+	for i := range viewers {
 		base := a.url
 		if i%2 == 1 {
 			base = b.url
@@ -75,7 +80,7 @@ func TestTwoServeProcessesPollOnce(t *testing.T) {
 	calls := simSrv.Stats().Operations["GetCurrentMetricData"].Requests - before
 	wg.Wait()
 	want := math.Ceil(float64(seconds) / interval.Seconds())
-	t.Logf("two serve processes sharing Redis, %d reads in %ds: GetCurrentMetricData at the simulator %d (ceil(%d/%v) = %v)", reads.Load(), seconds, calls, seconds, interval, want)
+	t.Logf("two serve processes sharing Redis, %d viewers, %d reads in %ds: GetCurrentMetricData at the simulator %d (ceil(%d/%v) = %v)", viewers, reads.Load(), seconds, calls, seconds, interval, want)
 	if math.Abs(float64(calls)-want) > 1 {
 		t.Errorf("Connect calls by two serve processes: got %d want %v ± 1 (not double)\n%s\n%s", calls, want, a.stderr(), b.stderr())
 	}
