@@ -26,6 +26,12 @@ const PollFile = "poll.json"
 // that cannot get through waits for its next interval instead.
 const PollAttempts = 3
 
+// PollCacheTimeout bounds one command of the shared poll cache. A poll can
+// wait for Redis far longer than an admission can (redisx's default is
+// 50 ms): a command that times out makes this process poll on its own, one
+// extra Connect call.
+const PollCacheTimeout = time.Second
+
 // pollCallOptions put a poll last on the shared budget, so real work
 // always wins.
 var pollCallOptions = governor.CallOptions{Priority: ratelimit.PriorityLow, MaxAttempts: PollAttempts}
@@ -56,7 +62,8 @@ func newPoller(cfg config.Config, region string, table *quotas.Table, call polle
 	}
 	closeFn := func() error { return nil }
 	if cfg.Limits.RedisURL != "" {
-		c, err := redisx.NewCache(redisx.Options{URL: cfg.Limits.RedisURL, Account: cfg.Limits.Account, Region: region, Logger: log},
+		c, err := redisx.NewCache(redisx.Options{URL: cfg.Limits.RedisURL, Account: cfg.Limits.Account, Region: region, Logger: log,
+			Timeout: PollCacheTimeout},
 			redisx.CacheOptions{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("poll (shared cache at limits.redis_url %s): %w", redisx.RedactURL(cfg.Limits.RedisURL), err)
