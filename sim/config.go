@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -56,6 +57,7 @@ type Config struct {
 	DialBurst                  int               `yaml:"dial_burst"`
 	MaxBodyBytes               int64             `yaml:"max_body_bytes"`
 	TimelineSeconds            int               `yaml:"timeline_seconds"`
+	MetricDrift                time.Duration     `yaml:"metric_drift"`
 	AdminToken                 string            `yaml:"admin_token"`
 	Credentials                map[string]string `yaml:"credentials"`
 	CallDuration               Distribution      `yaml:"call_duration"`
@@ -162,7 +164,7 @@ func (c *Config) Options() (Options, error) {
 		DialRate: c.DialRate, DialBurst: c.DialBurst, MaxBodyBytes: c.MaxBodyBytes,
 		TimelineSeconds: c.TimelineSeconds, AdminToken: c.AdminToken, Credentials: c.Credentials,
 		CallDuration: c.CallDuration, ChatDuration: c.ChatDuration, TaskDuration: c.TaskDuration,
-		Faults: c.Faults, State: c.State,
+		Faults: c.Faults, State: c.State, MetricDrift: c.MetricDrift,
 	}
 	if c.Addr != "" {
 		if _, _, err := splitHostPort(c.Addr); err != nil {

@@ -157,7 +157,7 @@ func (s *Server) getCurrentMetricData(rc *reqCtx, in *getCurrentMetricDataIn, in
 			share = 1 / float64(max(1, len(groups)))
 		}
 		for _, m := range in.CurrentMetrics {
-			val := currentValue(inst, *m.Name, d, share)
+			val := currentValue(inst, *m.Name, d, share, s.driftAt(inst, rc.now))
 			unit := deref(m.Unit)
 			if unit == "" {
 				unit = "COUNT"
@@ -181,7 +181,7 @@ func (s *Server) getCurrentMetricData(rc *reqCtx, in *getCurrentMetricDataIn, in
 
 // currentValue derives a real-time metric from the simulated state: agents
 // are the instance's users, contacts are its active contacts.
-func currentValue(inst *instance, name string, d *dimensions, share float64) float64 {
+func currentValue(inst *instance, name string, d *dimensions, share float64, bg drift) float64 {
 	active := 0
 	if d != nil && d.Channel != "" {
 		if ch, ok := chOf(d.Channel); ok {
@@ -193,15 +193,18 @@ func currentValue(inst *instance, name string, d *dimensions, share float64) flo
 		}
 	}
 	agents := float64(len(inst.users))
+	busy := min(active+bg.busy, len(inst.users))
 	switch name {
 	case "AGENTS_ONLINE", "AGENTS_STAFFED":
 		return agents
 	case "AGENTS_ON_CALL", "AGENTS_ON_CONTACT", "SLOTS_ACTIVE":
-		return float64(min(active, len(inst.users)))
+		return float64(busy)
 	case "AGENTS_AVAILABLE", "SLOTS_AVAILABLE":
-		return float64(max(0, len(inst.users)-active))
+		return float64(len(inst.users) - busy)
 	case "CONTACTS_IN_QUEUE":
-		return float64(max(0, active-len(inst.users))) * share
+		return float64(max(0, active-len(inst.users))+bg.waiting) * share
+	case "OLDEST_CONTACT_AGE":
+		return bg.oldest
 	}
 	return 0
 }

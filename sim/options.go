@@ -81,6 +81,11 @@ type Options struct {
 	CallDuration Distribution
 	ChatDuration Distribution
 	TaskDuration Distribution
+	// MetricDrift, when > 0, makes the real-time metrics move: every
+	// MetricDrift a seeded amount of background traffic (contacts waiting,
+	// agents busy, the oldest contact's age) is added to what the simulated
+	// contacts give, so a dashboard shows life. 0 means none.
+	MetricDrift time.Duration
 	// CallLimit selects what StartOutboundVoiceContact does beyond the
 	// concurrent-active-calls quota: CallLimitReorder (default) or CallLimitError.
 	CallLimit string

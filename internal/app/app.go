@@ -12,6 +12,7 @@ import (
 	"github.com/tollgatehq/tollgate/dispatch"
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/internal/config"
+	"github.com/tollgatehq/tollgate/poller"
 	"github.com/tollgatehq/tollgate/queue"
 	"github.com/tollgatehq/tollgate/quotas"
 )
@@ -63,6 +64,10 @@ type App struct {
 	Dispatcher *dispatch.Dispatcher
 
 	quotas *quotaWatch // limits.quota_sync (quotasync.go); nil when off
+
+	// Poller polls the poll section's queries; nil when there are none.
+	Poller    *poller.Poller
+	closePoll func() error
 }
 
 // New validates cfg and builds the process: it loads the AWS configuration
@@ -105,11 +110,16 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		a.Queue.Close()
 		return nil, err
 	}
+	if a.Poller, a.closePoll, err = newPoller(cfg, a.AWS.Region, a.Admission.Table, a.connectCaller, log); err != nil {
+		_ = a.Admission.Close()
+		a.Queue.Close()
+		return nil, err
+	}
 	a.quotas = newQuotaWatch(cfg, a.AWS, a.Admission.Limiter, log, o.Hooks.Registerer)
 	a.Governor = a.Admission.NewGovernor(governor.Options{
 		MaxAttempts: cfg.Dispatch.MaxAttempts,
 		MaxElapsed:  cfg.Dispatch.CallTimeout,
-		Observer:    governor.Observers(o.Hooks.Attempt, a.quotas.observer()),
+		Observer:    governor.Observers(o.Hooks.Attempt, pollObserver(a.Poller), a.quotas.observer()),
 	})
 	a.Dispatcher, err = dispatch.New(dispatch.Options{
 		Queue:             a.Queue,
@@ -126,6 +136,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		Observer:          o.Hooks.Outcome,
 	})
 	if err != nil {
+		_ = a.closePoll()
 		_ = a.Admission.Close()
 		a.Queue.Close()
 		return nil, err
@@ -139,6 +150,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 // to the queue.
 func (a *App) Run(ctx context.Context) error {
 	go a.quotas.run(ctx)
+	if a.Poller != nil {
+		pctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = a.Poller.Run(pctx) }()
+		defer func() { stop(); <-done }()
+	}
 	if err := a.Dispatcher.Run(ctx); err != nil {
 		return fmt.Errorf("dispatch: %w", err)
 	}
@@ -149,6 +166,11 @@ func (a *App) Run(ctx context.Context) error {
 // back) and the queue. Call it after Run returned.
 func (a *App) Close() error {
 	var errs []error
+	if a.closePoll != nil {
+		if err := a.closePoll(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the poll cache: %w", err))
+		}
+	}
 	if err := a.Admission.Close(); err != nil {
 		a.Log.Warn("closing the limiter", "err", err)
 		errs = append(errs, err)

@@ -3,14 +3,18 @@
 // configuration (the default credential chain, or a given one), the quota
 // table with the quota file's overrides, the queue backend (the embedded
 // SQLite store or Amazon SQS), the admission (the in-memory Hierarchy, the
-// adaptive learner around it, or the Redis-shared limiter), the governor
-// and the dispatcher. Run runs its background services; Close releases
-// what New opened.
+// adaptive learner around it, or the Redis-shared limiter), the governor,
+// the dispatcher and, when the poll section has queries, the metrics poller
+// (polling through the dispatcher's governed client at the lowest priority,
+// its last values in <data dir>/poll.json, shared through a redisx.Cache
+// with limits.redis_url; every rate throttle the governor meets stretches
+// the polls of that operation). Run runs its background services; Close
+// releases what New opened.
 //
 // Front ends sit on top: internal/server serves the HTTP API over an App
 // and attaches its metrics through Hooks; `tollgate demo` runs that server;
 // the bench's tollgate strategy builds each caller's limiter, learner and
 // governor with NewAdmission and Admission.NewGovernor, the functions New
-// uses, so the bench measures what serve runs. The poller and the gateway
-// will be built here too.
+// uses, so the bench measures what serve runs. The gateway will be built
+// here too.
 package app

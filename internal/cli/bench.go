@@ -163,6 +163,7 @@ the format is not json (--progress forces it, --quiet hides it).`,
 	_ = f.MarkHidden("redis-inline")
 	progress.register(f)
 	addShiftChangeFlags(f) // benchshift.go
+	cmd.AddCommand(newBenchDashboardsCmd())
 	return cmd
 }
 

@@ -34,12 +34,13 @@ type child struct {
 	done chan error
 }
 
-func startServe(t *testing.T, dataDir, simURL string) *child {
+func startServe(t *testing.T, dataDir, simURL string, extra ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve",
+	args := append([]string{"serve",
 		"--data-dir", dataDir, "--listen", "127.0.0.1:0",
 		"--endpoint", simURL, "--rate-scale", "50",
-		"--call-timeout", "1s", "--shutdown-grace", "1s", "--log-level", "warn")
+		"--call-timeout", "1s", "--shutdown-grace", "1s", "--log-level", "warn"}, extra...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(),
 		reexecEnv+"=1",
 		"TOLLGATE_TOKEN="+killTestToken,

@@ -48,7 +48,8 @@ SIGINT or SIGTERM stops leasing, lets calls in flight finish for
 		Example: `  tollgate serve --data-dir /var/lib/tollgate --region eu-west-2
   tollgate serve --endpoint http://127.0.0.1:8999 --rate-scale 10     # against tollgate sim --rate-scale 10
   tollgate serve --queue sqs --sqs-queue-url https://sqs.eu-west-2.amazonaws.com/123456789012/dialer
-  tollgate serve --region eu-west-2 --account 123456789012 --redis-url rediss://my-cache.example:6379`,
+  tollgate serve --region eu-west-2 --account 123456789012 --redis-url rediss://my-cache.example:6379
+  tollgate serve --endpoint http://127.0.0.1:8999 --poll-instance c0ffee00-0000-4000-8000-000000000001 --poll-queues c0ffee00-0000-4000-8000-0000000000a1   # dashboard at /`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if configPath == "" {

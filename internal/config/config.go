@@ -24,6 +24,7 @@ type Config struct {
 	Dispatch Dispatch `yaml:"dispatch"`
 	Limits   Limits   `yaml:"limits"`
 	Stagger  Stagger  `yaml:"stagger"` // desktop start-up reservations (stagger.go)
+	Poll     Poll     `yaml:"poll"`
 }
 
 // AWS selects the upstream.
@@ -146,6 +147,7 @@ func Default() Config {
 			ShutdownGrace: 10 * time.Second,
 		},
 		Limits: Limits{RateScale: 1, BurstHeadroom: 1},
+		Poll:   Poll{Share: 0.5, Interval: 5 * time.Second},
 	}
 }
 

@@ -113,6 +113,11 @@ func (c *Config) Fields() []Field {
 		{Key: "limits.burst_headroom", Flag: "burst-headroom", Usage: "tokens of each burst left unused to absorb network jitter", ptr: &c.Limits.BurstHeadroom},
 		{Key: "limits.account", Flag: "account", Usage: "AWS account id the quota file's scoped overrides are matched against (required with --redis-url)", ptr: &c.Limits.Account},
 		{Key: "limits.adaptive", Flag: "adaptive", Usage: "learn each operation's available rate from throttles (shared by the fleet with --redis-url)", ptr: &c.Limits.Adaptive},
+		{Key: "poll.share", Flag: "poll-share", Usage: "share of each operation's quota the poll queries may use together (0-1)", ptr: &c.Poll.Share},
+		{Key: "poll.instance", Flag: "poll-instance", Usage: "poll this instance's queues (with --poll-queues): the \"queues\" metrics query", ptr: &c.Poll.Instance},
+		{Key: "poll.queues", Flag: "poll-queues", Usage: "queue ids to poll, comma-separated (with --poll-instance)", ptr: &c.Poll.Queues},
+		{Key: "poll.interval", Flag: "poll-interval", Usage: "interval of the \"queues\" query", ptr: &c.Poll.Interval},
+		{Key: "poll.queries", Usage: "named metric queries (file only): name, op, interval, input", ptr: &c.Poll.Queries},
 		{Key: "limits.redis_url", Flag: "redis-url", Usage: "share the buckets through Redis: redis://[user:pass@]host:port[/db] or rediss://", Secret: true, ptr: &c.Limits.RedisURL},
 		{Key: "limits.quota_sync", Flag: "quota-sync", Usage: "re-read applied quotas from Service Quotas on this interval and apply them (e.g. 5m; 0 = off)", ptr: &c.Limits.QuotaSync},
 	}, c.staggerFields()...)

@@ -161,6 +161,14 @@ func applyNode(byKey map[string]Field, n *yaml.Node, prefix, path string) error 
 			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 				continue
 			}
+			if np, ok := f.ptr.(nodeParser); ok {
+				// A structured setting that reads its node itself, with
+				// the file's line numbers (poll.queries).
+				if err := np.parseNode(v, where); err != nil {
+					return err
+				}
+				continue
+			}
 			if f.kind() != kindScalar {
 				if err := decodeNode(v, f.ptr); err != nil {
 					return &FieldError{Field: key, Source: where(v), Problem: err.Error()}
@@ -187,6 +195,12 @@ func applyNode(byKey map[string]Field, n *yaml.Node, prefix, path string) error 
 		return &FieldError{Field: key, Source: where(k), Problem: "is not a setting"}
 	}
 	return nil
+}
+
+// nodeParser is a file-only setting that parses its YAML node itself, so
+// its errors name the item and the file's own line (poll.queries).
+type nodeParser interface {
+	parseNode(n *yaml.Node, where func(*yaml.Node) string) error
 }
 
 // decodeNode decodes a file's value into ptr, rejecting unknown fields of

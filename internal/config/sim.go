@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"path/filepath"
 
 	"github.com/spf13/pflag"
@@ -14,7 +16,7 @@ const SimEnvPrefix = "TOLLGATE_SIM_"
 // DefaultSim returns the simulator's configuration with the defaults its
 // flags show (the other fields' zero values mean sim.Options' defaults).
 func DefaultSim() sim.Config {
-	return sim.Config{Addr: sim.DefaultAddr, RateScale: 1, CallLimit: sim.CallLimitReorder}
+	return sim.Config{Addr: sim.DefaultAddr, RateScale: 1, CallLimit: sim.CallLimitReorder, MetricDrift: 2 * time.Second}
 }
 
 // SimTable returns the field table of `tollgate sim`, bound to c. The keys
@@ -40,6 +42,7 @@ func SimTable(c *sim.Config) Table {
 		Bind("dial_rate", "", "PutDialRequestBatch items per second per campaign", &c.DialRate),
 		Bind("dial_burst", "", "PutDialRequestBatch item burst per campaign", &c.DialBurst),
 		Bind("max_body_bytes", "", "largest request body accepted (bytes)", &c.MaxBodyBytes),
+		Bind("metric_drift", "metric-drift", "move the real-time metrics (seeded background traffic) every this long; 0 keeps them still", &c.MetricDrift),
 		Bind("timeline_seconds", "", "seconds of per-second history kept in the statistics", &c.TimelineSeconds),
 		Bind("call_duration", "", "how long calls stay active, e.g. uniform:30s..3m or exp:90s", &c.CallDuration),
 		Bind("chat_duration", "", "how long chats stay active", &c.ChatDuration),

@@ -125,5 +125,6 @@ func (c Config) Validate() error {
 		}
 	}
 	c.validateStagger(bad)
+	c.Poll.validate(bad)
 	return errors.Join(errs...)
 }

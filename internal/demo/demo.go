@@ -8,19 +8,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/connect"
-	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 
-	"github.com/tollgatehq/tollgate/awssdk"
-	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/internal/api"
 	"github.com/tollgatehq/tollgate/internal/app"
 	"github.com/tollgatehq/tollgate/internal/client"
@@ -28,7 +24,6 @@ import (
 	"github.com/tollgatehq/tollgate/internal/server"
 	"github.com/tollgatehq/tollgate/queue"
 	"github.com/tollgatehq/tollgate/quotas"
-	"github.com/tollgatehq/tollgate/ratelimit"
 	"github.com/tollgatehq/tollgate/sim"
 )
 
@@ -100,8 +95,7 @@ type Summary struct {
 	ThrottlesBy  map[string]int64 // by operation
 	Requests     int64            // StartOutboundVoiceContact requests the simulator received
 	Polls        int64            // GetCurrentMetricData calls that succeeded
-	PollErrors   int64
-	Duplicates   int64 // duplicate_client_tokens
+	Duplicates   int64            // duplicate_client_tokens
 	Elapsed      time.Duration
 	Minimum      time.Duration // (N − burst)/rate for the N calls made
 	Rate, Burst  float64
@@ -120,8 +114,9 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	// 3 min scaled the same way, and room for the campaign's concurrent
 	// calls (the default is 10 per instance; a dialer asks for more).
 	simSrv, err := sim.New(sim.Options{
-		RateScale: o.RateScale,
-		Seed:      42,
+		RateScale:   o.RateScale,
+		Seed:        42,
+		MetricDrift: time.Second,
 		CallDuration: sim.Distribution{Kind: sim.DistUniform,
 			Min: time.Duration(float64(30*time.Second) / o.RateScale), Max: time.Duration(float64(3*time.Minute) / o.RateScale)},
 	})
@@ -163,6 +158,8 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	cfg.AWS.Endpoint = simURL
 	cfg.Limits.RateScale = o.RateScale
 	cfg.Dispatch.CallTimeout = 10 * time.Second
+	// The dashboard's poll: the wallboard query, through the poller.
+	cfg.Poll.Instance, cfg.Poll.Queues, cfg.Poll.Interval = sim.DefaultInstanceID, sim.DefaultQueueID, o.PollEvery
 	awsCfg := aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTOLLGATEDEMO", "demo-secret", ""),
@@ -193,29 +190,18 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	fmt.Fprintf(o.Out, "tollgate demo: a %d-call dialer campaign through `tollgate serve` (embedded queue) against the Amazon Connect simulator\n", o.Calls)
 	fmt.Fprintf(o.Out, "  quotas: the published table ×%g: StartOutboundVoiceContact %g calls/s, burst %d; GetCurrentMetricData %g/s\n",
 		o.RateScale, voice.Rate, voice.Burst, must(quotas.Default().Scale(o.RateScale).API("GetCurrentMetricData")).Rate)
-	fmt.Fprintf(o.Out, "  %d calls to refused numbers, %d low-priority calls that expire before their turn; %s\n\n", o.Refused, o.Expiring, sum.QuotaNote)
-
-	// The dashboard: GetCurrentMetricData through the server's governor,
-	// ahead of the campaign on the shared budget.
-	var polls, pollErrs atomic.Int64
-	pollCtx, stopPoll := context.WithCancel(ctx)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		poll(pollCtx, srv.Dispatcher().Connect(), o.PollEvery, &polls, &pollErrs)
-	}()
+	fmt.Fprintf(o.Out, "  %d calls to refused numbers, %d low-priority calls that expire before their turn; %s\n", o.Refused, o.Expiring, sum.QuotaNote)
+	fmt.Fprintf(o.Out, "  dashboard: %s/ (sign in with the token in %s) — the poller reads GetCurrentMetricData every %v at low priority\n\n",
+		base, filepath.Join(dir, server.TokenFile), o.PollEvery)
 
 	start := time.Now()
 	if err := submit(ctx, client, o); err != nil {
-		stopPoll()
 		return sum, fmt.Errorf("submitting the campaign: %w", err)
 	}
 	if err := watch(ctx, client, o, start); err != nil {
-		stopPoll()
 		return sum, err
 	}
 	sum.Elapsed = time.Since(start)
-	stopPoll()
 
 	st, err := client.Stats(ctx)
 	if err != nil {
@@ -250,7 +236,10 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	sum.Requests = sovc.Requests
 	n := float64(sovc.Requests - sovc.Throttled)
 	sum.Minimum = time.Duration(max(0, n-sum.Burst) / sum.Rate * float64(time.Second))
-	sum.Polls, sum.PollErrors = polls.Load(), pollErrs.Load()
+	if snap, ok := srv.App().Poller.Snapshot(config.QueuesQuery, time.Now()); ok {
+		sum.Polls = snap.Polls
+	}
+
 	writeSummary(o.Out, sum)
 	return sum, nil
 }
@@ -349,40 +338,6 @@ func watch(ctx context.Context, c *client.Client, o Options, start time.Time) er
 	}
 }
 
-// poll calls GetCurrentMetricData every period through the governed client
-// at high priority, as a wallboard would.
-func poll(ctx context.Context, c *connect.Client, every time.Duration, ok, failed *atomic.Int64) {
-	in := &connect.GetCurrentMetricDataInput{
-		InstanceId: aws.String(sim.DefaultInstanceID),
-		Filters:    &types.Filters{Queues: []string{sim.DefaultQueueID}, Channels: []types.Channel{types.ChannelVoice}},
-		CurrentMetrics: []types.CurrentMetric{
-			{Name: types.CurrentMetricNameAgentsOnline, Unit: types.UnitCount},
-			{Name: types.CurrentMetricNameContactsInQueue, Unit: types.UnitCount},
-		},
-	}
-	pctx := awssdk.WithCallOptions(ctx, governor.CallOptions{Priority: ratelimit.PriorityHigh})
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		cctx, cancel := context.WithTimeout(pctx, 5*time.Second)
-		_, err := c.GetCurrentMetricData(cctx, in)
-		cancel()
-		switch {
-		case err == nil:
-			ok.Add(1)
-		case ctx.Err() != nil:
-			return
-		default:
-			failed.Add(1)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 func writeSummary(w io.Writer, s Summary) {
 	fmt.Fprintf(w, "\nsummary\n")
 	fmt.Fprintf(w, "  calls placed (contacts started)  %6d of %d jobs (%d acknowledged)\n", s.Placed, s.Calls, s.Succeeded)
@@ -411,7 +366,7 @@ func writeSummary(w io.Writer, s Summary) {
 		note = " (" + strings.Join(by, ", ") + ")"
 	}
 	fmt.Fprintf(w, "  throttles met (simulator 429s)   %6d%s\n", s.Throttles, note)
-	fmt.Fprintf(w, "  GetCurrentMetricData polls       %6d through the same governor (%d failed)\n", s.Polls, s.PollErrors)
+	fmt.Fprintf(w, "  GetCurrentMetricData polls       %6d by the poller, through the same governor at low priority\n", s.Polls)
 	fmt.Fprintf(w, "  duplicate_client_tokens          %6d\n", s.Duplicates)
 	ratio := 0.0
 	if s.Minimum > 0 {

@@ -34,6 +34,15 @@ func (s *Server) routes() http.Handler {
 	handle("GET /metrics", "/metrics", true, metrics.ServeHTTP)
 	handle("GET /healthz", "/healthz", false, s.healthz)
 	mux.Handle(StaggerRoute, s.staggerHandler()) // desktop token only (stagger.go)
+	// The metrics poller's cache and the dashboard (dashboard.go).
+	handle("GET /v1/metrics", "/v1/metrics", true, s.listMetrics)
+	handle("GET /v1/metrics/{name}", "/v1/metrics/{name}", true, s.getMetric)
+	handle("GET /v1/events", "/v1/events", true, s.events)
+	handle("GET /v1/state", "/v1/state", true, s.getState)
+	handle("GET /assets/{file}", "/assets", true, s.asset)
+	handle("GET /{$}", "/", false, s.dashboard)
+	handle("POST /login", "/login", false, s.login)
+	handle("POST /logout", "/logout", false, s.logout)
 	handle("/", "other", false, func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost} {
@@ -66,6 +75,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (flushes and
+// deadlines of the event stream).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -85,8 +98,8 @@ func (s *Server) instrument(route string, auth bool, h http.HandlerFunc) http.Ha
 			s.m.requests.WithLabelValues(route, strconv.Itoa(st)).Inc()
 		}()
 		if auth {
-			tok, ok := bearer(r)
-			if !ok || !s.auth.ok(tok) {
+			authed, ok := s.authorized(r)
+			if !authed {
 				sw.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
 				msg := "missing bearer token: send Authorization: Bearer <token> (see <data dir>/token)"
 				if ok {

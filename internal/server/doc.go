@@ -16,7 +16,16 @@
 //	GET  /v1/dlq/{id}       one dead letter
 //	POST /v1/dlq/redrive    move dead letters back: {"ids":[…]} or {"all":true,"reason":"…"}
 //	GET  /metrics           Prometheus metrics
+//	GET  /v1/metrics        every poll query's latest value (the poller's cache; never calls Connect)
+//	GET  /v1/metrics/{name} one query: value, numbers, fetched_at, age, next_refresh, stale, history
+//	GET  /v1/events         Server-Sent Events: "metric" (each new value) and "state" (every second)
+//	GET  /v1/state          Tollgate's own live state (per operation calls/s against the quota, queue, Redis mode)
+//	GET  /                  the dashboard (the login form without a session)
+//	POST /login, /logout    the dashboard's session: the token in a form body, an HttpOnly cookie back
 //	GET  /healthz           liveness, no authentication
+//
+// The dashboard's session cookie authenticates GET requests only; every
+// write needs the bearer token.
 //
 // Errors are JSON, {"error":{"code":…,"message":…,"index":…,"field":…}},
 // with a 4xx status that names the problem: 400 for malformed or invalid

@@ -28,7 +28,11 @@ type Server struct {
 	m       *metrics
 	auth    tokenChecker
 	started time.Time
-	handler http.Handler
+	// live, sessions and state serve the dashboard.
+	live     *liveCounts
+	sessions *sessions
+	state    *stateCache
+	handler  http.Handler
 
 	stagger *stagger.Service // POST /v1/stagger/reserve (stagger.go)
 
@@ -66,9 +70,11 @@ func New(ctx context.Context, cfg config.Config, o app.Options) (*Server, error)
 	}
 
 	s.m = newMetrics()
+	s.live, s.sessions = newLiveCounts(), newSessions()
+	s.state = &stateCache{make: func(now time.Time) LiveState { return s.liveState(context.Background(), now) }}
 	outcome := o.Hooks.Outcome
 	o.Hooks = app.Hooks{
-		Attempt: governor.Observers(s.m.governorObserver(), o.Hooks.Attempt),
+		Attempt: governor.Observers(s.m.governorObserver(), s.live.observer(), o.Hooks.Attempt),
 		Outcome: func(oc dispatch.Outcome) {
 			s.m.observeOutcome(oc)
 			if outcome != nil {
