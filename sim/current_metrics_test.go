@@ -48,7 +48,7 @@ func TestCurrentMetricsMatchActiveContacts(t *testing.T) {
 	metrics := []types.CurrentMetric{{Name: types.CurrentMetricNameSlotsActive, Unit: types.UnitCount}, {Name: types.CurrentMetricNameContactsInQueue, Unit: types.UnitCount}}
 	for _, groupings := range [][]types.Grouping{{types.GroupingChannel}, {types.GroupingQueue, types.GroupingChannel}} {
 		out, err := c.GetCurrentMetricData(ctx, &connect.GetCurrentMetricDataInput{InstanceId: inst,
-			Filters: &types.Filters{Queues: queues, Channels: []types.Channel{types.ChannelVoice, types.ChannelChat, types.ChannelTask}},
+			Filters:   &types.Filters{Queues: queues, Channels: []types.Channel{types.ChannelVoice, types.ChannelChat, types.ChannelTask}},
 			Groupings: groupings, CurrentMetrics: metrics})
 		if err != nil {
 			t.Fatal(err)
