@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 )
@@ -152,12 +153,9 @@ func (s *Server) getCurrentMetricData(rc *reqCtx, in *getCurrentMetricDataIn, in
 	results := make([]metricResult, 0, len(shown))
 	for _, d := range shown {
 		res := metricResult{Dimensions: d, Collections: make([]metricValue, 0, len(in.CurrentMetrics))}
-		share := 1.0
-		if d != nil && d.Queue != nil && len(inst.queues) > 0 {
-			share = 1 / float64(max(1, len(groups)))
-		}
+		snap := inst.snapshot(in.Filters, d, s.driftAt(inst, rc.now))
 		for _, m := range in.CurrentMetrics {
-			val := currentValue(inst, *m.Name, d, share, s.driftAt(inst, rc.now))
+			val := snap.value(*m.Name)
 			unit := deref(m.Unit)
 			if unit == "" {
 				unit = "COUNT"
@@ -179,32 +177,125 @@ func (s *Server) getCurrentMetricData(rc *reqCtx, in *getCurrentMetricDataIn, in
 	}{&total, ep(rc.now), results, next}, nil
 }
 
-// currentValue derives a real-time metric from the simulated state: agents
-// are the instance's users, contacts are its active contacts.
-func currentValue(inst *instance, name string, d *dimensions, share float64, bg drift) float64 {
-	active := 0
-	if d != nil && d.Channel != "" {
+// slotsPerAgent is how many contacts of each channel one simulated agent
+// handles at once (GetCurrentUserData's MaxSlotsByChannel).
+var slotsPerAgent = [numChannels]int{chVoice: 1, chChat: 2, chTask: 1}
+
+// liveSnapshot is the real-time picture of one result row.
+type liveSnapshot struct {
+	agents                  int     // agents online (every simulated user)
+	slotsActive, slotsTotal int     // agent slots holding a contact, and all slots
+	onContact               int     // agents holding at least one contact
+	queued                  int     // contacts waiting in the row's queues
+	oldest                  float64 // age of the oldest waiting contact, seconds
+}
+
+// snapshot derives a real-time row from the active contacts, so that per
+// channel SLOTS_ACTIVE + CONTACTS_IN_QUEUE is the number of active contacts:
+// each simulated user is an agent on every queue with slotsPerAgent slots;
+// contacts beyond the slots wait in queue, spread over the instance's
+// queues in order (queue i holds every n-th), so summing CONTACTS_IN_QUEUE
+// over all queues gives the instance's total. Agent metrics are not split
+// by queue (every agent serves every queue). A channel filter or dimension
+// narrows the channels; a queue filter or dimension narrows the queues.
+// bg is the seeded background traffic (Options.MetricDrift): agents busy and
+// contacts waiting that the simulator does not track one by one; it is
+// added to every channel-less row and to voice rows.
+func (in *instance) snapshot(f *metricFilters, d *dimensions, bg drift) liveSnapshot {
+	var chs []channel
+	switch {
+	case d != nil && d.Channel != "":
 		if ch, ok := chOf(d.Channel); ok {
-			active = inst.activeCount(ch)
+			chs = []channel{ch}
 		}
-	} else {
-		for ch := range inst.active {
-			active += inst.active[ch].Len()
+	case f != nil && len(f.Channels) > 0:
+		for _, name := range f.Channels {
+			if ch, ok := chOf(name); ok && !slices.Contains(chs, ch) {
+				chs = append(chs, ch)
+			}
+		}
+	default:
+		chs = []channel{chVoice, chChat, chTask}
+	}
+	var queues []int // indexes into in.queues; nil means all
+	switch {
+	case d != nil && d.Queue != nil:
+		queues = in.queueIndexes([]string{*d.Queue.Id})
+	case f != nil && len(f.Queues) > 0:
+		queues = in.queueIndexes(f.Queues)
+	}
+	users := len(in.users)
+	sn := liveSnapshot{agents: users}
+	for _, ch := range chs {
+		active := in.activeCount(ch)
+		capacity := users * slotsPerAgent[ch]
+		slots := min(active, capacity)
+		sn.slotsActive += slots
+		sn.slotsTotal += capacity
+		sn.onContact += (slots + slotsPerAgent[ch] - 1) / slotsPerAgent[ch]
+		waiting := active - slots
+		if queues == nil || len(in.queues) == 0 {
+			sn.queued += waiting
+			continue
+		}
+		n := len(in.queues)
+		for _, i := range queues {
+			sn.queued += waiting / n
+			if i < waiting%n {
+				sn.queued++
+			}
 		}
 	}
-	agents := float64(len(inst.users))
-	busy := min(active+bg.busy, len(inst.users))
+	if bg != (drift{}) && slices.Contains(chs, chVoice) {
+		sn.slotsActive = min(sn.slotsActive+bg.busy, sn.slotsTotal)
+		sn.onContact += bg.busy
+		waiting := bg.waiting
+		if queues != nil && len(in.queues) > 0 {
+			waiting = waiting * len(queues) / len(in.queues)
+		}
+		sn.queued += waiting
+		sn.oldest = bg.oldest
+	}
+	sn.onContact = min(sn.onContact, users)
+	return sn
+}
+
+// queueIndexes returns the positions in in.queues of the queues named by
+// id or ARN, each once.
+func (in *instance) queueIndexes(ids []string) []int {
+	out := []int{}
+	for _, id := range ids {
+		r := in.byID[id]
+		if r == nil {
+			r = in.byID[lastSegment(id)]
+		}
+		if r == nil || r.kind != "queue" {
+			continue
+		}
+		if i := slices.Index(in.queues, r); i >= 0 && !slices.Contains(out, i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// value is the named real-time metric of the snapshot.
+func (sn liveSnapshot) value(name string) float64 {
 	switch name {
 	case "AGENTS_ONLINE", "AGENTS_STAFFED":
-		return agents
-	case "AGENTS_ON_CALL", "AGENTS_ON_CONTACT", "SLOTS_ACTIVE":
-		return float64(busy)
-	case "AGENTS_AVAILABLE", "SLOTS_AVAILABLE":
-		return float64(len(inst.users) - busy)
+		return float64(sn.agents)
+	case "AGENTS_ON_CALL", "AGENTS_ON_CONTACT":
+		return float64(sn.onContact)
+	case "AGENTS_AVAILABLE":
+		return float64(sn.agents - sn.onContact)
+	case "SLOTS_ACTIVE":
+		return float64(sn.slotsActive)
+	case "SLOTS_AVAILABLE":
+		return float64(sn.slotsTotal - sn.slotsActive)
 	case "CONTACTS_IN_QUEUE":
-		return float64(max(0, active-len(inst.users))+bg.waiting) * share
+		return float64(sn.queued)
 	case "OLDEST_CONTACT_AGE":
-		return bg.oldest
+		return sn.oldest
 	}
 	return 0
 }

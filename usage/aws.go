@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/aws/smithy-go"
 )
@@ -20,14 +21,24 @@ const ServiceCode = "connect"
 type Clients struct {
 	SQ *servicequotas.Client
 	CW *cloudwatch.Client
+	// Connect reads an instance's real-time metrics (ReadInstanceUse);
+	// pass awssdk.Govern to NewClients to put it under a governor, since
+	// GetCurrentMetricData is limited to 5 requests/s per account.
+	Connect *connect.Client
 }
 
-// NewClients builds the clients from cfg. A non-empty endpoint points both
-// at it (overriding AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>);
+// NewClients builds the clients from cfg. A non-empty endpoint points them
+// all at it (overriding AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>);
 // otherwise the SDK resolves each client's endpoint, honouring those
-// variables.
-func NewClients(cfg aws.Config, endpoint string) Clients {
+// variables. connectOpts are applied to the Connect client (e.g.
+// awssdk.Govern(g)).
+func NewClients(cfg aws.Config, endpoint string, connectOpts ...func(*connect.Options)) Clients {
 	return Clients{
+		Connect: connect.NewFromConfig(cfg, append([]func(*connect.Options){func(o *connect.Options) {
+			if endpoint != "" {
+				o.BaseEndpoint = aws.String(endpoint)
+			}
+		}}, connectOpts...)...),
 		SQ: servicequotas.NewFromConfig(cfg, func(o *servicequotas.Options) {
 			if endpoint != "" {
 				o.BaseEndpoint = aws.String(endpoint)

@@ -41,6 +41,9 @@ type Status struct {
 	Alarm  float64   `json:"alarm"`
 	Rows   []Row     `json:"operations"` // operations with usage, by percent descending
 	Unused []string  `json:"unused_ops"` // operations with a quota and no usage
+	// Instance is one instance's concurrency quotas against its contacts in
+	// progress, when asked for (quota status --instance-id).
+	Instance *InstanceStatus `json:"instance,omitempty"`
 }
 
 // BuildStatus combines quotas and usage; warn and alarm of 0 mean the
@@ -65,13 +68,7 @@ func BuildStatus(q map[string]Quota, u map[string]Usage, from, to time.Time, war
 			r.PercentSecond = round2(r.Usage.PeakSecond / r.Quota.Applied * 100)
 		}
 		r.Headroom = round2(r.Quota.Applied - math.Max(r.Usage.PeakRate, r.Usage.PeakSecond))
-		top := math.Max(r.Percent, r.PercentSecond)
-		switch {
-		case top >= alarm:
-			r.Mark = MarkAlarm
-		case top >= warn:
-			r.Mark = MarkWarn
-		}
+		r.Mark = markFor(math.Max(r.Percent, r.PercentSecond), warn, alarm)
 		st.Rows = append(st.Rows, r)
 	}
 	sortRows(st.Rows)
@@ -105,6 +102,9 @@ func (st Status) Render(w io.Writer, format string) error {
 				r.Usage.PeakMinute, r.Usage.PeakRate, secondCell(r.Usage), math.Max(r.Percent, r.PercentSecond), r.Headroom, r.Mark)
 		}
 		fmt.Fprintf(w, "\n%d operations with a quota had no calls.\n", len(st.Unused))
+		if st.Instance != nil {
+			st.Instance.renderMD(w)
+		}
 		return nil
 	case "text", "":
 		fmt.Fprintf(w, "Connect API usage against quota, %s to %s (warn %g%%, alarm %g%%)\n",
@@ -123,6 +123,9 @@ func (st Status) Render(w io.Writer, format string) error {
 			}
 		}
 		fmt.Fprintf(w, "%d operations with a quota had no calls.\n", len(st.Unused))
+		if st.Instance != nil {
+			return st.Instance.renderText(w)
+		}
 		return nil
 	}
 	return fmt.Errorf("format: must be text, json or md, got %q", format)

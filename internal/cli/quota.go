@@ -10,8 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/spf13/cobra"
 
+	"github.com/tollgatehq/tollgate/awssdk"
+	"github.com/tollgatehq/tollgate/governor"
+	"github.com/tollgatehq/tollgate/internal/app"
 	"github.com/tollgatehq/tollgate/triage"
 	"github.com/tollgatehq/tollgate/usage"
 )
@@ -27,12 +31,23 @@ type quotaFlags struct {
 // clients loads the AWS configuration and builds the clients. --endpoint
 // points every client at one place; otherwise the SDK honours
 // AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
-func (q *quotaFlags) clients(ctx context.Context) (usage.Clients, error) {
+func (q *quotaFlags) clients(ctx context.Context, connectOpts ...func(*connect.Options)) (usage.Clients, error) {
 	cfg, err := usage.LoadConfig(ctx, q.region)
 	if err != nil {
 		return usage.Clients{}, &ExitError{Code: ExitFailure, Err: err}
 	}
-	return usage.NewClients(cfg, q.endpoint), nil
+	return usage.NewClients(cfg, q.endpoint, connectOpts...), nil
+}
+
+// governedConnect puts the Connect client under a governor paced at the
+// published quota table (GetCurrentMetricData: 5/s, burst 8), with the
+// governor's retry rule, as every other Tollgate caller is.
+func governedConnect() (func(*connect.Options), error) {
+	adm, err := app.NewAdmission(app.AdmissionOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return awssdk.Govern(adm.NewGovernor(governor.Options{})), nil
 }
 
 func newQuotaCmd() *cobra.Command {
@@ -109,6 +124,7 @@ func newQuotaStatusCmd(qf *quotaFlags) *cobra.Command {
 		format      string
 		ops         []string
 		warn, alarm float64
+		instance    string
 	)
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -116,10 +132,18 @@ func newQuotaStatusCmd(qf *quotaFlags) *cobra.Command {
 		Long: `For each Connect operation called in the window: the applied quota (and the
 default where they differ), whether AWS adjusts it, the busiest minute's
 calls and average rate, percent of quota, headroom, and WARN (≥ --warn) or
-ALARM (≥ --alarm). Operations without calls are counted, not listed.`,
+ALARM (≥ --alarm). Operations without calls are counted, not listed.
+
+With --instance-id (an instance id or ARN), also that instance's concurrent
+active calls, chats and tasks against their per-instance quotas (Service
+Quotas with the instance ARN as context), with the same marks. Contacts in
+progress are SLOTS_ACTIVE + CONTACTS_IN_QUEUE from GetCurrentMetricData per
+channel over every queue: contacts still in a flow with no queue are not
+seen, and slots in after-contact work are.`,
 		Example: `  tollgate quota status
   tollgate quota status --since 1h --format md
-  tollgate quota status --endpoint http://127.0.0.1:8999 --format json`,
+  tollgate quota status --endpoint http://127.0.0.1:8999 --format json
+  tollgate quota status --endpoint http://127.0.0.1:8999 --instance-id c0ffee00-0000-4000-8000-000000000001`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" && format != "md" {
@@ -131,7 +155,11 @@ ALARM (≥ --alarm). Operations without calls are counted, not listed.`,
 			if err := checkThresholds(warn, alarm); err != nil {
 				return err
 			}
-			c, err := qf.clients(cmd.Context())
+			gov, err := governedConnect()
+			if err != nil {
+				return err
+			}
+			c, err := qf.clients(cmd.Context(), gov)
 			if err != nil {
 				return err
 			}
@@ -139,7 +167,23 @@ ALARM (≥ --alarm). Operations without calls are counted, not listed.`,
 			if err != nil {
 				return err
 			}
-			return usage.BuildStatus(q, u, from, to, warn, alarm).Render(cmd.OutOrStdout(), format)
+			st := usage.BuildStatus(q, u, from, to, warn, alarm)
+			if cmd.Flags().Changed("instance-id") {
+				if usage.InstanceID(instance) == "" {
+					return usageError("--instance-id: want an instance id or ARN, got %q", instance)
+				}
+				iu, err := usage.ReadInstanceUse(cmd.Context(), c.Connect, instance)
+				if err != nil {
+					return err
+				}
+				iq, err := usage.ReadInstanceQuotas(cmd.Context(), c.SQ, iu.InstanceARN)
+				if err != nil {
+					return err
+				}
+				is := usage.BuildInstance(iq, iu, warn, alarm)
+				st.Instance = &is
+			}
+			return st.Render(cmd.OutOrStdout(), format)
 		},
 	}
 	f := cmd.Flags()
@@ -148,6 +192,7 @@ ALARM (≥ --alarm). Operations without calls are counted, not listed.`,
 	f.StringSliceVar(&ops, "ops", nil, "only these operations (comma-separated)")
 	f.Float64Var(&warn, "warn", usage.DefaultWarn, "warn at this percent of quota")
 	f.Float64Var(&alarm, "alarm", usage.DefaultAlarm, "alarm at this percent of quota")
+	f.StringVar(&instance, "instance-id", "", "also show this instance's concurrent calls, chats and tasks against their quotas (id or ARN)")
 	return cmd
 }
 

@@ -13,7 +13,13 @@ import (
 // quotaSim starts a simulator on loopback and sets static credentials.
 func quotaSim(t *testing.T) (*sim.Server, string) {
 	t.Helper()
-	s, err := sim.New(sim.Options{Seed: 1})
+	return quotaSimWith(t, sim.Options{Seed: 1})
+}
+
+// quotaSimWith is quotaSim with the simulator's options.
+func quotaSimWith(t *testing.T, o sim.Options) (*sim.Server, string) {
+	t.Helper()
+	s, err := sim.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
