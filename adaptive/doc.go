@@ -68,11 +68,14 @@
 // over t seconds without a throttle mean the quota is at least (n − B) ÷ t.
 // A full bucket cannot fool it. Every throttle brings the ceiling back to what
 // was measured, never under the seed. A probe that fails costs what is sent
-// over the quota before the cut takes hold: one call's worth of ramp for a
-// lone client, but a fleet sharing one learner keeps sending at the old rate
-// for about one call per process (Lag). Above the ceiling the ramp is
-// therefore Lag times slower, so that a failed probe costs a fleet about
-// what it costs a lone client.
+// over the quota before the cut takes hold. The first throttle comes only
+// once the probe has drained what the server's bucket held, by when the
+// rate exceeds the quota by about the square root of the ramp's slope; a
+// lone client sends that excess for one call more, a fleet sharing one
+// learner for about one call per process (Lag), each holding a call
+// admitted ahead. Above the ceiling the ramp is therefore Lag² times
+// slower, so that a failed probe costs a fleet about what it costs a lone
+// client; a fleet finds a raised quota that much later.
 //
 // Dither. Clients paced at a fixed rate lock into phase with the bucket's
 // refill: the one that happens to arrive first after each refill gets every

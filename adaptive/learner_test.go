@@ -325,9 +325,8 @@ func TestOptionsDefaults(t *testing.T) {
 }
 
 // TestCeilingProbeLag: a learner whose limit takes hold Lag calls late (a
-// fleet sharing it) ramps above the ceiling Lag times slower, so that when
-// the probe fails the rate has risen over the lag no more than a lone
-// client's over one call; under the ceiling the ramp does not change.
+// fleet sharing it) ramps above the ceiling Lag² times slower; under the
+// ceiling the ramp does not change.
 func TestCeilingProbeLag(t *testing.T) {
 	// ramp returns the rate n calls after a probe above the ceiling began,
 	// for a learner sending at its own rate and never throttled.
@@ -343,11 +342,11 @@ func TestCeilingProbeLag(t *testing.T) {
 		}
 		return l.Rate(sec(now))
 	}
-	lone1, fleet16 := ramp(1, 8), ramp(16, 8*16)
+	lone1, fleet16 := ramp(1, 8), ramp(16, 8*16*16)
 	for i, s := range []struct{ got, lo, hi float64 }{
-		{lone1, 10.5, 15},       // a lone client climbs within a few calls
-		{ramp(16, 8), 10, 10.5}, // a fleet of 16 barely moves in as many
-		{fleet16, 10.5, 15},     // and moves as far in 16 times as many
+		{lone1, 10.5, 15},          // a lone client climbs within a few calls
+		{ramp(16, 8*16), 10, 10.5}, // a fleet of 16 barely moves in 16 times as many
+		{fleet16, 10.5, 15},        // and moves as far in 256 times as many
 	} {
 		if s.got < s.lo || s.got > s.hi {
 			t.Errorf("step %d: rate %v, want in [%v, %v]", i, s.got, s.lo, s.hi)

@@ -58,11 +58,11 @@ type Options struct {
 	// fleet sharing one learner through a Store has about one call admitted
 	// ahead per process (its reservation in the shared bucket), so it reacts
 	// about as many calls late. Above the ceiling every one of those calls
-	// is over the quota, so the probe above the ceiling ramps Lag times
-	// slower: when a probe fails, the fleet's rate has risen no further
-	// over its reaction than a lone client's over one call. (Under the
-	// ceiling the rate never exceeds the quota, and the ramp is unchanged.)
-	// Set it to the fleet's size for a shared learner. Default 1.
+	// is over the quota, so the probe above the ceiling ramps Lag² times
+	// slower (see the package documentation); a raised quota is then found
+	// that much later. Under the ceiling the rate never exceeds the quota,
+	// and the ramp is unchanged. Set it to the fleet's size for a shared
+	// learner. Default 1.
 	Lag int
 
 	// ProbeAfter is the hold between probe steps, in calls: at the client's
