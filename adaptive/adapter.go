@@ -463,7 +463,12 @@ func (a *Adapter) observe(e *entry, gate func(*Learner) bool, now time.Time, sig
 		return
 	}
 	a.setView(e, v)
-	if changed {
+	// Apply the limit when it changed, and also whenever the wrapped
+	// limiter holds another one: with a shared store, processes set the
+	// limits they learned in no particular order, and a stale one (a
+	// process that set it late, or flushed it on leaving fallback mode)
+	// would otherwise stand while the learner holds steady.
+	if changed || a.inner.Limit(e.key) != lim {
 		_ = a.inner.SetLimit(ctx, e.key, lim)
 	}
 }

@@ -234,3 +234,30 @@ func TestAdapterPassThrough(t *testing.T) {
 		t.Fatal("Inner")
 	}
 }
+
+// TestAdapterRestoresStaleLimit: a limit set on the wrapped limiter behind
+// the learner's back (in a fleet: another process's late or flushed
+// SetLimit) does not stand; the next observation puts the learned one back,
+// even when it does not change the learner's limit.
+func TestAdapterRestoresStaleLimit(t *testing.T) {
+	h := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{})
+	a := adaptive.NewAdapter(h, adaptive.AdapterOptions{Dither: -1, Seed: func(string) ratelimit.Limit {
+		return ratelimit.Limit{Rate: 10, Burst: 10}
+	}})
+	ctx := context.Background()
+	a.Prime(op)
+	learned := a.Limit(op)
+	stale := ratelimit.Limit{Rate: 1, Burst: 1}
+	if err := h.SetLimit(ctx, op, stale); err != nil {
+		t.Fatal(err)
+	}
+	// One accepted call: too little history to grow on, so the learner's
+	// limit stays as it was.
+	a.ObserveAttempt(governor.Attempt{Op: op})
+	if sn, _ := a.Snapshot(op); sn.Limit != learned {
+		t.Fatalf("learner's limit %+v changed, want %+v (the test needs an observation that keeps it)", sn.Limit, learned)
+	}
+	if got := h.Limit(op); got != learned {
+		t.Fatalf("wrapped limit %+v after an observation, want the learned %+v, not the stale %+v", got, learned, stale)
+	}
+}

@@ -67,7 +67,15 @@
 // the server's bucket holds at most the seeded burst B, so n calls accepted
 // over t seconds without a throttle mean the quota is at least (n − B) ÷ t.
 // A full bucket cannot fool it. Every throttle brings the ceiling back to what
-// was measured, never under the seed.
+// was measured, never under the seed. A probe that fails costs what is sent
+// over the quota before the cut takes hold. The first throttle comes only
+// once the probe has drained what the server's bucket held, by when the
+// rate exceeds the quota by about the square root of the ramp's slope; a
+// lone client sends that excess for one call more, a fleet sharing one
+// learner for about one call per process (Lag), each holding a call
+// admitted ahead. Above the ceiling the ramp is therefore Lag² times
+// slower, so that a failed probe costs a fleet about what it costs a lone
+// client; a fleet finds a raised quota that much later.
 //
 // Dither. Clients paced at a fixed rate lock into phase with the bucket's
 // refill: the one that happens to arrive first after each refill gets every
@@ -93,7 +101,8 @@
 // observation. A Learner encodes its whole state and options with
 // MarshalBinary; a decoded learner behaves exactly like the original (the
 // tests feed both the same attempts step by step). A fleet sharing one
-// learner is one client, so it runs with Peers 1; observations from its
+// learner is one client, so it runs with Peers 1, and with Lag set to its
+// size (each process has a call admitted ahead); observations from its
 // processes may arrive a hair out of order, and the learner takes them at
 // its latest time (time never runs backwards for a learner). When the
 // store fails, the observation is dropped and counted (StoreErrors);

@@ -271,7 +271,10 @@ func (l *Learner) onAccepted(now time.Time) {
 	// raised quota by arithmetic, not by luck: the server's bucket holds at
 	// most the seeded burst B, so n calls accepted over t seconds without a
 	// throttle mean the quota is at least (n − B) ÷ t. The ceiling follows
-	// that lower bound up, and the probe stays CeilingStep above it.
+	// that lower bound up, and the probe stays CeilingStep above it. It
+	// ramps Lag² times slower than a probe under the ceiling: a fleet keeps
+	// sending at the old rate for Lag calls after a throttle, all of them
+	// over the quota when the probe fails (see the package documentation).
 	if !l.probing {
 		l.probing = true
 		l.probeStart, l.probeAcc = now, l.accepted
@@ -283,7 +286,7 @@ func (l *Learner) onAccepted(now time.Time) {
 			l.marks.clear()
 		}
 	}
-	l.rate = math.Min(math.Max(l.rate, l.ceiling)*math.Exp(g*dt), l.ceiling*(1+l.o.CeilingStep))
+	l.rate = math.Min(math.Max(l.rate, l.ceiling)*math.Exp(g/float64(l.o.Lag*l.o.Lag)*dt), l.ceiling*(1+l.o.CeilingStep))
 }
 
 // probeBelow runs the hold-and-step probing under the ceiling.

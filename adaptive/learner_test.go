@@ -315,10 +315,54 @@ func TestOptionsDefaults(t *testing.T) {
 		{float64(o.ProbeAfterMax), 64},
 		{o.StartFraction, 1},
 		{float64(o.Peers), DefaultPeers},
+		{float64(o.Lag), DefaultLag},
 		{o.MaxReferenceAge.Seconds(), DefaultMaxReferenceAge.Seconds()},
 	} {
 		if s.got != s.want {
 			t.Errorf("step %d: got %v want %v", i, s.got, s.want)
 		}
+	}
+}
+
+// TestCeilingProbeLag: a learner whose limit takes hold Lag calls late (a
+// fleet sharing it) ramps above the ceiling Lag² times slower; under the
+// ceiling the ramp does not change.
+func TestCeilingProbeLag(t *testing.T) {
+	// ramp returns the rate n calls after a probe above the ceiling began,
+	// for a learner sending at its own rate and never throttled.
+	ramp := func(lag, n int) float64 {
+		l, now := warm(t, Options{CeilingProbeAfter: 150, Lag: lag})
+		for l.Rate(sec(now)) <= 10 {
+			now += 1 / l.Rate(sec(now))
+			l.Observe(sec(now), Signal{})
+		}
+		for range n {
+			now += 1 / l.Rate(sec(now))
+			l.Observe(sec(now), Signal{})
+		}
+		return l.Rate(sec(now))
+	}
+	lone1, fleet16 := ramp(1, 8), ramp(16, 8*16*16)
+	for i, s := range []struct{ got, lo, hi float64 }{
+		{lone1, 10.5, 15},          // a lone client climbs within a few calls
+		{ramp(16, 8*16), 10, 10.5}, // a fleet of 16 barely moves in 16 times as many
+		{fleet16, 10.5, 15},        // and moves as far in 256 times as many
+	} {
+		if s.got < s.lo || s.got > s.hi {
+			t.Errorf("step %d: rate %v, want in [%v, %v]", i, s.got, s.lo, s.hi)
+		}
+	}
+	// Under the ceiling (after a cut) the ramp is the same whatever the lag.
+	under := func(lag int) float64 {
+		l, now := warm(t, Options{CeilingProbeAfter: 1000, Lag: lag})
+		l.Observe(sec(now), Signal{Kind: Throttled})
+		for range 40 {
+			now += 1 / l.Rate(sec(now))
+			l.Observe(sec(now), Signal{})
+		}
+		return l.Rate(sec(now))
+	}
+	if a, b := under(1), under(16); a != b {
+		t.Errorf("under the ceiling: rate %v with Lag 1, %v with Lag 16, want equal", a, b)
 	}
 }

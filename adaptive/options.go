@@ -8,6 +8,7 @@ const (
 	DefaultYield             = 0.1
 	DefaultBeta              = 0.5
 	DefaultPeers             = 16
+	DefaultLag               = 1
 	DefaultProbeAfter        = 16
 	DefaultProbeAfterMax     = 32
 	DefaultProbeStep         = 0.0625
@@ -50,6 +51,19 @@ type Options struct {
 	// at a few throttles per hundred calls. A larger crowd needs a larger
 	// Peers (or shared state: the Redis limiter). Default 16.
 	Peers int
+
+	// Lag is how many calls go out at the old limit after the learner
+	// changes it: calls already admitted or in flight when a throttle
+	// arrives. A lone client's next call obeys the new limit (Lag 1); a
+	// fleet sharing one learner through a Store has about one call admitted
+	// ahead per process (its reservation in the shared bucket), so it reacts
+	// about as many calls late. Above the ceiling every one of those calls
+	// is over the quota, so the probe above the ceiling ramps Lag² times
+	// slower (see the package documentation); a raised quota is then found
+	// that much later. Under the ceiling the rate never exceeds the quota,
+	// and the ramp is unchanged. Set it to the fleet's size for a shared
+	// learner. Default 1.
+	Lag int
 
 	// ProbeAfter is the hold between probe steps, in calls: at the client's
 	// own rate for a client holding more than a 1/Peers share, at the rate
@@ -121,6 +135,7 @@ func (o Options) withDefaults() Options {
 		o.Beta = DefaultBeta
 	}
 	defi(&o.Peers, DefaultPeers)
+	defi(&o.Lag, DefaultLag)
 	defi(&o.ProbeAfter, DefaultProbeAfter)
 	defi(&o.ProbeAfterMax, DefaultProbeAfterMax)
 	o.ProbeAfterMax = max(o.ProbeAfterMax, o.ProbeAfter)

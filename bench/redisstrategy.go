@@ -347,8 +347,9 @@ func newRedisLimiter(url, account, region string, table *quotas.Table, ops map[s
 // in-process tollgate strategy's.
 func newRedisGovernor(l *redisx.Limiter, env Env, seed int64, client int, classify func(string, error) awserr.Info) *governor.Governor {
 	a := adaptive.NewAdapter(l, adaptive.AdapterOptions{
-		// The fleet shares one learner: it is one client, not a crowd.
-		Learner:  adaptive.Options{Peers: 1},
+		// The fleet shares one learner: it is one client, not a crowd, and
+		// each of its DefaultClients processes has a call admitted ahead.
+		Learner:  adaptive.Options{Peers: 1, Lag: DefaultClients},
 		Store:    redisx.NewLearnerStore(l),
 		RandSeed: uint64(seed)*7919 + uint64(client) + 1,
 	})

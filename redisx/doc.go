@@ -45,7 +45,8 @@
 //
 //	rl, _ := redisx.New(o)
 //	a := adaptive.NewAdapter(rl, adaptive.AdapterOptions{
-//		Learner: adaptive.Options{Peers: 1}, // the fleet is one client
+//		// The fleet is one client, reacting about one call per worker late.
+//		Learner: adaptive.Options{Peers: 1, Lag: 16},
 //		Store:   redisx.NewLearnerStore(rl),
 //	})
 //	g := governor.New(a, governor.Options{Observer: a})

@@ -29,7 +29,8 @@ type AdmissionOptions struct {
 	// Region completes the Redis key (with Limits.Account).
 	Region string
 	// Adapter tunes the learners when Limits.Adaptive is set (e.g.
-	// Learner.Peers, the fleet's size, and RandSeed).
+	// Learner.Peers, Learner.Lag for a Redis fleet of another size than
+	// adaptive.DefaultPeers, and RandSeed).
 	Adapter adaptive.AdapterOptions
 	// Prime starts these operations' learners at once (else at first use).
 	Prime []string
@@ -103,6 +104,12 @@ func NewAdmission(o AdmissionOptions) (*Admission, error) {
 		if l.Adaptive {
 			ao := o.Adapter
 			ao.Learner.Peers = 1 // the fleet shares one learner: one client, not a crowd
+			if ao.Learner.Lag == 0 {
+				// Each worker has a call admitted ahead: the fleet reacts to
+				// a cut about one call per worker late. Its size is not known
+				// here; assume the crowd the learner is tuned for.
+				ao.Learner.Lag = adaptive.DefaultPeers
+			}
 			ao.Store = redisx.NewLearnerStore(rl)
 			a := adaptive.NewAdapter(rl, ao)
 			a.Prime(o.Prime...)
