@@ -274,18 +274,7 @@ func (r *run) at(s float64) time.Time {
 
 // sleepUntil sleeps until unscaled second s; false if ctx ended first.
 func (r *run) sleepUntil(ctx context.Context, s float64) bool {
-	d := time.Until(r.at(s))
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return sleepCtx(ctx, time.Until(r.at(s)))
 }
 
 // setQuota changes op's quota (unscaled rate and burst) now.

@@ -419,6 +419,7 @@ func loopbackServer(h http.Handler) (*httptest.Server, error) {
 	return hs, nil
 }
 
+// sleepCtx sleeps for d; false if ctx ended first (at once when it has).
 func sleepCtx(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
