@@ -88,6 +88,7 @@ func NewAdmission(o AdmissionOptions) (*Admission, error) {
 			Region:       o.Region,
 			Table:        table,
 			AccountLimit: acct,
+			Timeout:      l.RedisTimeout,
 			Logger:       log,
 		})
 		if err != nil {

@@ -112,6 +112,10 @@ type Limits struct {
 	// or rediss://… for TLS. Requires Account; the AWS Region completes the
 	// key. The password is never logged.
 	RedisURL string `yaml:"redis_url"`
+	// RedisTimeout bounds every Redis command; past it the limiter falls
+	// back to local buckets until Redis answers in time again. 0 means
+	// redisx.DefaultTimeout (50ms, for a Redis in the same zone).
+	RedisTimeout time.Duration `yaml:"redis_timeout"`
 	// QuotaSync, when not 0, re-reads the applied quotas from Service
 	// Quotas on this interval and sets the limiter's rates (package usage),
 	// so an approved increase applies without a restart. 0: off.

@@ -102,6 +102,9 @@ func (c Config) Validate() error {
 	if l.QuotaSync != 0 && l.QuotaSync < time.Second {
 		bad("limits.quota_sync", "must be 0 (off) or at least 1s, got %v", l.QuotaSync)
 	}
+	if l.RedisTimeout < 0 {
+		bad("limits.redis_timeout", "must not be negative, got %v", l.RedisTimeout)
+	}
 	if !(l.RateScale > 0 && l.RateScale <= 10000) {
 		bad("limits.rate_scale", "must be > 0 and at most 10000, got %v", l.RateScale)
 	}

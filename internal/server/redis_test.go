@@ -148,6 +148,11 @@ func TestServeRedis(t *testing.T) {
 	s := newLoggedServer(t, newSim(t), &logs, func(c *config.Config) {
 		c.Limits.RedisURL = rs.URL()
 		c.Limits.Account = account
+		// The suite runs beside other packages on a small machine: a
+		// 50ms command bound would send the limiter into fallback for
+		// a moment whenever the CPU is busy, and this test checks shared
+		// mode, not the fallback (the outage tests do).
+		c.Limits.RedisTimeout = time.Second
 	})
 	rl := s.App().Admission.Shared
 	if rl == nil {
@@ -252,6 +257,7 @@ func TestServeAdaptiveRedis(t *testing.T) {
 		c.Limits.RedisURL = rs.URL()
 		c.Limits.Account = account
 		c.Limits.Adaptive = true
+		c.Limits.RedisTimeout = time.Second // as TestServeRedis: shared mode, not fallback, is under test
 	})
 	if s.App().Admission.Shared == nil {
 		t.Fatal("SharedLimiter is nil with limits.redis_url set")
