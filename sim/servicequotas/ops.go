@@ -192,15 +192,7 @@ func (s *Service) listQuotas(in *input, applied bool) (any, *apiError) {
 		}
 		all = append(all, s.shape(q, v, ""))
 	}
-	from, to, next, e := page(in, len(all))
-	if e != nil {
-		return nil, e
-	}
-	out := map[string]any{"Quotas": all[from:to]}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return pageResult(in, "Quotas", all)
 }
 
 func (s *Service) listServiceQuotas(in *input, _ time.Time) (any, *apiError) {
@@ -316,15 +308,7 @@ func (s *Service) history(in *input, code string) (any, *apiError) {
 		}
 		all = append(all, s.change(r))
 	}
-	from, to, next, e := page(in, len(all))
-	if e != nil {
-		return nil, e
-	}
-	out := map[string]any{"RequestedQuotas": all[from:to]}
-	if next != "" {
-		out["NextToken"] = next
-	}
-	return out, nil
+	return pageResult(in, "RequestedQuotas", all)
 }
 
 func (s *Service) listHistory(in *input, _ time.Time) (any, *apiError) {
@@ -342,4 +326,18 @@ func (s *Service) listHistoryByQuota(in *input, _ time.Time) (any, *apiError) {
 		return nil, e
 	}
 	return s.history(in, q.code)
+}
+
+// pageResult answers one page of all under key, with NextToken when more
+// follow (page reads MaxResults and NextToken from in).
+func pageResult[T any](in *input, key string, all []T) (any, *apiError) {
+	from, to, next, e := page(in, len(all))
+	if e != nil {
+		return nil, e
+	}
+	out := map[string]any{key: all[from:to]}
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return out, nil
 }
