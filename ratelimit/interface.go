@@ -33,8 +33,8 @@ type Decision struct {
 
 // Limit is a bucket's steady rate and size.
 type Limit struct {
-	Rate  float64 // tokens per second
-	Burst float64 // bucket size
+	Rate  float64 `json:"rate"`  // tokens per second
+	Burst float64 `json:"burst"` // bucket size
 }
 
 // Limiter admits calls through hierarchical buckets: the operation's bucket
