@@ -547,6 +547,7 @@ func detectSynchronizedStart(op *opAgg, q quotas.API, t *timeline, _ []repStat, 
 		return evidence{}, false
 	}
 	f.staggerCalls = float64(calls)
+	f.staggerAgents = int64(math.Round(d))
 	width := end - sl[lo].t
 	why := []string{
 		fmt.Sprintf("About %s distinct callers (principal and source IP) called %s within %d s (%s to %s), against about %s in a usual 5-second window.",
@@ -627,15 +628,15 @@ func fix(f *Finding, op *opAgg, q quotas.API) (string, string) {
 		}
 	case CauseRetryStorm:
 		fmt.Fprintf(&b, "Make %s back off: retry with capped exponential backoff and jitter, at most %d attempts, and draw retries from the same bucket as first attempts — "+
-			"wrap its client with Tollgate (`awssdk.Govern`, `governor.Do`) or send the work through `tollgate serve`, which admits at %s/s.", who, sdkAttempts, num(q.Rate))
+			"wrap its client with Tollgate (`awssdk.Govern`, `Governor.Do`) or send the work through `tollgate serve`, which admits at %s/s.", who, sdkAttempts, num(q.Rate))
 		if f.DemandRate1m > q.Rate && q.Adjustable {
 			fmt.Fprintf(&b, " Even without the retries the busiest minute carried about %s distinct requests/s; if that is normal business, request a higher rate (draft below).", num(f.DemandRate1m))
 			request = draftRequest(f, op, q)
 		}
 	case CauseSynchronizedStart:
 		window := math.Ceil(f.staggerCalls / max(q.Rate, 0.1))
-		fmt.Fprintf(&b, "Stagger start-up: spread the sessions' first %s calls with random jitter over at least %s (%s start-up calls ÷ %s/s; `tollgate stagger plan --agents N` plans the window), "+
-			"or serve the start-up reads from a shared cache, so a shift change does not drain the bucket at once.", name, dur(int64(max(window, 10))), count(int64(f.staggerCalls)), num(q.Rate))
+		fmt.Fprintf(&b, "Stagger start-up: spread the sessions' first %s calls with random jitter over at least %s (%s start-up calls ÷ %s/s; `tollgate stagger plan --agents %d --calls %s` plans the window and the hashed slots), "+
+			"or serve the start-up reads from a shared cache, so a shift change does not drain the bucket at once.", name, dur(int64(max(window, 10))), count(int64(f.staggerCalls)), num(q.Rate), max(f.staggerAgents, 1), name)
 	case CauseSustained:
 		fmt.Fprintf(&b, "Pace %s below the quota: send the calls through `tollgate serve` (or wrap the client with `awssdk.Govern`), which admits at %s/s; a queue only delays a load that stays above the quota, so ", name, num(q.Rate))
 		if q.Adjustable {

@@ -78,7 +78,8 @@ type Finding struct {
 	FromSDKLogs  bool     `json:"from_sdk_logs,omitempty"` // counts come from SDK error logs: failures only
 	Series       Series   `json:"series"`
 
-	staggerCalls float64 // calls in a synchronized-start window
+	staggerCalls  float64 // calls in a synchronized-start window
+	staggerAgents int64   // distinct callers in it
 }
 
 // CodeCount counts one error code.

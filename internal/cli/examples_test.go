@@ -3,12 +3,17 @@ package cli
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/tollgatehq/tollgate/triage"
+	"github.com/tollgatehq/tollgate/triage/triagegen"
 )
 
 // walk calls f for every command of the tree under c, c included.
@@ -101,7 +106,7 @@ func checkInvocation(t *testing.T, where string, args []string) {
 		return
 	}
 	cmd, rest, err := root.Find(args)
-	if err != nil || cmd == root {
+	if err != nil || cmd == root || !cmd.Runnable() {
 		t.Errorf("%s example %q: no such command (%v)", where, strings.Join(args, " "), err)
 		return
 	}
@@ -215,3 +220,54 @@ func TestVersionFlag(t *testing.T) {
 		t.Errorf("--version: %d %q; version: %d %q", c1, out1, c2, out2)
 	}
 }
+
+// TestTriageAdviceExists: every tollgate command a triage fix names (in
+// backquotes) is a real command whose flags parse, for every generated
+// cause.
+func TestTriageAdviceExists(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []string{"mixed", triagegen.DialerRetryStorm} {
+		sub := filepath.Join(dir, c)
+		if _, err := triagegen.Generate(sub, triagegen.GenerateOptions{Cause: c, Seed: 3, Duration: 10 * time.Minute, Background: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inputs, err := triage.FileInputs([]string{dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := triage.Analyze(t.Context(), inputs, triage.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, f := range rep.Findings {
+		seen[f.Cause] = true
+		for _, m := range backquoted.FindAllStringSubmatch(f.Fix, -1) {
+			words := shellWords(m[1])
+			switch {
+			case words[0] == "tollgate":
+				checkInvocation(t, f.Operation+" fix", words[1:])
+			case m[1] == "awssdk.Govern" || m[1] == "Governor.Do":
+				// Go API: awssdk.Govern and (*governor.Governor).Do exist (compiled in elsewhere).
+			default:
+				t.Errorf("%s fix names %q, which is neither a tollgate command nor a known API", f.Operation, m[1])
+			}
+		}
+	}
+	for _, c := range []string{triage.CausePolling, triage.CauseSynchronizedStart, triage.CauseRetryStorm, triage.CauseSpike, triage.CauseProvisioning} {
+		if !seen[c] {
+			t.Errorf("no %s finding: the advice of that cause went unchecked", c)
+		}
+	}
+	// serve's poller flags the polling advice names exist.
+	root := NewRoot(io.Discard, io.Discard)
+	serve, _, _ := root.Find([]string{"serve"})
+	for _, fl := range []string{"poll-instance", "poll-queues"} {
+		if serve.Flags().Lookup(fl) == nil {
+			t.Errorf("the polling advice names serve --%s, which does not exist", fl)
+		}
+	}
+}
+
+var backquoted = regexp.MustCompile("`([^`]+)`")
