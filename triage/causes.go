@@ -141,7 +141,7 @@ func finding(op *opAgg, q quotas.API, listed bool, t *timeline, reps []repStat, 
 	}
 	f.Repeats = gaps
 	if gaps > 0 {
-		f.RepeatGapSeconds = round2(float64(span) / float64(gaps))
+		f.RepeatGapSeconds = math.Round(float64(span)/float64(gaps)*1000) / 1000
 	}
 	var demand int64
 	for i, mi := range t.minute {

@@ -64,3 +64,31 @@ func TestDialerRetryStorm(t *testing.T) {
 		t.Errorf("the draft hides the retries: %q", f.QuotaRequest)
 	}
 }
+
+// TestSpikeIsNotSustained: the dialer's three-minute burst six times above
+// its usual rate (the spike scenario) is a spike, not a sustained overload,
+// and its draft makes no retry-storm claim.
+func TestSpikeIsNotSustained(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Generate(dir, GenerateOptions{Cause: triage.CauseSpike, Seed: 5, Duration: 10 * time.Minute, Background: -1}); err != nil {
+		t.Fatal(err)
+	}
+	inputs, err := triage.FileInputs([]string{dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := analyze(t, inputs)
+	for _, f := range r.Findings {
+		if f.Operation != "StartOutboundVoiceContact" {
+			continue
+		}
+		if f.Cause != triage.CauseSpike || slices.Contains(f.AlsoCauses, triage.CauseSustained) || slices.Contains(f.AlsoCauses, triage.CauseRetryStorm) {
+			t.Errorf("cause %s also %v, want a spike alone; why %v", f.Cause, f.AlsoCauses, f.Why)
+		}
+		if strings.Contains(f.QuotaRequest, "without backoff") || strings.Contains(f.QuotaRequest, "paced client-side") {
+			t.Errorf("draft: %q", f.QuotaRequest)
+		}
+		return
+	}
+	t.Fatal("no StartOutboundVoiceContact finding")
+}
