@@ -68,7 +68,7 @@ func TestSimConfig(t *testing.T) {
 	if a, _ := o.Quotas.API("StartOutboundVoiceContact"); a.Rate != 5 {
 		t.Errorf("quotas.yaml not applied: %+v", a)
 	}
-	if o.Credentials["AKIDEXAMPLE"] != "example-secret" || o.RateScale != 10 {
+	if o.Credentials["AKIDEXAMPLE"] != "example-secret" || o.RateScale != 10 || o.BodyTimeout != 30*time.Second {
 		t.Errorf("sim.yaml read as %+v", o)
 	}
 	seed, err := sim.LoadSeed("examples/sim-state.yaml")
