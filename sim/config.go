@@ -56,6 +56,7 @@ type Config struct {
 	DialRate                   float64           `yaml:"dial_rate"`
 	DialBurst                  int               `yaml:"dial_burst"`
 	MaxBodyBytes               int64             `yaml:"max_body_bytes"`
+	BodyTimeout                time.Duration     `yaml:"body_timeout"`
 	TimelineSeconds            int               `yaml:"timeline_seconds"`
 	MetricDrift                time.Duration     `yaml:"metric_drift"`
 	AdminToken                 string            `yaml:"admin_token"`
@@ -161,7 +162,7 @@ func (c *Config) Options() (Options, error) {
 		AccountID: c.AccountID, Region: c.Region, RateScale: c.RateScale, Seed: c.Seed,
 		AccountRate: c.AccountRate, AccountBurst: c.AccountBurst, RetryAfter: c.RetryAfter,
 		CallLimit: c.CallLimit, RefusedDestinationPrefixes: c.RefusedDestinationPrefixes,
-		DialRate: c.DialRate, DialBurst: c.DialBurst, MaxBodyBytes: c.MaxBodyBytes,
+		DialRate: c.DialRate, DialBurst: c.DialBurst, MaxBodyBytes: c.MaxBodyBytes, BodyTimeout: c.BodyTimeout,
 		TimelineSeconds: c.TimelineSeconds, AdminToken: c.AdminToken, Credentials: c.Credentials,
 		CallDuration: c.CallDuration, ChatDuration: c.ChatDuration, TaskDuration: c.TaskDuration,
 		Faults: c.Faults, State: c.State, MetricDrift: c.MetricDrift,

@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // reqCtx is one decoded request as a handler sees it.
@@ -36,6 +38,9 @@ func decodeBody(body []byte, v any) *apiError {
 	if body[0] != '{' {
 		return errf(codeSerialization, "Start of structure or map found where not expected.")
 	}
+	if e := checkUTF8(body); e != nil {
+		return e
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
@@ -54,6 +59,23 @@ func decodeBody(body []byte, v any) *apiError {
 	return nil
 }
 
+// checkUTF8 refuses bytes that are not UTF-8, as AWS's JSON parser does
+// (encoding/json would silently turn them into U+FFFD).
+func checkUTF8(b []byte) *apiError {
+	if utf8.Valid(b) {
+		return nil
+	}
+	i := 0
+	for i < len(b) {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		i += size
+	}
+	return errf(codeSerialization, fmt.Sprintf("Invalid UTF-8 start byte 0x%02x at offset %d.", b[i], i))
+}
+
 // queryValues parses the query string once.
 func (rc *reqCtx) queryValues() (url.Values, *apiError) {
 	if rc.query != nil {
@@ -62,6 +84,13 @@ func (rc *reqCtx) queryValues() (url.Values, *apiError) {
 	q, err := url.ParseQuery(rc.rawQuery)
 	if err != nil {
 		return nil, errf(codeSerialization, "Unable to parse the query string.")
+	}
+	for k, vs := range q {
+		for _, v := range append(vs, k) {
+			if !utf8.ValidString(v) {
+				return nil, errf(codeSerialization, "The query parameter '"+clip(strings.ToValidUTF8(k, "?"))+"' is not valid UTF-8.")
+			}
+		}
 	}
 	rc.query = q
 	return q, nil
@@ -122,16 +151,18 @@ func (t epoch) MarshalJSON() ([]byte, error) {
 
 func ep(t time.Time) *epoch { e := epoch(t); return &e }
 
-// page slices n items by nextToken and maxResults. Tokens are opaque:
-// base64 of "tg1:<offset>".
-func page(n int, nextToken string, maxResults *int64, def int) (start, end int, next *string, bad bool) {
+// page slices n items by nextToken and maxResults. Tokens are opaque and
+// bound to their operation: base64 of "tg1:<op>:<offset>", so a token of
+// one operation is refused by another.
+func page(n int, op, nextToken string, maxResults *int64, def int) (start, end int, next *string, bad bool) {
 	size := def
 	if maxResults != nil {
 		size = int(*maxResults)
 	}
+	prefix := "tg1:" + op + ":"
 	if nextToken != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(nextToken)
-		s, ok := strings.CutPrefix(string(raw), "tg1:")
+		s, ok := strings.CutPrefix(string(raw), prefix)
 		if err != nil || !ok {
 			return 0, 0, nil, true
 		}
@@ -143,7 +174,7 @@ func page(n int, nextToken string, maxResults *int64, def int) (start, end int, 
 	}
 	end = min(n, start+size)
 	if end < n {
-		t := base64.RawURLEncoding.EncodeToString([]byte("tg1:" + strconv.Itoa(end)))
+		t := base64.RawURLEncoding.EncodeToString([]byte(prefix + strconv.Itoa(end)))
 		next = &t
 	}
 	return start, end, next, false

@@ -69,6 +69,7 @@ var statusOf = map[string]int{
 	codeUnknownOperation:      404,
 	codeSerialization:         400,
 	codeRequestTooLarge:       413,
+	codeRequestTimeout:        408,
 	codeInvalidSignature:      403,
 	codeUnrecognizedClient:    403,
 	codeMissingAuthToken:      403,

@@ -60,11 +60,12 @@ func (in *instance) needResource(kind, id, what string) *apiError {
 
 // pageOf returns the page of items selected by nextToken and maxResults
 // (def items when maxResults is unset) and the next page's token; a
-// malformed token answers with code's "NextToken is not valid" error.
-func pageOf[T any](items []T, nextToken string, maxResults *int64, def int, code string) ([]T, *string, *apiError) {
-	start, end, next, bad := page(len(items), nextToken, maxResults, def)
+// malformed token, or one of another operation, answers with the
+// operation's "NextToken is not valid" error.
+func pageOf[T any](items []T, nextToken string, maxResults *int64, def int, rc *reqCtx) ([]T, *string, *apiError) {
+	start, end, next, bad := page(len(items), rc.name, nextToken, maxResults, def)
 	if bad {
-		return nil, nil, badToken(code)
+		return nil, nil, badToken(rc.valCode)
 	}
 	return items[start:end], next, nil
 }

@@ -73,7 +73,7 @@ func (in *listInstanceAttributesIn) validate(v *validator, rc *reqCtx) *apiError
 }
 
 func (s *Server) listInstanceAttributes(rc *reqCtx, in *listInstanceAttributesIn, inst *instance) (any, *apiError) {
-	types, next, e := pageOf(instanceAttributeTypes, in.nextToken, in.maxResults, 7, rc.valCode)
+	types, next, e := pageOf(instanceAttributeTypes, in.nextToken, in.maxResults, 7, rc)
 	if e != nil {
 		return nil, e
 	}

@@ -51,7 +51,7 @@ func (in *listInstancesIn) validate(v *validator, rc *reqCtx) *apiError {
 }
 
 func (s *Server) listInstances(rc *reqCtx, in *listInstancesIn, _ *instance) (any, *apiError) {
-	ids, next, e := pageOf(s.st.instanceOrder, in.nextToken, in.maxResults, 10, rc.valCode)
+	ids, next, e := pageOf(s.st.instanceOrder, in.nextToken, in.maxResults, 10, rc)
 	if e != nil {
 		return nil, e
 	}
@@ -301,7 +301,7 @@ func (s *Server) listPhoneNumbersV2(rc *reqCtx, in *listPhoneNumbersV2In, _ *ins
 				PhoneNumberType: p.typ, TargetArn: &inst.arn})
 		}
 	}
-	list, next, e := pageOf(list, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	list, next, e := pageOf(list, deref(in.NextToken), in.MaxResults, 100, rc)
 	if e != nil {
 		return nil, e
 	}

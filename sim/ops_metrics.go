@@ -146,7 +146,7 @@ func (in *getCurrentMetricDataIn) check() *apiError {
 func (s *Server) getCurrentMetricData(rc *reqCtx, in *getCurrentMetricDataIn, inst *instance) (any, *apiError) {
 	inst.prune(rc.now)
 	groups := groupsFor(inst, in.Filters, in.Groupings)
-	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc)
 	if e != nil {
 		return nil, e
 	}
@@ -342,7 +342,7 @@ func (in *getMetricDataIn) check() *apiError {
 
 func (s *Server) getMetricData(rc *reqCtx, in *getMetricDataIn, inst *instance) (any, *apiError) {
 	groups := groupsFor(inst, in.Filters, in.Groupings)
-	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc)
 	if e != nil {
 		return nil, e
 	}
@@ -512,7 +512,7 @@ func (s *Server) getMetricDataV2(rc *reqCtx, in *getMetricDataV2In, _ *instance)
 	} else {
 		groups = []group{{map[string]string{}, nil}}
 	}
-	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	shown, next, e := pageOf(groups, deref(in.NextToken), in.MaxResults, 100, rc)
 	if e != nil {
 		return nil, e
 	}
@@ -615,7 +615,7 @@ func (s *Server) getCurrentUserData(rc *reqCtx, in *getCurrentUserDataIn, inst *
 			users = append(users, u)
 		}
 	}
-	shown, next, e := pageOf(users, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	shown, next, e := pageOf(users, deref(in.NextToken), in.MaxResults, 100, rc)
 	if e != nil {
 		return nil, e
 	}

@@ -26,7 +26,7 @@ func (in *listUsersIn) validate(v *validator, rc *reqCtx) *apiError {
 }
 
 func (s *Server) listUsers(rc *reqCtx, in *listUsersIn, inst *instance) (any, *apiError) {
-	users, next, e := pageOf(inst.users, in.nextToken, in.maxResults, 100, rc.valCode)
+	users, next, e := pageOf(inst.users, in.nextToken, in.maxResults, 100, rc)
 	if e != nil {
 		return nil, e
 	}
@@ -295,13 +295,16 @@ func (s *Server) searchUsers(rc *reqCtx, in *searchUsersIn, inst *instance) (any
 			matched = append(matched, u)
 		}
 	}
-	users, next, e := pageOf(matched, deref(in.NextToken), in.MaxResults, 100, rc.valCode)
+	users, next, e := pageOf(matched, deref(in.NextToken), in.MaxResults, 100, rc)
 	if e != nil {
 		return nil, e
 	}
 	list := make([]userOut, 0, len(users))
 	for _, u := range users {
-		list = append(list, s.userOut(u, false))
+		o := s.userOut(u, false)
+		// SearchUsers answers UserIdentityInfoLite: names, no e-mail.
+		o.IdentityInfo.Email = nil
+		list = append(list, o)
 	}
 	total := int64(len(matched))
 	return struct {
@@ -361,7 +364,7 @@ func (s *Server) listResources(rc *reqCtx, in *listResourcesIn, inst *instance, 
 		}
 		all = filtered
 	}
-	all, next, e := pageOf(all, in.nextToken, in.maxResults, 100, rc.valCode)
+	all, next, e := pageOf(all, in.nextToken, in.maxResults, 100, rc)
 	if e != nil {
 		return nil, e
 	}
@@ -371,7 +374,11 @@ func (s *Server) listResources(rc *reqCtx, in *listResourcesIn, inst *instance, 
 		fill(r, &sum)
 		list = append(list, sum)
 	}
-	return map[string]any{listKey: list, "NextToken": next}, nil
+	out := map[string]any{listKey: list}
+	if next != nil { // the last page has no NextToken member at all
+		out["NextToken"] = *next
+	}
+	return out, nil
 }
 
 type listQueuesIn struct{ listResourcesIn }

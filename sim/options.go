@@ -15,6 +15,7 @@ const (
 	DefaultRegion     = "us-east-1"
 	DefaultAddr       = "127.0.0.1:8999"
 	DefaultMaxBody    = 1 << 20 // 1 MiB
+	DefaultBodyTime   = 30 * time.Second
 	DefaultTimeline   = 3600    // seconds of per-second history kept
 	DefaultMaxCallers = 1000    // distinct access keys tracked in stats
 	DefaultMaxTokens  = 1 << 18 // ClientTokens remembered (7 days each)
@@ -72,6 +73,10 @@ type Options struct {
 
 	// MaxBodyBytes caps request bodies (0 means 1 MiB); larger bodies get 413.
 	MaxBodyBytes int64
+	// BodyTimeout bounds reading one request's body over a real connection
+	// (0 means 30 s), so a slow client cannot hold a connection forever; a
+	// body not read in time gets 408 RequestTimeoutException.
+	BodyTimeout time.Duration
 
 	// State seeds the account's resources; nil means the default instance.
 	State *Seed
@@ -130,6 +135,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.RateScale < 0 || o.RateScale != o.RateScale {
 		return o, fmt.Errorf("rate_scale: must be > 0, got %v", o.RateScale)
+	}
+	if o.BodyTimeout < 0 {
+		return o, fmt.Errorf("body_timeout: must be >= 0, got %v", o.BodyTimeout)
+	}
+	if o.BodyTimeout == 0 {
+		o.BodyTimeout = DefaultBodyTime
 	}
 	if o.AccountRate < 0 || o.AccountBurst < 0 {
 		return o, fmt.Errorf("account_rate/account_burst: must be >= 0")

@@ -24,8 +24,11 @@ func ListenAndServe(ctx context.Context, addr string, h http.Handler, ready func
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		// The handler gives each body Options.BodyTimeout; this bounds the
+		// rest (admin bodies, a handler that does not read).
+		ReadTimeout:    2 * time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
 	}
 	if ready != nil {
 		ready("http://" + ln.Addr().String())

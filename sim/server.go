@@ -6,14 +6,17 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tollgatehq/tollgate/quotas"
 	"github.com/tollgatehq/tollgate/sigv4"
@@ -130,6 +133,10 @@ func (s *Server) InstanceIDs() []string {
 // operation: route → SigV4 → rate buckets → faults → decode and validate →
 // run against the state → restJson1 response.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The body must arrive within BodyTimeout (wall clock: connection
+	// deadlines are real time). Handlers without a connection (in-memory
+	// transports, recorders) do not support deadlines and need none.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.o.BodyTimeout))
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/_sim") {
 		s.serveAdmin(w, r)
@@ -158,6 +165,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	def := &ops[op]
+	if !utf8.ValidString(r.URL.Path) {
+		s.fail(w, op, caller, errf(codeSerialization, "The request path is not valid UTF-8."), reqID, date, now, def.campaigns)
+		return
+	}
 	if r.ContentLength > s.o.MaxBodyBytes {
 		s.fail(w, op, caller, errf(codeRequestTooLarge, "Request body of "+itoa(r.ContentLength)+" bytes exceeds the limit of "+itoa(s.o.MaxBodyBytes)+" bytes."), reqID, date, now, def.campaigns)
 		return
@@ -169,6 +180,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, err := buf.ReadFrom(io.LimitReader(r.Body, s.o.MaxBodyBytes+1))
 		if int64(buf.Len()) > s.o.MaxBodyBytes {
 			s.fail(w, op, caller, errf(codeRequestTooLarge, "Request body exceeds the limit of "+itoa(s.o.MaxBodyBytes)+" bytes."), reqID, date, now, def.campaigns)
+			return
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.fail(w, op, caller, errf(codeRequestTimeout, "The request body was not received within "+s.o.BodyTimeout.String()+"."), reqID, date, now, def.campaigns)
 			return
 		}
 		if err != nil {

@@ -114,6 +114,40 @@ func finding(op *opAgg, q quotas.API, listed bool, t *timeline, reps []repStat, 
 	f.Sessions = contributors(&op.dims[dimSession], n)
 	f.UserAgents = contributors(&op.dims[dimAgent], n)
 	f.SourceIPs = contributors(&op.dims[dimIP], n)
+	// Repeated requests: how many refused attempts repeated an earlier one,
+	// and how far apart. CloudTrail times are whole seconds, but for
+	// attempts at random points of a second the difference of the seconds
+	// averages out to the real spacing.
+	// A request refused fewer times than its caller's most-refused one was
+	// not given up: its next attempt, a retry too, succeeded. Without the
+	// retries the calls are the distinct requests.
+	// The retries are counted in the minute of the request's last refusal.
+	var gaps, span int64
+	maxN := map[string]int64{}
+	for _, r := range reps {
+		maxN[r.principal] = max(maxN[r.principal], r.n)
+	}
+	retries := map[int64]int64{}
+	for _, r := range reps {
+		if r.n >= 2 && r.last >= r.first {
+			gaps += r.n - 1
+			span += r.last - r.first
+		}
+		n := r.n - 1
+		if r.n < maxN[r.principal] {
+			n++
+		}
+		retries[floorDiv(r.last, 60)] += n
+	}
+	f.Repeats = gaps
+	if gaps > 0 {
+		f.RepeatGapSeconds = math.Round(float64(span)/float64(gaps)*1000) / 1000
+	}
+	var demand int64
+	for i, mi := range t.minute {
+		demand = max(demand, t.mcells[i].calls-retries[mi])
+	}
+	f.DemandRate1m = round2(float64(demand) / 60)
 	// Why?
 	ev := detect(op, q, t, reps, &f)
 	if len(ev) == 0 {
@@ -171,11 +205,12 @@ type evidence struct {
 }
 
 // detect runs the cause detectors in priority order: provisioning, polling,
-// retry-storm, synchronized-start, spike. The first match is the cause.
+// retry-storm, synchronized-start, spike, sustained-overload. The first
+// match is the cause.
 func detect(op *opAgg, q quotas.API, t *timeline, reps []repStat, f *Finding) []evidence {
 	var out []evidence
 	for _, d := range []func(*opAgg, quotas.API, *timeline, []repStat, *Finding) (evidence, bool){
-		detectProvisioning, detectPolling, detectRetryStorm, detectSynchronizedStart, detectSpike,
+		detectProvisioning, detectPolling, detectRetryStorm, detectSynchronizedStart, detectSpike, detectSustained,
 	} {
 		if e, ok := d(op, q, t, reps, f); ok {
 			out = append(out, e)
@@ -294,10 +329,15 @@ func detectPolling(op *opAgg, q quotas.API, t *timeline, _ []repStat, f *Finding
 	return evidence{}, false
 }
 
+// subBackoffGap is the mean spacing (seconds) of repeated refused attempts
+// below which no backoff is at work: the SDKs wait about a second, on
+// average half of it, before retrying a throttle (connect-api.md §6).
+const subBackoffGap = 0.1
+
 func detectRetryStorm(op *opAgg, q quotas.API, t *timeline, reps []repStat, f *Finding) (evidence, bool) {
 	type agg struct {
 		refused, excess, maxN int64
-		span, gaps, reqs      int64 // over requests refused at least 5 times
+		span, gaps, reqs      int64 // over requests refused at least twice
 	}
 	by := map[string]*agg{}
 	for _, r := range reps {
@@ -311,42 +351,118 @@ func detectRetryStorm(op *opAgg, q quotas.API, t *timeline, reps []repStat, f *F
 			a.excess += r.n - sdkAttempts
 		}
 		a.maxN = max(a.maxN, r.n)
-		if r.n >= 5 && r.last >= r.first {
+		if r.n >= 2 && r.last >= r.first {
 			a.span += r.last - r.first
 			a.gaps += r.n - 1
 			a.reqs++
 		}
 	}
+	// A storm is a caller that repeats refused requests either more often
+	// than any SDK would (beyond its attempt limit, at a second or less
+	// apart) or at sub-backoff spacing.
+	storm := func(a *agg) bool {
+		if a.gaps < 20 || a.gaps*5 < op.thr {
+			return false
+		}
+		gap := float64(a.span) / float64(a.gaps)
+		if gap < subBackoffGap {
+			return true
+		}
+		return a.excess >= 20 && a.maxN >= 6 && a.excess*5 >= op.thr && gap <= 1
+	}
 	var bestK string
 	var best *agg
 	for k, a := range by {
-		if best == nil || a.excess > best.excess || a.excess == best.excess && k < bestK {
+		if !storm(a) {
+			continue
+		}
+		if best == nil || a.gaps > best.gaps || a.gaps == best.gaps && k < bestK {
 			best, bestK = a, k
 		}
 	}
-	if best == nil || best.excess < 20 || best.maxN < 6 || best.excess*5 < op.thr || best.gaps == 0 {
-		return evidence{}, false
-	}
-	// How fast the same request was repeated: attempts per second of its
-	// span, each span counted as at least one second (CloudTrail times are
-	// to the second). With backoff this stays well under one.
-	perSec := float64(best.gaps) / float64(max(best.span, best.reqs))
-	if perSec < 1 {
+	if best == nil {
 		return evidence{}, false
 	}
 	c := op.dims[dimPrincipal].m[bestK]
 	if c != nil && c.thr*2 < c.calls {
 		return evidence{}, false // mostly successful: not hammering a closed bucket
 	}
+	gap := float64(best.span) / float64(best.gaps)
 	why := []string{
-		fmt.Sprintf("%s sent the same %s request up to %d times while it was being refused, at about %s attempts per second (no backoff): %s refused attempts beyond the SDKs' default of %d (%s of all throttles).",
-			bestK, op.key.op, best.maxN, num(math.Round(perSec)), count(best.excess), sdkAttempts, pct(best.excess, op.thr)),
+		fmt.Sprintf("%s repeated %s refused %s requests (same ClientToken or the same parameters) %s times, up to %d attempts each, about %s apart on average — no backoff (the SDKs wait about a second before retrying a throttle): %s of all throttles are these repeats.",
+			bestK, count(best.reqs), op.key.op, count(best.gaps), best.maxN, spacing(gap), pct(best.gaps, op.thr)),
 	}
 	if c != nil {
-		why = append(why, fmt.Sprintf("%s of its %s calls were refused; retrying with no backoff keeps the %s/s bucket empty for every other caller.",
+		why = append(why, fmt.Sprintf("%s of its %s calls were refused; retrying with no backoff keeps the %s/s bucket empty for every other caller, so its own new requests are refused too.",
 			pct(c.thr, c.calls), count(c.calls), num(q.Rate)))
 	}
 	return evidence{CauseRetryStorm, why}, true
+}
+
+// spacing words a gap in seconds, in milliseconds below one second.
+func spacing(sec float64) string {
+	if sec < 1 {
+		return fmt.Sprintf("%d ms", int64(math.Round(sec*1000)))
+	}
+	return num(math.Round(sec*10)/10) + " s"
+}
+
+// overloadRun returns the longest stretch of consecutive minutes whose
+// average rate is above the quota's rate: its first minute (Unix seconds),
+// its length in minutes and its calls.
+func overloadRun(t *timeline, rate float64) (from int64, minutes int, calls int64) {
+	run, runCalls := 0, int64(0)
+	for i, mi := range t.minute {
+		if float64(t.mcells[i].calls) > rate*60 {
+			if run > 0 && t.minute[i-1] == mi-1 {
+				run++
+				runCalls += t.mcells[i].calls
+			} else {
+				run, runCalls = 1, t.mcells[i].calls
+			}
+			if run > minutes {
+				from, minutes, calls = (mi-int64(run)+1)*60, run, runCalls
+			}
+		} else {
+			run = 0
+		}
+	}
+	return from, minutes, calls
+}
+
+// sustainedMinutes is the shortest overload, in whole minutes above the
+// quota's rate, called sustained.
+const sustainedMinutes = 2
+
+// detectSustained: not a peak above the usual level but a level above the
+// quota, minute after minute. A queue only delays such calls; they need
+// pacing below the quota or a higher quota.
+func detectSustained(op *opAgg, q quotas.API, t *timeline, _ []repStat, f *Finding) (evidence, bool) {
+	if q.Rate <= 0 || op.thr == 0 {
+		return evidence{}, false
+	}
+	from, mins, calls := overloadRun(t, q.Rate)
+	if mins < sustainedMinutes {
+		return evidence{}, false
+	}
+	// A spike is a peak above the usual level: the overload is the level.
+	var ms []int64
+	for _, m := range t.mcells {
+		ms = append(ms, m.calls)
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i] < ms[j] })
+	if float64(t.peak1m) >= 2*max(float64(ms[len(ms)/2]), 1) {
+		return evidence{}, false
+	}
+	rate := float64(calls) / float64(mins*60)
+	why := []string{
+		fmt.Sprintf("Calls to %s ran above the quota of %s/s for %d minutes without a break (from %s, %s/s on average): a sustained overload, not a spike above a usual level.",
+			op.key.op, num(q.Rate), mins, clock(unix(from)), num(round2(rate))),
+	}
+	if f.Repeats > 0 && op.calls > 0 {
+		why = append(why, fmt.Sprintf("Without the retries the busiest minute carried about %s distinct requests/s (%s/s with them).", num(f.DemandRate1m), num(f.PeakRate1m)))
+	}
+	return evidence{CauseSustained, why}, true
 }
 
 // slot is one 5-second window of one operation.
@@ -431,6 +547,7 @@ func detectSynchronizedStart(op *opAgg, q quotas.API, t *timeline, _ []repStat, 
 		return evidence{}, false
 	}
 	f.staggerCalls = float64(calls)
+	f.staggerAgents = int64(math.Round(d))
 	width := end - sl[lo].t
 	why := []string{
 		fmt.Sprintf("About %s distinct callers (principal and source IP) called %s within %d s (%s to %s), against about %s in a usual 5-second window.",
@@ -504,18 +621,30 @@ func fix(f *Finding, op *opAgg, q quotas.API) (string, string) {
 	}
 	switch f.Cause {
 	case CausePolling:
-		fmt.Fprintf(&b, "Poll once, serve many: route %s through Tollgate's cached poller (`tollgate serve` polls it on a schedule with single-flight and stale-while-revalidate; dashboards read the cache), "+
-			"so the account spends one call per interval instead of one per viewer, and stop %s from polling directly.", name, who)
+		fmt.Fprintf(&b, "Poll once, serve many: let `tollgate serve` poll %s on a schedule (poll.queries in its config file, or --poll-instance and --poll-queues for the queue wallboard) "+
+			"and point dashboards at its cache (GET /v1/metrics, or the dashboard at /), so the account spends one call per interval instead of one per viewer; then stop %s from polling directly.", name, who)
 		if !q.Adjustable {
 			fmt.Fprintf(&b, " The %s rate cannot be increased, so caching is the only fix.", name)
 		}
 	case CauseRetryStorm:
 		fmt.Fprintf(&b, "Make %s back off: retry with capped exponential backoff and jitter, at most %d attempts, and draw retries from the same bucket as first attempts — "+
-			"wrap its client with Tollgate (`awssdk.Govern`, `governor.Do`) or send the work through `tollgate serve`, which admits at %s/s.", who, sdkAttempts, num(q.Rate))
+			"wrap its client with Tollgate (`awssdk.Govern`, `Governor.Do`) or send the work through `tollgate serve`, which admits at %s/s.", who, sdkAttempts, num(q.Rate))
+		if f.DemandRate1m > q.Rate && q.Adjustable {
+			fmt.Fprintf(&b, " Even without the retries the busiest minute carried about %s distinct requests/s; if that is normal business, request a higher rate (draft below).", num(f.DemandRate1m))
+			request = draftRequest(f, op, q)
+		}
 	case CauseSynchronizedStart:
 		window := math.Ceil(f.staggerCalls / max(q.Rate, 0.1))
-		fmt.Fprintf(&b, "Stagger start-up: spread the sessions' first %s calls with random jitter over at least %s (%s start-up calls ÷ %s/s; `tollgate stagger` plans the window), "+
-			"or serve the start-up reads from a shared cache, so a shift change does not drain the bucket at once.", name, dur(int64(max(window, 10))), count(int64(f.staggerCalls)), num(q.Rate))
+		fmt.Fprintf(&b, "Stagger start-up: spread the sessions' first %s calls with random jitter over at least %s (%s start-up calls ÷ %s/s; `tollgate stagger plan --agents %d --calls %s` plans the window and the hashed slots), "+
+			"or serve the start-up reads from a shared cache, so a shift change does not drain the bucket at once.", name, dur(int64(max(window, 10))), count(int64(f.staggerCalls)), num(q.Rate), max(f.staggerAgents, 1), name)
+	case CauseSustained:
+		fmt.Fprintf(&b, "Pace %s below the quota: send the calls through `tollgate serve` (or wrap the client with `awssdk.Govern`), which admits at %s/s; a queue only delays a load that stays above the quota, so ", name, num(q.Rate))
+		if q.Adjustable {
+			b.WriteString("if this level is normal business, request a higher rate (draft below).")
+			request = draftRequest(f, op, q)
+		} else {
+			fmt.Fprintf(&b, "spread the work over a longer window: the %s rate cannot be increased.", name)
+		}
 	case CauseProvisioning:
 		work := op.calls - op.thr // the calls that did the work; the rest were refused attempts
 		secs := float64(work) / max(q.Rate, 0.1)
@@ -552,7 +681,8 @@ func draftRequest(f *Finding, op *opAgg, q quotas.API) string {
 		if !q.Adjustable {
 			return ""
 		}
-		want := math.Max(math.Ceil(f.PeakRate1m*1.25), math.Ceil(q.Rate)+1)
+		// The distinct requests, not the repeated attempts, are the demand.
+		want := math.Max(math.Ceil(f.DemandRate1m*1.25), math.Ceil(q.Rate)+1)
 		fmt.Fprintf(&b, "Service: Amazon Connect (service code connect), Region %s, account %s\n", region, acct)
 		fmt.Fprintf(&b, "Quota: %s (%s), current value %s requests/s (burst %d)\n", f.QuotaName, orStr(f.QuotaCode, "code unknown: look it up with `aws service-quotas list-service-quotas --service-code connect`"), num(q.Rate), q.Burst)
 		fmt.Fprintf(&b, "Requested value: %s requests/s\n", num(want))
@@ -568,9 +698,24 @@ func draftRequest(f *Finding, op *opAgg, q quotas.API) string {
 	if len(f.TopByCalls) > 0 {
 		fmt.Fprintf(&b, " The main caller is %s.", f.TopByCalls[0].Principal)
 	}
-	b.WriteString(" Business need: <agents, contacts per hour, when this volume occurs and why>." +
-		" Calls are paced client-side with Tollgate, so the increase raises our steady rate, not a retry storm.")
+	b.WriteString(" Business need: <agents, contacts per hour, when this volume occurs and why>.")
+	b.WriteString(retryNote(f))
 	return b.String()
+}
+
+// retryNote states what the data shows about retries, for a drafted
+// request: it never claims pacing the data does not show.
+func retryNote(f *Finding) string {
+	switch {
+	case f.Repeats == 0:
+		return ""
+	case f.RepeatGapSeconds < subBackoffGap:
+		return fmt.Sprintf(" %s of the calls repeated a refused request about %s later, without backoff; the requested value counts distinct requests (about %s/s in the busiest minute), not these repeats. Retry fix: <how the retries now back off and are paced at the quota, and since when>.",
+			count(f.Repeats), spacing(f.RepeatGapSeconds), num(f.DemandRate1m))
+	default:
+		return fmt.Sprintf(" Refused requests were retried with backoff (%s repeats, %s apart on average); the requested value counts distinct requests, not the repeats.",
+			count(f.Repeats), spacing(f.RepeatGapSeconds))
+	}
 }
 
 func resourceByCode(code string) (quotas.Resource, bool) {

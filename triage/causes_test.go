@@ -23,10 +23,11 @@ func TestIsProvisioningOp(t *testing.T) {
 	}
 }
 
-// TestSteadyOverloadIsUnknown: demand a little above the quota all along,
-// spread over a few workers, matches none of the five patterns; the report
-// says so instead of guessing, and still proposes buffering.
-func TestSteadyOverloadIsUnknown(t *testing.T) {
+// TestSteadyOverloadIsSustained: demand a little above the quota all along,
+// spread over a few workers with no repeated request, is a sustained
+// overload, not a spike: pacing, and an increase request whose draft makes
+// no claim about retries the data does not show.
+func TestSteadyOverloadIsSustained(t *testing.T) {
 	var recs []string
 	for s := 0; s < 1200; s++ {
 		for k := 0; k < 3; k++ {
@@ -42,10 +43,13 @@ func TestSteadyOverloadIsUnknown(t *testing.T) {
 		t.Fatalf("findings: %d", len(r.Findings))
 	}
 	f := r.Findings[0]
-	if f.Cause != CauseUnknown || len(f.AlsoCauses) != 0 {
+	if f.Cause != CauseSustained || len(f.AlsoCauses) != 0 {
 		t.Errorf("cause %s (also %v): %v", f.Cause, f.AlsoCauses, f.Why)
 	}
 	if !strings.Contains(f.Fix, "`tollgate serve`") || !strings.Contains(f.QuotaRequest, "L-E704D621") {
 		t.Errorf("fix %q, request %q", f.Fix, f.QuotaRequest)
+	}
+	if strings.Contains(f.QuotaRequest, "paced") || strings.Contains(f.QuotaRequest, "retr") {
+		t.Errorf("the draft claims something about pacing or retries: %q", f.QuotaRequest)
 	}
 }

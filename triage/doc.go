@@ -35,14 +35,19 @@
 //   - provisioning: the throttled operation is a provisioning action
 //     (CreateUser, ClaimPhoneNumber, …) or a resource quota ran out;
 //   - polling: one caller polls a metrics API at sub-second intervals;
-//   - retry-storm: one caller repeats the same refused request with no backoff;
+//   - retry-storm: one caller repeats refused requests (the same
+//     ClientToken, or the same parameters) more often than any SDK would or
+//     at sub-backoff spacing (mean gap under 0.1 s);
 //   - synchronized-start: many distinct sessions call the same read API
 //     within seconds (shift change, VDI restart);
-//   - spike: throttles coincide with call-rate peaks above the quota;
+//   - spike: throttles coincide with call-rate peaks above the usual level;
+//   - sustained-overload: the usual level itself stays above the quota
+//     for minutes (a queue only delays it);
 //
-// with the evidence and a fix tied to Tollgate (cached poller, `tollgate
-// serve` queue, staggered start-up, governed retries, a drafted quota
-// increase request).
+// with the evidence and a fix tied to Tollgate (serve's metrics poller,
+// `tollgate serve` queue, `tollgate stagger plan`, governed retries, a
+// drafted quota increase request that counts distinct requests, not
+// retries, and states what the data shows about them).
 //
 // # Output
 //

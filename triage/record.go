@@ -35,7 +35,7 @@ type Record struct {
 	UserAgent  string
 	SourceIP   string
 	ReadOnly   bool
-	ParamsHash uint64 // hash of the raw requestParameters (comparable within one process); 0 when null or absent
+	ParamsHash uint64 // hash of requestParameters.ClientToken when present, else of the raw requestParameters (comparable within one process); 0 when null or absent
 }
 
 // ErrNotCloudTrail is returned by ParseRecord for JSON that is valid but
@@ -167,12 +167,33 @@ func parseRecord(b []byte, r *Record, in *interner) error {
 		case "requestParameters":
 			s.ws()
 			start := s.i
-			if !s.skip(1) {
+			var token []byte
+			if s.peek() == '{' {
+				// A retry of the same call keeps its idempotency token
+				// (ClientToken) even when other parameters change.
+				ok := s.object(2, func(k []byte) bool {
+					if string(k) == "ClientToken" && s.peek() == '"' {
+						raw, slow, ok := s.str()
+						if slow {
+							raw = []byte(decodeString(raw, true))
+						}
+						token = raw
+						return ok
+					}
+					return s.skip(2)
+				})
+				if !ok {
+					return false
+				}
+			} else if !s.skip(1) {
 				return false
 			}
-			if v := b[start:s.i]; string(v) != "null" {
+			switch v := b[start:s.i]; {
+			case len(token) > 0:
+				r.ParamsHash = maphash.Bytes(tokenSeed, token) | 1
+			case string(v) != "null":
 				r.ParamsHash = maphash.Bytes(paramSeed, v) | 1
-			} else {
+			default:
 				r.ParamsHash = 0
 			}
 			return true
@@ -270,6 +291,10 @@ func firstNonEmpty(v ...string) string {
 // paramSeed seeds the request-parameter hash; hashes compare only within
 // one process.
 var paramSeed = maphash.MakeSeed()
+
+// tokenSeed seeds the hash of a request's ClientToken, which identifies a
+// request by itself.
+var tokenSeed = maphash.MakeSeed()
 
 // parseTimestamp parses CloudTrail's "2006-01-02T15:04:05Z" quickly and any
 // RFC 3339 time otherwise, returning Unix seconds.

@@ -212,3 +212,25 @@ func FuzzParseRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestParamsHashClientToken: attempts with the same ClientToken are one
+// request even when other parameters differ; without a token the whole
+// parameters decide.
+func TestParamsHashClientToken(t *testing.T) {
+	hash := func(params string) uint64 {
+		t.Helper()
+		var r Record
+		if err := parseRecord([]byte(`{"eventVersion":"1.09","eventTime":"2026-11-25T10:00:00Z","eventSource":"connect.amazonaws.com","eventName":"StartOutboundVoiceContact","requestParameters":`+params+`}`), &r, nil); err != nil {
+			t.Fatal(err)
+		}
+		return r.ParamsHash
+	}
+	a := hash(`{"InstanceId":"i","ClientToken":"tok-1","Attributes":{"try":"1"}}`)
+	b := hash(`{"Attributes":{"try":"2"},"ClientToken":"tok-1","InstanceId":"i"}`)
+	c := hash(`{"InstanceId":"i","ClientToken":"tok-2","Attributes":{"try":"1"}}`)
+	d := hash(`{"InstanceId":"i","Attributes":{"try":"1"}}`)
+	e := hash(`{"InstanceId":"i","Attributes":{"try":"2"}}`)
+	if a == 0 || a != b || a == c || d == 0 || d == e || hash(`null`) != 0 {
+		t.Errorf("hashes: same token %x %x, other token %x, no token %x %x", a, b, c, d, e)
+	}
+}

@@ -36,7 +36,7 @@ type Finding struct {
 	Account         string        `json:"account"`
 	Region          string        `json:"region"`
 	Class           string        `json:"class"` // the dominant quota class: rate-throttle, concurrency-quota or hard-quota
-	Cause           string        `json:"cause"` // spike, provisioning, polling, synchronized-start, retry-storm or unknown
+	Cause           string        `json:"cause"` // spike, provisioning, polling, synchronized-start, retry-storm, sustained-overload or unknown
 	AlsoCauses      []string      `json:"also_causes,omitempty"`
 	Calls           int64         `json:"calls"`
 	Errors          int64         `json:"errors"`
@@ -61,14 +61,25 @@ type Finding struct {
 	Sessions        []Contributor `json:"top_sessions,omitempty"`
 	UserAgents      []Contributor `json:"top_user_agents,omitempty"`
 	SourceIPs       []Contributor `json:"top_source_ips,omitempty"`
-	Why             []string      `json:"why"`
-	Fix             string        `json:"fix"`
-	QuotaRequest    string        `json:"quota_request,omitempty"` // a drafted increase request
-	Advice          string        `json:"advice"`                  // awserr's advice for the dominant code
-	FromSDKLogs     bool          `json:"from_sdk_logs,omitempty"` // counts come from SDK error logs: failures only
-	Series          Series        `json:"series"`
+	// Repeats counts refused attempts that repeated an earlier refused
+	// attempt of the same request (same caller and ClientToken, or the same
+	// parameters); RepeatGapSeconds is their mean spacing.
+	Repeats          int64   `json:"repeated_attempts"`
+	RepeatGapSeconds float64 `json:"repeat_gap_seconds,omitempty"`
+	// DemandRate1m estimates the busiest minute's distinct requests per
+	// second: its rate without the retries (a request refused fewer times
+	// than its caller's most-refused one counts as retried until it
+	// succeeded).
+	DemandRate1m float64  `json:"demand_rate_1m"`
+	Why          []string `json:"why"`
+	Fix          string   `json:"fix"`
+	QuotaRequest string   `json:"quota_request,omitempty"` // a drafted increase request
+	Advice       string   `json:"advice"`                  // awserr's advice for the dominant code
+	FromSDKLogs  bool     `json:"from_sdk_logs,omitempty"` // counts come from SDK error logs: failures only
+	Series       Series   `json:"series"`
 
-	staggerCalls float64 // calls in a synchronized-start window
+	staggerCalls  float64 // calls in a synchronized-start window
+	staggerAgents int64   // distinct callers in it
 }
 
 // CodeCount counts one error code.
@@ -148,5 +159,6 @@ const (
 	CausePolling           = "polling"
 	CauseSynchronizedStart = "synchronized-start"
 	CauseRetryStorm        = "retry-storm"
+	CauseSustained         = "sustained-overload"
 	CauseUnknown           = "unknown"
 )

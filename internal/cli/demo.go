@@ -13,6 +13,7 @@ func init() { register(newDemoCmd) }
 func newDemoCmd() *cobra.Command {
 	var o demo.Options
 	var plain bool
+	var progress progressFlags
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a dialer campaign through the durable, rate-paced queue against the built-in simulator",
@@ -24,12 +25,17 @@ polls GetCurrentMetricData through the same governor, and summarise: calls
 placed, throttles met, time against the theoretical minimum, dead letters and
 their reasons, duplicate ClientTokens. No AWS account is needed.`,
 		Example: `  tollgate demo
-  tollgate demo --calls 1000 --rate-scale 20`,
+  tollgate demo --calls 1000 --rate-scale 20
+  tollgate demo --calls 200 --quiet`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Out = cmd.OutOrStdout()
-			o.Progress = cmd.ErrOrStderr()
-			o.Bar = !plain && showBar(o.Progress, "text", progressFlags{})
+			// Progress: a bar on a terminal (or with --progress), lines
+			// otherwise, nothing with --quiet.
+			if !progress.quiet {
+				o.Progress = cmd.ErrOrStderr()
+			}
+			o.Bar = !plain && showBar(cmd.ErrOrStderr(), "text", progress)
 			if _, err := demo.Run(cmd.Context(), o); err != nil {
 				if cmd.Context().Err() != nil {
 					return &ExitError{Code: ExitFailure, Err: fmt.Errorf("demo: interrupted")}
@@ -44,6 +50,8 @@ their reasons, duplicate ClientTokens. No AWS account is needed.`,
 	f.IntVar(&o.Refused, "refused", 0, "calls to numbers the simulator refuses (default calls/20)")
 	f.IntVar(&o.Expiring, "expiring", 0, "low-priority calls whose deadline passes before their turn (default calls/20)")
 	f.Float64Var(&o.RateScale, "rate-scale", 10, "multiply every published quota (the simulator and the governor alike)")
+	progress.register(f)
 	f.BoolVar(&plain, "plain", false, "progress as lines even on a terminal")
+	deprecate(f, "plain", "--quiet for no progress (progress is a bar only on a terminal, lines elsewhere)")
 	return cmd
 }

@@ -41,3 +41,25 @@ func showBar(w io.Writer, format string, p progressFlags) bool {
 	}
 	return isTerminal(w)
 }
+
+// deprecatedAnnotation marks a hidden old spelling of a flag; its value is
+// the spelling to use instead.
+const deprecatedAnnotation = "tollgate/deprecated"
+
+// deprecate hides the old spelling name of a flag (it keeps working) and
+// makes the root command warn on standard error when it is used. cobra's
+// own MarkDeprecated would print the warning on standard output, into
+// --format json output.
+func deprecate(f *pflag.FlagSet, name, use string) {
+	_ = f.MarkHidden(name)
+	_ = f.SetAnnotation(name, deprecatedAnnotation, []string{use})
+}
+
+// warnDeprecated tells on w about each old spelling set on the command line.
+func warnDeprecated(w io.Writer, f *pflag.FlagSet) {
+	f.Visit(func(fl *pflag.Flag) {
+		if use := fl.Annotations[deprecatedAnnotation]; len(use) > 0 {
+			_, _ = io.WriteString(w, "tollgate: --"+fl.Name+" is deprecated: use "+use[0]+"\n")
+		}
+	})
+}

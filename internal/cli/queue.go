@@ -197,7 +197,9 @@ func newQueueStatsCmd(cf *queueClientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Show queue and dispatcher statistics",
-		Args:  cobra.NoArgs,
+		Example: `  tollgate queue stats
+  tollgate queue stats --format json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(format); err != nil {
 				return err
@@ -241,7 +243,9 @@ func newQueueDLQCmd(cf *queueClientFlags) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List dead letters, oldest first",
-		Args:  cobra.NoArgs,
+		Example: `  tollgate queue dlq list
+  tollgate queue dlq list --reason expired --limit 20 --format json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(listFormat); err != nil {
 				return err
@@ -279,9 +283,10 @@ func newQueueDLQCmd(cf *queueClientFlags) *cobra.Command {
 	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
 
 	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one dead letter (JSON)",
-		Args:  cobra.ExactArgs(1),
+		Use:     "show ID",
+		Short:   "Show one dead letter (JSON)",
+		Example: `  tollgate queue dlq show "$(tollgate queue dlq list --limit 1 --format json | jq -r '.jobs[0].id')"`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.newClient()
 			if err != nil {
@@ -296,11 +301,16 @@ func newQueueDLQCmd(cf *queueClientFlags) *cobra.Command {
 	}
 
 	var all, clear bool
-	var rreason string
+	var rreason, redriveFormat string
 	redrive := &cobra.Command{
 		Use:   "redrive [ID...] | --all [--reason R]",
 		Short: "Move dead letters back to the queue (same ids and ClientTokens; delivered at the quota's pace)",
+		Example: `  tollgate queue dlq redrive --all
+  tollgate queue dlq redrive --all --reason expired --clear-not-after --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(redriveFormat); err != nil {
+				return err
+			}
 			if all == (len(args) > 0) {
 				return usageError("give job ids or --all, not both and not neither")
 			}
@@ -315,7 +325,13 @@ func newQueueDLQCmd(cf *queueClientFlags) *cobra.Command {
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "redriven %d job(s)\n", res.Redriven)
+			if redriveFormat == "json" {
+				if err := printJSON(cmd.OutOrStdout(), res); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "redriven %d job(s)\n", res.Redriven)
+			}
 			if !all && res.Redriven < len(args) {
 				return &ExitError{Code: ExitPartial, Err: fmt.Errorf("%d of %d ids were not dead letters", len(args)-res.Redriven, len(args))}
 			}
@@ -325,6 +341,7 @@ func newQueueDLQCmd(cf *queueClientFlags) *cobra.Command {
 	redrive.Flags().BoolVar(&all, "all", false, "every dead letter (with --reason: of that reason)")
 	redrive.Flags().StringVar(&rreason, "reason", "", "with --all: only this reason")
 	redrive.Flags().BoolVar(&clear, "clear-not-after", false, "drop the jobs' deadlines (else an expired job expires again)")
+	redrive.Flags().StringVar(&redriveFormat, "format", "text", "output: text or json")
 
 	cmd.AddCommand(list, show, redrive)
 	return cmd

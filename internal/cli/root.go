@@ -52,7 +52,13 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 		Short:         "Keep Amazon Connect integrations productive under API throttling",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints what `tollgate version` prints.
+		Version: Version,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			warnDeprecated(cmd.ErrOrStderr(), cmd.Flags())
+		},
 	}
+	root.SetVersionTemplate(versionLine())
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cmds := make([]*cobra.Command, 0, len(registry))

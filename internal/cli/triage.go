@@ -89,8 +89,9 @@ the report lists each problem with its file and byte offset or line.`,
 	f.StringVarP(&output, "output", "o", "", "write the report to this file instead of standard output")
 	f.IntVar(&workers, "workers", 0, "files read in parallel (0: one per CPU)")
 	f.IntVar(&top, "top", 5, "callers listed per finding")
-	f.BoolVar(&noProgress, "no-progress", false, "never show the progress bar (the same as --quiet)")
 	progress.register(f)
+	f.BoolVar(&noProgress, "no-progress", false, "never show the progress bar (the same as --quiet)")
+	deprecate(f, "no-progress", "--quiet")
 	f.BoolVar(&allServices, "all-services", false, "analyse every AWS service in the logs, not only Amazon Connect")
 	cmd.AddCommand(newTriageGenerateCmd())
 	return cmd
@@ -164,6 +165,7 @@ func newTriageGenerateCmd() *cobra.Command {
 		out      string
 		start    string
 		asJSON   bool
+		format   string
 		duration time.Duration
 	)
 	cmd := &cobra.Command{
@@ -173,8 +175,16 @@ func newTriageGenerateCmd() *cobra.Command {
 writes what CloudTrail would have delivered, in its S3 layout
 (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz). The same seed
 and options give byte-identical files. Causes: ` + strings.Join(triagegen.Causes(), ", ") + `.`,
+		Example: `  tollgate triage generate --cause retry-storm --out ./trail
+  tollgate triage generate --cause dialer-retry-storm --seed 11 --out ./dialer --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asJSON {
+				format = "json"
+			}
+			if err := checkFormat(format); err != nil {
+				return err
+			}
 			if out == "" {
 				return usageError("--out: required (the directory to write into)")
 			}
@@ -201,7 +211,7 @@ and options give byte-identical files. Causes: ` + strings.Join(triagegen.Causes
 				return err
 			}
 			w := cmd.OutOrStdout()
-			if asJSON {
+			if format == "json" {
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
 				return enc.Encode(res)
@@ -225,6 +235,8 @@ and options give byte-identical files. Causes: ` + strings.Join(triagegen.Causes
 	f.StringVar(&o.Region, "region", "", "AWS Region (default us-east-1)")
 	f.Float64Var(&o.Background, "background", 3, "benign calls per second on operations no scenario touches (negative: none)")
 	f.IntVar(&o.MaxRecordsPerFile, "max-records-per-file", 5000, "split each 5-minute delivery into files of at most this many records")
-	f.BoolVar(&asJSON, "json", false, "print the result (files, expectations) as JSON")
+	f.StringVar(&format, "format", "text", "output: text or json (files, expectations)")
+	f.BoolVar(&asJSON, "json", false, "the same as --format json")
+	deprecate(f, "json", "--format json")
 	return cmd
 }

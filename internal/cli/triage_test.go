@@ -24,7 +24,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 // expectations.
 func TestTriageGenerateThenTriage(t *testing.T) {
 	dir := t.TempDir()
-	code, out, errOut := runCLI(t, "triage", "generate", "--cause", "retry-storm", "--seed", "3", "--out", dir, "--json", "--duration", "10m", "--background", "-1")
+	code, out, errOut := runCLI(t, "triage", "generate", "--cause", "retry-storm", "--seed", "3", "--out", dir, "--format", "json", "--duration", "10m", "--background", "-1")
 	if code != ExitOK {
 		t.Fatalf("generate: exit %d: %s", code, errOut)
 	}

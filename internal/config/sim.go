@@ -42,6 +42,7 @@ func SimTable(c *sim.Config) Table {
 		Bind("dial_rate", "", "PutDialRequestBatch items per second per campaign", &c.DialRate),
 		Bind("dial_burst", "", "PutDialRequestBatch item burst per campaign", &c.DialBurst),
 		Bind("max_body_bytes", "", "largest request body accepted (bytes)", &c.MaxBodyBytes),
+		Bind("body_timeout", "", "longest wait for one request's body (default 30s); a slower client gets 408", &c.BodyTimeout),
 		Bind("metric_drift", "metric-drift", "move the real-time metrics (seeded background traffic) every this long; 0 keeps them still", &c.MetricDrift),
 		Bind("timeline_seconds", "", "seconds of per-second history kept in the statistics", &c.TimelineSeconds),
 		Bind("call_duration", "", "how long calls stay active, e.g. uniform:30s..3m or exp:90s", &c.CallDuration),

@@ -21,7 +21,7 @@ import (
 // 15-minute data set starting 2026-11-25T10:00:00Z for account
 // 111122223333 in us-east-1.
 type GenerateOptions struct {
-	Cause      string        // spike, provisioning, polling, synchronized-start, retry-storm or mixed
+	Cause      string        // spike, provisioning, polling, synchronized-start, retry-storm, dialer-retry-storm or mixed
 	Seed       int64         // same seed, same options: byte-identical files
 	Start      time.Time     // zero: 2026-11-25T10:00:00Z
 	Duration   time.Duration // zero: 15 minutes; at least 10 minutes

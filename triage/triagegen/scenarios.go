@@ -348,6 +348,21 @@ func (g *gen) retryStorm() {
 	}
 }
 
+// dialerRetryStorm: an outbound dialer places calls a little faster than
+// the 2/s StartOutboundVoiceContact quota for three minutes and re-sends
+// each refused call at once, up to four more times, with the same
+// ClientToken about 30 ms apart: about 8 attempts/s against 2/s.
+func (g *gen) dialerRetryStorm() {
+	dialer := g.role("OutboundDialerRole", "predictive-dialer", uaGoSDK, g.publicIP())
+	g.own(triage.CauseRetryStorm, "rate-throttle", dialer.arn, "StartOutboundVoiceContact")
+	immediate := retryPolicy{maxAttempts: 4, fixed: 30 * time.Millisecond}
+	g.s.poisson(g.ms(3*time.Minute), g.ms(6*time.Minute), 3, func(now int64) {
+		p := g.params("ContactFlowId", g.flows[0], "DestinationPhoneNumber", "HIDDEN_DUE_TO_SECURITY_REASONS",
+			"ClientToken", g.uuid(), "Attributes", "HIDDEN_DUE_TO_SECURITY_REASONS", "QueueId", g.queues[0])
+		g.s.call(now, g.req("StartOutboundVoiceContact", dialer, immediate, p, false, respIDs("ContactId")))
+	})
+}
+
 // scenarios maps each cause to what it sets up.
 var scenarios = map[string]func(*gen){
 	triage.CauseSpike:             (*gen).spike,
@@ -355,6 +370,7 @@ var scenarios = map[string]func(*gen){
 	triage.CausePolling:           (*gen).polling,
 	triage.CauseSynchronizedStart: (*gen).synchronizedStart,
 	triage.CauseRetryStorm:        (*gen).retryStorm,
+	DialerRetryStorm:              (*gen).dialerRetryStorm,
 	"mixed": func(g *gen) {
 		g.spike()
 		g.provisioning()
@@ -364,9 +380,14 @@ var scenarios = map[string]func(*gen){
 	},
 }
 
+// DialerRetryStorm names the scenario of an outbound dialer that re-sends
+// each refused StartOutboundVoiceContact at once with the same ClientToken
+// (a retry storm that is also a sustained overload, not a spike).
+const DialerRetryStorm = "dialer-retry-storm"
+
 // Causes lists the generator's scenarios in a stable order.
 func Causes() []string {
-	return []string{triage.CauseSpike, triage.CauseProvisioning, triage.CausePolling, triage.CauseSynchronizedStart, triage.CauseRetryStorm, "mixed"}
+	return []string{triage.CauseSpike, triage.CauseProvisioning, triage.CausePolling, triage.CauseSynchronizedStart, triage.CauseRetryStorm, DialerRetryStorm, "mixed"}
 }
 
 func causeList() string { return strings.Join(Causes(), ", ") }
