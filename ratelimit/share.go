@@ -6,13 +6,21 @@ import (
 	"sync"
 )
 
-// Shares orders the callers of one budget by weight: weighted fair
-// queueing in front of a Limiter. Callers of the same operation enter one
-// at a time, in order of priority class and then of virtual finish time,
-// where each caller's finish time advances by 1/weight per request. So
-// under contention, callers with weights 2 and 1 are admitted 2:1 whatever
-// their request rates, and an idle caller does not bank credit (its start
-// is never earlier than the current virtual time).
+// Shares orders the callers of one budget by weight: start-time fair
+// queueing (SFQ) in front of a Limiter. Callers of the same operation enter
+// one at a time, in order of priority class and then of virtual start
+// time, where each caller's tags advance by 1/weight per request. So under
+// contention, callers with weights 2 and 1 are admitted 2:1 whatever their
+// request rates, and an idle caller does not bank credit (its start is
+// never earlier than the current virtual time).
+//
+// The virtual time is the start tag of the last turn granted, not its
+// finish tag: a caller that comes back while the current round is still
+// being served (a closed-loop client with one request at a time, whose own
+// SDK takes longer between calls than its peers') joins that round instead
+// of the next one. With finish tags (self-clocked fair queueing) such a
+// caller is pushed one whole round back each time it is not already queued
+// when the round starts, and gets half the turns of a quicker peer.
 //
 //	release, err := shares.Enter(ctx, op, "dialer", 2, PriorityNormal)
 //	if err != nil { return err }
@@ -38,7 +46,7 @@ type Shares struct {
 
 // shareQueue is the queue of one operation. Requires Shares.mu held.
 type shareQueue struct {
-	vtime  float64            // virtual time: finish tag of the last served entry
+	vtime  float64            // virtual time: start tag of the last granted entry
 	last   map[string]float64 // caller → finish tag of its last request
 	q      shareHeap
 	busy   int // entries holding a turn (between grant and release)
@@ -47,7 +55,7 @@ type shareQueue struct {
 }
 
 type shareEntry struct {
-	finish   float64
+	start    float64 // virtual start tag: the order within a class
 	class    int
 	seq      uint64
 	idx      int
@@ -64,8 +72,8 @@ func (h shareHeap) Less(i, j int) bool {
 	if a.class != b.class {
 		return a.class < b.class
 	}
-	if a.finish != b.finish {
-		return a.finish < b.finish
+	if a.start != b.start {
+		return a.start < b.start
 	}
 	return a.seq < b.seq
 }
@@ -98,14 +106,14 @@ func (s *Shares) Enter(ctx context.Context, op, caller string, weight float64, p
 	}
 	sq.refcnt++
 	start := max(sq.vtime, sq.last[caller])
-	e := &shareEntry{finish: start + 1/weight, class: p.Class(), seq: sq.seq}
+	e := &shareEntry{start: start, class: p.Class(), seq: sq.seq}
 	sq.seq++
-	sq.last[caller] = e.finish
+	sq.last[caller] = start + 1/weight
 	if sq.busy < s.slots() && sq.q.Len() == 0 {
 		// A free slot and nobody waiting: the turn is this caller's at once.
 		sq.busy++
 		e.isGrant = true
-		sq.vtime = max(sq.vtime, e.finish)
+		sq.vtime = max(sq.vtime, e.start)
 		s.mu.Unlock()
 		return func() {
 			s.mu.Lock()
@@ -158,9 +166,7 @@ func (s *Shares) grantLocked(sq *shareQueue) {
 		e := heap.Pop(&sq.q).(*shareEntry)
 		sq.busy++
 		e.isGrant = true
-		if e.finish > sq.vtime {
-			sq.vtime = e.finish
-		}
+		sq.vtime = max(sq.vtime, e.start)
 		close(e.granted)
 	}
 }

@@ -122,3 +122,62 @@ func TestSharesPriorityAndCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestSharesClosedLoop: sixteen callers of equal weight, each with one
+// request at a time (as an SDK client calling in a loop), half of them
+// taking 20 ms between calls and half 300 ms, on a 10/s bucket: a round
+// of turns takes 1.6 s, so the slower callers are back well before their
+// next turn and, once the start-up burst is spent, every caller is
+// admitted as often as every other (±1 for where in a round the count
+// stops). Ordering by virtual finish tags instead pushed a slower caller
+// one round back whenever it came back after a quicker one had been
+// granted its turn in the new round: 17–18 against 20–21 admissions over
+// the 30 s.
+func TestSharesClosedLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Ops: map[string]ratelimit.Limit{"StartOutboundVoiceContact": {Rate: 10, Burst: 25}}})
+		s := ratelimit.Shares{Slots: 4}
+		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+		defer cancel()
+		t0 := time.Now()
+		var mu sync.Mutex
+		got := map[string]int{}
+		var wg sync.WaitGroup
+		for i := range 16 {
+			name, think := "quick-"+strconv.Itoa(i), 20*time.Millisecond
+			if i%2 == 1 {
+				name, think = "slow-"+strconv.Itoa(i), 300*time.Millisecond
+			}
+			wg.Go(func() {
+				for ctx.Err() == nil {
+					rel, err := s.Enter(ctx, "StartOutboundVoiceContact", name, 1, ratelimit.PriorityNormal)
+					if err != nil {
+						return
+					}
+					err = h.Wait(ctx, ratelimit.Request{Op: "StartOutboundVoiceContact"})
+					rel()
+					if err != nil {
+						return
+					}
+					if time.Since(t0) >= 10*time.Second {
+						mu.Lock()
+						got[name]++
+						mu.Unlock()
+					}
+					time.Sleep(think)
+				}
+			})
+		}
+		wg.Wait()
+		lo, hi, total := int(^uint(0)>>1), 0, 0
+		for _, n := range got {
+			lo, hi, total = min(lo, n), max(hi, n), total+n
+		}
+		if len(got) != 16 || total < 295 || total > 301 {
+			t.Fatalf("admitted %d over 30 s at 10/s: %v", total, got)
+		}
+		if hi-lo > 1 {
+			t.Fatalf("admissions per caller range %d…%d, want within 1 of each other: %v", lo, hi, got)
+		}
+	})
+}
