@@ -98,7 +98,8 @@
 // admitted 2:1 under contention. Shares decides only the order; tokens
 // still come from the Limiter. TestSharesWeighted checks the 2:1:1 split,
 // TestSharesClosedLoop that one-request-at-a-time callers with different
-// think times get equal turns.
+// think times get equal turns, TestSharesLateCallersCatchUp that callers
+// arriving after others spent the burst catch up (Shares.Credit).
 //
 // # Waiting and deadlines
 //

@@ -11,8 +11,8 @@ import (
 // one at a time, in order of priority class and then of virtual start
 // time, where each caller's tags advance by 1/weight per request. So under
 // contention, callers with weights 2 and 1 are admitted 2:1 whatever their
-// request rates, and an idle caller does not bank credit (its start is
-// never earlier than the current virtual time).
+// request rates, and an idle caller banks at most Credit turns (its start
+// is never earlier than the current virtual time less Credit).
 //
 // The virtual time is the start tag of the last turn granted, not its
 // finish tag: a caller that comes back while the current round is still
@@ -39,6 +39,14 @@ import (
 // still the weighted one (the Limiter serves its queue in order).
 type Shares struct {
 	Slots int
+	// Credit is how far, in turns of a weight-1 caller, a caller may fall
+	// behind the virtual time and still catch up (0: not at all). A caller
+	// that arrives late (a process whose SDK took longer to start, a
+	// Lambda's cold start) while others spend the bucket's burst is
+	// admitted first until it has had as many turns as they (at most
+	// Credit more than the current round); an idle caller banks at most
+	// Credit turns.
+	Credit float64
 
 	mu  sync.Mutex // guards ops
 	ops map[string]*shareQueue
@@ -105,7 +113,7 @@ func (s *Shares) Enter(ctx context.Context, op, caller string, weight float64, p
 		s.ops[op] = sq
 	}
 	sq.refcnt++
-	start := max(sq.vtime, sq.last[caller])
+	start := max(sq.vtime-s.Credit, sq.last[caller])
 	e := &shareEntry{start: start, class: p.Class(), seq: sq.seq}
 	sq.seq++
 	sq.last[caller] = start + 1/weight
@@ -157,6 +165,9 @@ func (s *Shares) Enter(ctx context.Context, op, caller string, weight float64, p
 	return nil, ctx.Err()
 }
 
+// maxIdleQueues bounds the idle operation queues Shares keeps.
+const maxIdleQueues = 1024
+
 func (s *Shares) slots() int { return max(s.Slots, 1) }
 
 // grantLocked gives turns to the queue's head while slots are free.
@@ -171,12 +182,15 @@ func (s *Shares) grantLocked(sq *shareQueue) {
 	}
 }
 
-// doneLocked ends one entry's life: grants the next turn and forgets the
-// operation's queue when nobody uses it. Requires mu held.
+// doneLocked ends one entry's life and grants the next turn. An idle
+// operation's queue is kept, so that its callers' tags outlive the moments
+// when nobody waits (a burst admits everyone at once; forgetting then would
+// forget who had the burst), unless more than maxIdleQueues operations are
+// held. Requires mu held.
 func (s *Shares) doneLocked(op string, sq *shareQueue) {
 	sq.refcnt--
 	s.grantLocked(sq)
-	if sq.refcnt == 0 {
+	if sq.refcnt == 0 && len(s.ops) > maxIdleQueues {
 		delete(s.ops, op)
 	}
 }

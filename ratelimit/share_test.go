@@ -181,3 +181,77 @@ func TestSharesClosedLoop(t *testing.T) {
 		}
 	})
 }
+
+// TestSharesLateCallersCatchUp: eight callers start at once and spend the
+// bucket's burst between them; eight more arrive 0.6 to 3 s later (as
+// processes whose SDK takes longer to start do), each with one request at
+// a time. With Credit, the late callers are admitted first until they have
+// had as many turns as the early ones, so when the first caller has had
+// its ten, every caller has had nine or ten. Without it the late callers
+// start level with the current round and stay behind by what the early
+// ones had meanwhile (four or five against nine or ten).
+func TestSharesLateCallersCatchUp(t *testing.T) {
+	for _, tc := range []struct {
+		credit float64
+		fair   bool
+	}{{8, true}, {0, false}} {
+		t.Run("credit="+strconv.FormatFloat(tc.credit, 'g', -1, 64), func(t *testing.T) {
+			lo, hi := lateCallers(t, tc.credit)
+			if fair := float64(hi) <= 1.2*float64(lo); fair != tc.fair {
+				t.Fatalf("turns per caller when the first had ten: %d…%d (max ÷ min %.2f), want fair=%v", lo, hi, float64(hi)/float64(lo), tc.fair)
+			}
+		})
+	}
+}
+
+// lateCallers runs the scenario of TestSharesLateCallersCatchUp and returns
+// the fewest and most turns per caller when the first has had ten.
+func lateCallers(t *testing.T, credit float64) (lo, hi int) {
+	synctest.Test(t, func(t *testing.T) {
+		h := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Ops: map[string]ratelimit.Limit{"StartOutboundVoiceContact": {Rate: 10, Burst: 25}}})
+		s := ratelimit.Shares{Slots: 4, Credit: credit}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var mu sync.Mutex
+		got := map[string]int{}
+		var wg sync.WaitGroup
+		for i := range 16 {
+			name, think, delay := "early-"+strconv.Itoa(i), 100*time.Millisecond, time.Duration(0)
+			if i%2 == 1 {
+				name, think, delay = "late-"+strconv.Itoa(i), 200*time.Millisecond, time.Duration(600+i*30)*time.Millisecond
+				if i == 7 {
+					delay = 3 * time.Second
+				}
+			}
+			wg.Go(func() {
+				time.Sleep(delay)
+				for ctx.Err() == nil {
+					rel, err := s.Enter(ctx, "StartOutboundVoiceContact", name, 1, ratelimit.PriorityNormal)
+					if err != nil {
+						return
+					}
+					err = h.Wait(ctx, ratelimit.Request{Op: "StartOutboundVoiceContact"})
+					rel()
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					if got[name]++; got[name] == 10 {
+						cancel()
+					}
+					mu.Unlock()
+					time.Sleep(think)
+				}
+			})
+		}
+		wg.Wait()
+		lo, hi = int(^uint(0)>>1), 0
+		for _, n := range got {
+			lo, hi = min(lo, n), max(hi, n)
+		}
+		if len(got) != 16 {
+			t.Fatalf("only %d callers admitted: %v", len(got), got)
+		}
+	})
+	return lo, hi
+}
