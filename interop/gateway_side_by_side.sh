@@ -19,7 +19,7 @@ PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$WORK"
+	if [[ -n "${KEEP:-}" ]]; then echo "side-by-side: kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 fail() { echo "side-by-side: $*" >&2; exit 1; }
@@ -56,9 +56,10 @@ SIM_URL="$(wait_url "$WORK/sim.log" "${PIDS[-1]}")"
 } >"$WORK/callers.yaml"
 chmod 600 "$WORK/callers.yaml"
 
+# The gateway's /metrics needs its token (serve's rule): generated in --data-dir.
 AWS_ACCESS_KEY_ID=AKIDGATEWAYSIDEBYSIDE AWS_SECRET_ACCESS_KEY=gateway-secret AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
 	"$WORK/tollgate" gateway --listen 127.0.0.1:0 --quiet --region us-east-1 --upstream "$SIM_URL" \
-	--callers "$WORK/callers.yaml" --rate-scale "$SCALE" >"$WORK/gw.log" 2>&1 &
+	--callers "$WORK/callers.yaml" --rate-scale "$SCALE" --data-dir "$WORK/data" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
 GW_URL="$(wait_url "$WORK/gw.log" "${PIDS[-1]}")"
 echo "side-by-side: sim $SIM_URL, gateway $GW_URL, $PROCS Node + $PROCS Python processes × $JOBS jobs, rate scale $SCALE"
@@ -89,6 +90,7 @@ run() { # mode endpoint
 }
 
 run gateway "$GW_URL"
+curl -fsS -H "Authorization: Bearer $(cat "$WORK/data/token")" "$GW_URL/metrics" >"$WORK/gateway/metrics.txt"
 sleep 8 # let the simulator's buckets refill
 run direct "$SIM_URL"
 
@@ -121,6 +123,9 @@ for mode in ("direct", "gateway"):
     fairness = max(at_first) / max(1, min(at_first))
     print(f"{mode}: successes per process when the first finished ({first - start:.1f}s): " +
           " ".join(f"{r['name']}={c}" for r, c in sorted(zip(res, at_first), key=lambda x: x[1])))
+    firsts = {lang: [r["ok"][0] - start for r in res if r["ok"] and r["name"].startswith(lang)] for lang in ("py", "node")}
+    print(f"{mode}: first success after the start: " + ", ".join(
+        f"{lang} {min(v):.1f}-{max(v):.1f}s" for lang, v in firsts.items() if v))
     rows[mode] = dict(processes=len(res), successes=succ, failures=fails, sim_429=throttled,
                       ratio_429=throttled / max(1, succ), completion_s=end - start, lower_bound_s=lower,
                       completion_x=(end - start) / lower if lower else float("inf"), fairness=fairness)
@@ -129,6 +134,17 @@ for mode, r in rows.items():
           f"429s at sim {r['sim_429']:4d} ({100 * r['ratio_429']:.1f}% of successes)  "
           f"completion {r['completion_s']:.1f}s = {r['completion_x']:.2f}x lower bound {r['lower_bound_s']:.1f}s  "
           f"fairness {r['fairness']:.2f}")
+answers, upstream_429 = {}, 0
+try:
+    for line in open(f"{work}/gateway/metrics.txt"):
+        if line.startswith("tollgate_gateway_responses_total{"):
+            cls = line.split('class="')[1].split('"')[0]
+            answers[cls] = answers.get(cls, 0) + int(float(line.rsplit(" ", 1)[1]))
+        elif line.startswith("tollgate_gateway_upstream_throttled_total{"):
+            upstream_429 += int(float(line.rsplit(" ", 1)[1]))
+    print(f"gateway answers to the callers by class: {answers}; upstream 429s retried or answered: {upstream_429}")
+except OSError:
+    pass
 g = rows["gateway"]
 ok_all = g["ratio_429"] <= 0.01 and g["completion_x"] <= 1.1 and g["fairness"] <= 1.2 and g["failures"] == 0
 print("side-by-side: gateway targets " + ("met" if ok_all else "MISSED") + " (429s <= 1%, completion <= 1.1x, fairness <= 1.2)")
