@@ -165,6 +165,24 @@ func (s *Shares) Enter(ctx context.Context, op, caller string, weight float64, p
 	return nil, ctx.Err()
 }
 
+// Return gives back caller's last turn on op (of the given weight, ≤ 0
+// means 1): its next Enter gets the tag the returned turn had. Call it when
+// the turn was spent on an attempt the service refused (a throttle) and the
+// request is about to be retried, so that a retry keeps the caller's place
+// rather than costing it a round.
+func (s *Shares) Return(op, caller string, weight float64) {
+	if weight <= 0 {
+		weight = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sq := s.ops[op]; sq != nil {
+		if v, ok := sq.last[caller]; ok {
+			sq.last[caller] = v - 1/weight
+		}
+	}
+}
+
 // maxIdleQueues bounds the idle operation queues Shares keeps.
 const maxIdleQueues = 1024
 

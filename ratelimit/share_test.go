@@ -255,3 +255,37 @@ func lateCallers(t *testing.T, credit float64) (lo, hi int) {
 	})
 	return lo, hi
 }
+
+// TestSharesReturn: a returned turn is not counted, so the caller's retry
+// goes ahead of a peer that has had as many successful turns.
+func TestSharesReturn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var s ratelimit.Shares
+		ctx := context.Background()
+		for _, c := range []string{"retrier", "peer"} {
+			rel, err := s.Enter(ctx, "op", c, 1, ratelimit.PriorityNormal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel()
+		}
+		s.Return("op", "retrier", 1) // its attempt was throttled
+		hold, _ := s.Enter(ctx, "op", "holder", 1, ratelimit.PriorityNormal)
+		order := make(chan string, 2)
+		for _, c := range []string{"peer", "retrier"} { // the peer queues first
+			go func() {
+				rel, err := s.Enter(ctx, "op", c, 1, ratelimit.PriorityNormal)
+				if err == nil {
+					order <- c
+					rel()
+				}
+			}()
+			synctest.Wait()
+		}
+		hold()
+		if first := <-order; first != "retrier" {
+			t.Fatalf("%s went first; the retrier's returned turn should put it ahead", first)
+		}
+		<-order
+	})
+}
