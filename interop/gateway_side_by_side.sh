@@ -4,12 +4,15 @@
 # JOBS jobs of StartOutboundVoiceContact + ListQueues against `tollgate sim`,
 # first directly, then through the gateway — the workers changed only in
 # endpoint and keys. Prints, for each mode: successes, 429s at the simulator
-# (÷ successes), completion time ÷ the lower bound, and fairness (max ÷ min
-# successes per process when the first process finishes). Exits non-zero when
-# the gateway run misses a target (429s ≤ 1%, completion ≤ 1.1× lower bound,
-# fairness ≤ 1.2).
+# (÷ successes), completion time ÷ the lower bound (from the common start, and
+# from the first success: the SDKs load lazily on their first call, seconds on a
+# busy machine), fairness (max ÷ min successes per process when the first
+# process finishes), each language's first success and the gateway's answers
+# by class. Exits non-zero when the gateway run misses a target (429s ≤ 1%,
+# completion from the common start ≤ 1.1× lower bound, fairness ≤ 1.2).
 #
-# Usage: interop/gateway_side_by_side.sh   (env: JOBS=10 SCALE=5 PROCS=8 TIMEOUT=180)
+# Usage: interop/gateway_side_by_side.sh   (env: JOBS=10 SCALE=5 PROCS=8 TIMEOUT=180,
+#        KEEP=1 keeps the work directory: workers' JSON, the gateway's /metrics)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -118,6 +121,10 @@ for mode in ("direct", "gateway"):
     fails = sum(r["failures"] for r in res)
     throttled = st["totals"]["throttled"]
     end = max(r["end"] for r in res)
+    # The clients' SDKs load lazily on their first call (seconds on a busy
+    # machine, before any request is sent): completion is also given from
+    # the first success anywhere, which the gateway cannot move.
+    first_ok = min((r["ok"][0] for r in res if r["ok"]), default=start)
     first = min(r["end"] for r in res)
     at_first = [sum(1 for t in r["ok"] if t <= first) for r in res]
     fairness = max(at_first) / max(1, min(at_first))
@@ -128,11 +135,13 @@ for mode in ("direct", "gateway"):
         f"{lang} {min(v):.1f}-{max(v):.1f}s" for lang, v in firsts.items() if v))
     rows[mode] = dict(processes=len(res), successes=succ, failures=fails, sim_429=throttled,
                       ratio_429=throttled / max(1, succ), completion_s=end - start, lower_bound_s=lower,
-                      completion_x=(end - start) / lower if lower else float("inf"), fairness=fairness)
+                      completion_x=(end - start) / lower if lower else float("inf"), fairness=fairness,
+                      from_first_s=end - first_ok, from_first_x=(end - first_ok) / lower if lower else float("inf"))
 for mode, r in rows.items():
     print(f"{mode:8s} processes {r['processes']:2d}  successes {r['successes']:4d}  failures {r['failures']:3d}  "
           f"429s at sim {r['sim_429']:4d} ({100 * r['ratio_429']:.1f}% of successes)  "
-          f"completion {r['completion_s']:.1f}s = {r['completion_x']:.2f}x lower bound {r['lower_bound_s']:.1f}s  "
+          f"completion {r['completion_s']:.1f}s = {r['completion_x']:.2f}x lower bound {r['lower_bound_s']:.1f}s "
+          f"({r['from_first_s']:.1f}s = {r['from_first_x']:.2f}x from the first success)  "
           f"fairness {r['fairness']:.2f}")
 answers, upstream_429 = {}, 0
 try:
