@@ -31,7 +31,16 @@
 //  6. The response comes back unchanged (status, headers, body, streamed
 //     as it arrives) plus X-Tollgate-Class: ok or the awserr class.
 //
+// Fairness: callers of one operation take turns by share through
+// ratelimit.Shares (start-time fair queueing): a closed-loop caller keeps
+// its place while its SDK works between calls, a caller arriving after
+// others spent the burst catches up by up to 8 turns (Shares.Credit), and a
+// retried upstream throttle gives its turn back (Shares.Return).
+//
 // Metrics per caller (principal) and operation are served at GET /metrics:
 // admitted attempts, upstream throttles, admission wait, latency, answers
-// by class and refusals by code. Secrets and signatures are never logged.
+// by class and refusals by code; GET StatePath serves the same as JSON
+// (State) for serve's dashboard. Both need Options.Token as a bearer token
+// (serve's token, so serve can read the state). Secrets and signatures are
+// never logged.
 package gateway

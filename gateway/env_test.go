@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -29,6 +30,8 @@ const (
 	dialerSec = "dialer-secret"
 	adminKey  = "AKIDADMIN00000000001"
 	adminSec  = "admin-secret"
+	// apiToken is the bearer token of the gateway's /metrics and state.
+	apiToken = "gateway-api-token-0123456789"
 )
 
 const callersYAML = `callers:
@@ -106,6 +109,7 @@ func newEnv(t testing.TB, eo envOptions) *env {
 		Deadline:     eo.deadline,
 		MaxBodyBytes: eo.maxBody,
 		Now:          func() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) },
+		Token:        apiToken,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +137,23 @@ func (e *env) simCounts(t testing.TB) (total, viaGateway sim.Counts) {
 		t.Fatal(err)
 	}
 	return st.Totals, st.Callers[gwKey]
+}
+
+// getAdmin GETs one of the gateway's own endpoints with token (none when
+// empty) and returns the status and body.
+func (e *env) getAdmin(t testing.TB, path, token string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", e.gwURL+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }
 
 // client is a real aws-sdk-go-v2 Connect client pointed at the gateway:

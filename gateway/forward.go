@@ -76,6 +76,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c call) {
 			if s.Retry {
 				berr := run.Backoff(dctx, s.Delay)
 				if berr == nil {
+					g.shares.Return(c.op, c.caller.Principal, c.caller.Share)
 					continue
 				}
 				s.Err = berr
@@ -102,6 +103,9 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, c call) {
 		if s.Retry {
 			berr := run.Backoff(dctx, s.Delay)
 			if berr == nil {
+				// The service refused the attempt: the retry keeps the
+				// caller's place among its peers.
+				g.shares.Return(c.op, c.caller.Principal, c.caller.Share)
 				continue
 			}
 			g.stopped(w, r, c, labels, run.Finish(dctx, berr), last)

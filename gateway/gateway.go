@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,10 @@ const (
 	// admissionSlots is how many requests of one operation may wait in the
 	// limiter at once; the rest wait in weighted order (ratelimit.Shares).
 	admissionSlots = 4
+	// shareCredit is how many turns a caller that arrives late (its SDK
+	// slower to start, a cold Lambda) may catch up on callers that spent
+	// the burst before it came (ratelimit.Shares.Credit).
+	shareCredit = 8
 )
 
 // Options configure a Gateway. Credentials, Governor and Callers are
@@ -84,6 +89,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for signature windows (default time.Now).
 	Now func() time.Time
+	// Token is the bearer token of GET /metrics and GET StatePath (the
+	// gateway's own endpoints, authenticated like serve's). Empty: both
+	// answer 401 (off). `tollgate gateway` uses serve's token (TOLLGATE_TOKEN
+	// or <data-dir>/token), so serve's dashboard can read the state.
+	Token string
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -142,6 +152,8 @@ type Gateway struct {
 	m         *metrics
 	metricsH  http.Handler
 	shares    ratelimit.Shares // weighted order of callers within a class
+	tokenSum  *[32]byte        // SHA-256 of Options.Token; nil: admin endpoints off
+	started   time.Time
 }
 
 // New builds a Gateway.
@@ -150,8 +162,12 @@ func New(o Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{o: o, signer: v4.NewSigner()}
-	g.shares.Slots = admissionSlots
+	g := &Gateway{o: o, signer: v4.NewSigner(), started: time.Now()}
+	if o.Token != "" {
+		sum := sha256.Sum256([]byte(o.Token))
+		g.tokenSum = &sum
+	}
+	g.shares.Slots, g.shares.Credit = admissionSlots, shareCredit
 	if g.connect, err = parseUpstream("upstream", o.Upstream); err != nil {
 		return nil, err
 	}
@@ -178,11 +194,11 @@ func parseUpstream(what, s string) (*url.URL, error) {
 	return u, nil
 }
 
-// ServeHTTP serves GET /metrics (unsigned) and every signed Connect or
-// Outbound Campaigns request.
+// ServeHTTP serves GET /metrics and GET StatePath (bearer token) and
+// every signed Connect or Outbound Campaigns request.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/metrics" && r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
-		g.metricsH.ServeHTTP(w, r)
+	if adminRequest(r) {
+		g.serveAdmin(w, r)
 		return
 	}
 	start := time.Now()

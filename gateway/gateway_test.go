@@ -2,8 +2,8 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/tollgatehq/tollgate/gateway"
 	"github.com/tollgatehq/tollgate/sim"
 )
 
@@ -61,12 +62,10 @@ func TestMetricsPerCallerAndOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _ = c.DescribeInstance(ctx, &connect.DescribeInstanceInput{InstanceId: aws.String(sim.DefaultInstanceID)}) // denied
-	resp, err := http.Get(e.gwURL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	code, b := e.getAdmin(t, "/metrics", apiToken)
+	if code != http.StatusOK {
+		t.Fatalf("GET /metrics with the token: %d %s", code, b)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	for _, want := range []string{
 		`tollgate_gateway_admitted_total{operation="ListQueues",principal="dialer"} 1`,
 		`tollgate_gateway_responses_total{class="ok",operation="ListQueues",principal="dialer"} 1`,
@@ -80,6 +79,58 @@ func TestMetricsPerCallerAndOperation(t *testing.T) {
 	}
 	if strings.Contains(string(b), dialerSec) {
 		t.Fatal("metrics leak a secret")
+	}
+}
+
+// TestAdminEndpointsNeedToken: /metrics and the state answer 401 without
+// the bearer token or with a wrong one (as serve's /metrics does), and the
+// state holds each caller × operation: admitted, throttled upstream,
+// answers, refusals, wait and latency.
+func TestAdminEndpointsNeedToken(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.client(dialerKey, dialerSec)
+	for range 3 {
+		if _, err := c.ListQueues(ctx, &connect.ListQueuesInput{InstanceId: aws.String(sim.DefaultInstanceID)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = c.DescribeInstance(ctx, &connect.DescribeInstanceInput{InstanceId: aws.String(sim.DefaultInstanceID)}) // denied
+	for _, path := range []string{"/metrics", gateway.StatePath} {
+		for _, tok := range []string{"", "wrong-token-0123456789", apiToken + "x"} {
+			code, b := e.getAdmin(t, path, tok)
+			if code != http.StatusUnauthorized || strings.Contains(string(b), "tollgate_gateway") || strings.Contains(string(b), "dialer") {
+				t.Errorf("GET %s with token %q: %d %s, want 401 and no data", path, tok, code, b)
+			}
+		}
+	}
+	code, b := e.getAdmin(t, gateway.StatePath, apiToken)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", gateway.StatePath, code, b)
+	}
+	var st gateway.State
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	var lq, di *gateway.CallerState
+	for i := range st.Callers {
+		switch r := &st.Callers[i]; {
+		case r.Principal == "dialer" && r.Operation == "ListQueues":
+			lq = r
+		case r.Principal == "dialer" && r.Operation == "DescribeInstance":
+			di = r
+		}
+	}
+	if lq == nil || lq.Admitted != 3 || lq.Answers["ok"] != 3 || lq.Requests != 3 || lq.ThrottledUpstream != 0 || lq.LatencyMean <= 0 || lq.LatencyP95 <= 0 {
+		t.Fatalf("dialer × ListQueues: %+v (state %s)", lq, b)
+	}
+	if di == nil || di.Refused != 1 || di.Admitted != 0 {
+		t.Fatalf("dialer × DescribeInstance: %+v (state %s)", di, b)
+	}
+	if st.Refused < 1+6 { // the denied call and the six refused reads above
+		t.Fatalf("refused_total %d", st.Refused)
+	}
+	if strings.Contains(string(b), dialerSec) || strings.Contains(string(b), dialerKey) {
+		t.Fatal("the state leaks a key or secret")
 	}
 }
 

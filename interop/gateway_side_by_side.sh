@@ -4,12 +4,15 @@
 # JOBS jobs of StartOutboundVoiceContact + ListQueues against `tollgate sim`,
 # first directly, then through the gateway — the workers changed only in
 # endpoint and keys. Prints, for each mode: successes, 429s at the simulator
-# (÷ successes), completion time ÷ the lower bound, and fairness (max ÷ min
-# successes per process when the first process finishes). Exits non-zero when
-# the gateway run misses a target (429s ≤ 1%, completion ≤ 1.1× lower bound,
-# fairness ≤ 1.2).
+# (÷ successes), completion time ÷ the lower bound (from the common start, and
+# from the first success: the SDKs load lazily on their first call, seconds on a
+# busy machine), fairness (max ÷ min successes per process when the first
+# process finishes), each language's first success and the gateway's answers
+# by class. Exits non-zero when the gateway run misses a target (429s ≤ 1%,
+# completion from the common start ≤ 1.1× lower bound, fairness ≤ 1.2).
 #
-# Usage: interop/gateway_side_by_side.sh   (env: JOBS=10 SCALE=5 PROCS=8 TIMEOUT=180)
+# Usage: interop/gateway_side_by_side.sh   (env: JOBS=10 SCALE=5 PROCS=8 TIMEOUT=180,
+#        KEEP=1 keeps the work directory: workers' JSON, the gateway's /metrics)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,7 +22,7 @@ PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$WORK"
+	if [[ -n "${KEEP:-}" ]]; then echo "side-by-side: kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 fail() { echo "side-by-side: $*" >&2; exit 1; }
@@ -56,9 +59,10 @@ SIM_URL="$(wait_url "$WORK/sim.log" "${PIDS[-1]}")"
 } >"$WORK/callers.yaml"
 chmod 600 "$WORK/callers.yaml"
 
+# The gateway's /metrics needs its token (serve's rule): generated in --data-dir.
 AWS_ACCESS_KEY_ID=AKIDGATEWAYSIDEBYSIDE AWS_SECRET_ACCESS_KEY=gateway-secret AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
 	"$WORK/tollgate" gateway --listen 127.0.0.1:0 --quiet --region us-east-1 --upstream "$SIM_URL" \
-	--callers "$WORK/callers.yaml" --rate-scale "$SCALE" >"$WORK/gw.log" 2>&1 &
+	--callers "$WORK/callers.yaml" --rate-scale "$SCALE" --data-dir "$WORK/data" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
 GW_URL="$(wait_url "$WORK/gw.log" "${PIDS[-1]}")"
 echo "side-by-side: sim $SIM_URL, gateway $GW_URL, $PROCS Node + $PROCS Python processes × $JOBS jobs, rate scale $SCALE"
@@ -89,6 +93,7 @@ run() { # mode endpoint
 }
 
 run gateway "$GW_URL"
+curl -fsS -H "Authorization: Bearer $(cat "$WORK/data/token")" "$GW_URL/metrics" >"$WORK/gateway/metrics.txt"
 sleep 8 # let the simulator's buckets refill
 run direct "$SIM_URL"
 
@@ -116,19 +121,39 @@ for mode in ("direct", "gateway"):
     fails = sum(r["failures"] for r in res)
     throttled = st["totals"]["throttled"]
     end = max(r["end"] for r in res)
+    # The clients' SDKs load lazily on their first call (seconds on a busy
+    # machine, before any request is sent): completion is also given from
+    # the first success anywhere, which the gateway cannot move.
+    first_ok = min((r["ok"][0] for r in res if r["ok"]), default=start)
     first = min(r["end"] for r in res)
     at_first = [sum(1 for t in r["ok"] if t <= first) for r in res]
     fairness = max(at_first) / max(1, min(at_first))
     print(f"{mode}: successes per process when the first finished ({first - start:.1f}s): " +
           " ".join(f"{r['name']}={c}" for r, c in sorted(zip(res, at_first), key=lambda x: x[1])))
+    firsts = {lang: [r["ok"][0] - start for r in res if r["ok"] and r["name"].startswith(lang)] for lang in ("py", "node")}
+    print(f"{mode}: first success after the start: " + ", ".join(
+        f"{lang} {min(v):.1f}-{max(v):.1f}s" for lang, v in firsts.items() if v))
     rows[mode] = dict(processes=len(res), successes=succ, failures=fails, sim_429=throttled,
                       ratio_429=throttled / max(1, succ), completion_s=end - start, lower_bound_s=lower,
-                      completion_x=(end - start) / lower if lower else float("inf"), fairness=fairness)
+                      completion_x=(end - start) / lower if lower else float("inf"), fairness=fairness,
+                      from_first_s=end - first_ok, from_first_x=(end - first_ok) / lower if lower else float("inf"))
 for mode, r in rows.items():
     print(f"{mode:8s} processes {r['processes']:2d}  successes {r['successes']:4d}  failures {r['failures']:3d}  "
           f"429s at sim {r['sim_429']:4d} ({100 * r['ratio_429']:.1f}% of successes)  "
-          f"completion {r['completion_s']:.1f}s = {r['completion_x']:.2f}x lower bound {r['lower_bound_s']:.1f}s  "
+          f"completion {r['completion_s']:.1f}s = {r['completion_x']:.2f}x lower bound {r['lower_bound_s']:.1f}s "
+          f"({r['from_first_s']:.1f}s = {r['from_first_x']:.2f}x from the first success)  "
           f"fairness {r['fairness']:.2f}")
+answers, upstream_429 = {}, 0
+try:
+    for line in open(f"{work}/gateway/metrics.txt"):
+        if line.startswith("tollgate_gateway_responses_total{"):
+            cls = line.split('class="')[1].split('"')[0]
+            answers[cls] = answers.get(cls, 0) + int(float(line.rsplit(" ", 1)[1]))
+        elif line.startswith("tollgate_gateway_upstream_throttled_total{"):
+            upstream_429 += int(float(line.rsplit(" ", 1)[1]))
+    print(f"gateway answers to the callers by class: {answers}; upstream 429s retried or answered: {upstream_429}")
+except OSError:
+    pass
 g = rows["gateway"]
 ok_all = g["ratio_429"] <= 0.01 and g["completion_x"] <= 1.1 and g["fairness"] <= 1.2 and g["failures"] == 0
 print("side-by-side: gateway targets " + ("met" if ok_all else "MISSED") + " (429s <= 1%, completion <= 1.1x, fairness <= 1.2)")

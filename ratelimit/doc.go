@@ -92,11 +92,14 @@
 // # Weighted shares
 //
 // Priorities order classes; within a class, Shares orders callers by
-// weight (weighted fair queueing in front of any Limiter: callers of one
-// operation enter one at a time, by virtual finish time advancing 1/weight
+// weight (start-time fair queueing in front of any Limiter: callers of one
+// operation enter one at a time, by virtual start time advancing 1/weight
 // per request). The gateway uses it so that callers with share 2 and 1 are
 // admitted 2:1 under contention. Shares decides only the order; tokens
-// still come from the Limiter. TestSharesWeighted checks the 2:1:1 split.
+// still come from the Limiter. TestSharesWeighted checks the 2:1:1 split,
+// TestSharesClosedLoop that one-request-at-a-time callers with different
+// think times get equal turns, TestSharesLateCallersCatchUp that callers
+// arriving after others spent the burst catch up (Shares.Credit).
 //
 // # Waiting and deadlines
 //

@@ -6,13 +6,21 @@ import (
 	"sync"
 )
 
-// Shares orders the callers of one budget by weight: weighted fair
-// queueing in front of a Limiter. Callers of the same operation enter one
-// at a time, in order of priority class and then of virtual finish time,
-// where each caller's finish time advances by 1/weight per request. So
-// under contention, callers with weights 2 and 1 are admitted 2:1 whatever
-// their request rates, and an idle caller does not bank credit (its start
-// is never earlier than the current virtual time).
+// Shares orders the callers of one budget by weight: start-time fair
+// queueing (SFQ) in front of a Limiter. Callers of the same operation enter
+// one at a time, in order of priority class and then of virtual start
+// time, where each caller's tags advance by 1/weight per request. So under
+// contention, callers with weights 2 and 1 are admitted 2:1 whatever their
+// request rates, and an idle caller banks at most Credit turns (its start
+// is never earlier than the current virtual time less Credit).
+//
+// The virtual time is the start tag of the last turn granted, not its
+// finish tag: a caller that comes back while the current round is still
+// being served (a closed-loop client with one request at a time, whose own
+// SDK takes longer between calls than its peers') joins that round instead
+// of the next one. With finish tags (self-clocked fair queueing) such a
+// caller is pushed one whole round back each time it is not already queued
+// when the round starts, and gets half the turns of a quicker peer.
 //
 //	release, err := shares.Enter(ctx, op, "dialer", 2, PriorityNormal)
 //	if err != nil { return err }
@@ -31,6 +39,14 @@ import (
 // still the weighted one (the Limiter serves its queue in order).
 type Shares struct {
 	Slots int
+	// Credit is how far, in turns of a weight-1 caller, a caller may fall
+	// behind the virtual time and still catch up (0: not at all). A caller
+	// that arrives late (a process whose SDK took longer to start, a
+	// Lambda's cold start) while others spend the bucket's burst is
+	// admitted first until it has had as many turns as they (at most
+	// Credit more than the current round); an idle caller banks at most
+	// Credit turns.
+	Credit float64
 
 	mu  sync.Mutex // guards ops
 	ops map[string]*shareQueue
@@ -38,7 +54,7 @@ type Shares struct {
 
 // shareQueue is the queue of one operation. Requires Shares.mu held.
 type shareQueue struct {
-	vtime  float64            // virtual time: finish tag of the last served entry
+	vtime  float64            // virtual time: start tag of the last granted entry
 	last   map[string]float64 // caller → finish tag of its last request
 	q      shareHeap
 	busy   int // entries holding a turn (between grant and release)
@@ -47,7 +63,7 @@ type shareQueue struct {
 }
 
 type shareEntry struct {
-	finish   float64
+	start    float64 // virtual start tag: the order within a class
 	class    int
 	seq      uint64
 	idx      int
@@ -64,8 +80,8 @@ func (h shareHeap) Less(i, j int) bool {
 	if a.class != b.class {
 		return a.class < b.class
 	}
-	if a.finish != b.finish {
-		return a.finish < b.finish
+	if a.start != b.start {
+		return a.start < b.start
 	}
 	return a.seq < b.seq
 }
@@ -97,15 +113,15 @@ func (s *Shares) Enter(ctx context.Context, op, caller string, weight float64, p
 		s.ops[op] = sq
 	}
 	sq.refcnt++
-	start := max(sq.vtime, sq.last[caller])
-	e := &shareEntry{finish: start + 1/weight, class: p.Class(), seq: sq.seq}
+	start := max(sq.vtime-s.Credit, sq.last[caller])
+	e := &shareEntry{start: start, class: p.Class(), seq: sq.seq}
 	sq.seq++
-	sq.last[caller] = e.finish
+	sq.last[caller] = start + 1/weight
 	if sq.busy < s.slots() && sq.q.Len() == 0 {
 		// A free slot and nobody waiting: the turn is this caller's at once.
 		sq.busy++
 		e.isGrant = true
-		sq.vtime = max(sq.vtime, e.finish)
+		sq.vtime = max(sq.vtime, e.start)
 		s.mu.Unlock()
 		return func() {
 			s.mu.Lock()
@@ -149,6 +165,27 @@ func (s *Shares) Enter(ctx context.Context, op, caller string, weight float64, p
 	return nil, ctx.Err()
 }
 
+// Return gives back caller's last turn on op (of the given weight, ≤ 0
+// means 1): its next Enter gets the tag the returned turn had. Call it when
+// the turn was spent on an attempt the service refused (a throttle) and the
+// request is about to be retried, so that a retry keeps the caller's place
+// rather than costing it a round.
+func (s *Shares) Return(op, caller string, weight float64) {
+	if weight <= 0 {
+		weight = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sq := s.ops[op]; sq != nil {
+		if v, ok := sq.last[caller]; ok {
+			sq.last[caller] = v - 1/weight
+		}
+	}
+}
+
+// maxIdleQueues bounds the idle operation queues Shares keeps.
+const maxIdleQueues = 1024
+
 func (s *Shares) slots() int { return max(s.Slots, 1) }
 
 // grantLocked gives turns to the queue's head while slots are free.
@@ -158,19 +195,20 @@ func (s *Shares) grantLocked(sq *shareQueue) {
 		e := heap.Pop(&sq.q).(*shareEntry)
 		sq.busy++
 		e.isGrant = true
-		if e.finish > sq.vtime {
-			sq.vtime = e.finish
-		}
+		sq.vtime = max(sq.vtime, e.start)
 		close(e.granted)
 	}
 }
 
-// doneLocked ends one entry's life: grants the next turn and forgets the
-// operation's queue when nobody uses it. Requires mu held.
+// doneLocked ends one entry's life and grants the next turn. An idle
+// operation's queue is kept, so that its callers' tags outlive the moments
+// when nobody waits (a burst admits everyone at once; forgetting then would
+// forget who had the burst), unless more than maxIdleQueues operations are
+// held. Requires mu held.
 func (s *Shares) doneLocked(op string, sq *shareQueue) {
 	sq.refcnt--
 	s.grantLocked(sq)
-	if sq.refcnt == 0 {
+	if sq.refcnt == 0 && len(s.ops) > maxIdleQueues {
 		delete(s.ops, op)
 	}
 }

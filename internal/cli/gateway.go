@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -18,6 +19,7 @@ import (
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/internal/app"
 	"github.com/tollgatehq/tollgate/internal/config"
+	"github.com/tollgatehq/tollgate/internal/server"
 	"github.com/tollgatehq/tollgate/quotas"
 	"github.com/tollgatehq/tollgate/sim"
 )
@@ -26,12 +28,12 @@ func init() { register(newGatewayCmd) }
 
 // gatewayFlags are the flags of `tollgate gateway`.
 type gatewayFlags struct {
-	listen, region, upstream, campaigns, callers, redisURL, account, tlsCert, tlsKey string
-	maxBody                                                                          int64
-	deadline                                                                         time.Duration
-	rateScale                                                                        float64
-	quotaFlags                                                                       []string
-	quiet                                                                            bool
+	listen, region, upstream, campaigns, callers, redisURL, account, tlsCert, tlsKey, dataDir string
+	maxBody                                                                                   int64
+	deadline                                                                                  time.Duration
+	rateScale                                                                                 float64
+	quotaFlags                                                                                []string
+	quiet                                                                                     bool
 }
 
 func newGatewayCmd() *cobra.Command {
@@ -48,14 +50,22 @@ through Tollgate's buckets (in memory, or shared through Redis with
 chain: environment, profile, role) and forwarded to the Region's Connect
 endpoint (Outbound Campaigns requests to theirs). Upstream throttles are
 retried inside the caller's deadline (10 s, or the X-Tollgate-Deadline
-header); every response carries X-Tollgate-Class. Metrics at GET /metrics.
+header); every response carries X-Tollgate-Class.
+
+GET /metrics (Prometheus, per caller × operation) and GET /_tollgate/state
+(the same as JSON, which serve's dashboard shows with --gateway-url) need
+the bearer token, as serve's /metrics does, and it is serve's token:
+TOLLGATE_TOKEN, else <data-dir>/token (generated there, mode 0600, when
+missing). Run serve and the gateway with the same --data-dir (or the same
+TOLLGATE_TOKEN) and serve can read the gateway's state.
 
 It binds loopback only, unless --tls-cert and --tls-key are given. A
 callers.yaml that holds a secret: must not be readable by group or others.`,
 		Example: `  tollgate gateway --callers callers.yaml
   tollgate gateway --listen 127.0.0.1:8443 --region eu-west-2 --callers callers.yaml --redis-url redis://127.0.0.1:6379 --account 123456789012
   tollgate gateway --listen 0.0.0.0:8443 --tls-cert gw.crt --tls-key gw.key --callers /etc/tollgate/callers.yaml
-  tollgate gateway --upstream http://127.0.0.1:8999 --callers callers.yaml   # in front of tollgate sim`,
+  tollgate gateway --upstream http://127.0.0.1:8999 --callers callers.yaml   # in front of tollgate sim
+  curl -H "Authorization: Bearer $(cat tollgate-data/token)" http://127.0.0.1:8443/metrics`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runGateway(cmd, gf) },
 	}
@@ -73,6 +83,7 @@ callers.yaml that holds a secret: must not be readable by group or others.`,
 	f.DurationVar(&gf.deadline, "deadline", gateway.DefaultDeadline, "default time a request may spend waiting for admission and retries")
 	f.Float64Var(&gf.rateScale, "rate-scale", 1, "multiply every quota of the table (for tests against tollgate sim --rate-scale)")
 	f.StringArrayVar(&gf.quotaFlags, "quota", nil, "OP=RATE:BURST bucket override (repeatable; scaled by --rate-scale like the table, as tollgate sim does), e.g. ListQueues=1:1")
+	f.StringVar(&gf.dataDir, "data-dir", config.DefaultDataDir, "directory of the token of /metrics and /_tollgate/state (serve's: TOLLGATE_TOKEN overrides it)")
 	f.BoolVar(&gf.quiet, "quiet", false, "print only the listening URL")
 	return cmd
 }
@@ -97,6 +108,11 @@ func runGateway(cmd *cobra.Command, gf gatewayFlags) error {
 		return usageError("--callers: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	// The token of /metrics and the state: serve's, by the same rule.
+	token, _, err := server.LoadToken(os.Getenv("TOLLGATE_TOKEN"), gf.dataDir)
+	if err != nil {
+		return usageError("--data-dir: %v", err)
+	}
 	var opts []func(*awsconfig.LoadOptions) error
 	if gf.region != "" {
 		opts = append(opts, awsconfig.WithRegion(gf.region))
@@ -141,6 +157,7 @@ func runGateway(cmd *cobra.Command, gf gatewayFlags) error {
 		Credentials: awsCfg.Credentials,
 		Governor:    adm.NewGovernor(governor.Options{MaxAttempts: -1}),
 		Callers:     callers, MaxBodyBytes: gf.maxBody, Deadline: gf.deadline, Logger: log,
+		Token: token,
 	})
 	if err != nil {
 		return usageError("%v", err)
@@ -170,7 +187,7 @@ func serveGateway(ctx context.Context, cmd *cobra.Command, gf gatewayFlags, h ht
 	if gf.quiet {
 		fmt.Fprintln(cmd.OutOrStdout(), url)
 	} else {
-		fmt.Fprintf(cmd.OutOrStdout(), "tollgate gateway: listening on %s\n  boto3:  boto3.client(\"connect\", endpoint_url=%q, aws_access_key_id=..., aws_secret_access_key=...)\n  JS v3:  new ConnectClient({ endpoint: %q, credentials: {...} })\n  metrics: %s/metrics\n", url, url, url, url)
+		fmt.Fprintf(cmd.OutOrStdout(), "tollgate gateway: listening on %s\n  boto3:  boto3.client(\"connect\", endpoint_url=%q, aws_access_key_id=..., aws_secret_access_key=...)\n  JS v3:  new ConnectClient({ endpoint: %q, credentials: {...} })\n  metrics: %s/metrics and state: %s%s (Authorization: Bearer <token from TOLLGATE_TOKEN or %s>)\n", url, url, url, url, url, gateway.StatePath, filepath.Join(gf.dataDir, server.TokenFile))
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -41,7 +42,7 @@ func TestGatewayCommand(t *testing.T) {
 	defer cancel()
 	pr, pw := io.Pipe()
 	root := NewRoot(pw, io.Discard)
-	root.SetArgs([]string{"gateway", "--listen", "127.0.0.1:0", "--region", "us-east-1", "--upstream", up.URL, "--callers", callers, "--quiet"})
+	root.SetArgs([]string{"gateway", "--listen", "127.0.0.1:0", "--region", "us-east-1", "--upstream", up.URL, "--callers", callers, "--data-dir", filepath.Join(dir, "data"), "--quiet"})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -57,6 +58,33 @@ func TestGatewayCommand(t *testing.T) {
 	}
 	if got := s.Stats().Callers["AKIDGATEWAYCLI000001"].Accepted; got != 1 {
 		t.Fatalf("simulator saw %d accepted from the gateway's key", got)
+	}
+	// /metrics needs serve's token, generated in --data-dir (mode 0600).
+	tok, err := os.ReadFile(filepath.Join(dir, "data", "token"))
+	if err != nil {
+		t.Fatalf("no token generated in --data-dir: %v", err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "data", "token")); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file mode %v", fi.Mode().Perm())
+	}
+	for _, bearer := range []string{"", strings.TrimSpace(string(tok))} {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url+"/metrics", nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := http.StatusUnauthorized
+		if bearer != "" {
+			want = http.StatusOK
+		}
+		if resp.StatusCode != want || (want == http.StatusOK) != strings.Contains(string(b), `tollgate_gateway_admitted_total{operation="ListQueues",principal="dialer"} 1`) {
+			t.Fatalf("GET /metrics with token %v: %d %.200s", bearer != "", resp.StatusCode, b)
+		}
 	}
 	cancel()
 	select {

@@ -25,6 +25,10 @@ type Config struct {
 	Limits   Limits   `yaml:"limits"`
 	Stagger  Stagger  `yaml:"stagger"` // desktop start-up reservations (stagger.go)
 	Poll     Poll     `yaml:"poll"`
+	// GatewayURL is a tollgate gateway whose state the dashboard shows
+	// (GET <url>/_tollgate/state with serve's token; https:// unless the
+	// host is loopback). Empty: no gateway panel.
+	GatewayURL string `yaml:"gateway_url"`
 }
 
 // AWS selects the upstream.

@@ -129,6 +129,7 @@ type LiveState struct {
 	Redis    string         `json:"redis"`    // "off" or the Redis limiter's mode
 	Adaptive bool           `json:"adaptive"` // per-client learning on
 	Uptime   float64        `json:"uptime"`
+	Gateway  *GatewayPanel  `json:"gateway,omitempty"` // gateway_url's state (gateway.go)
 }
 
 type tokensAt interface {
@@ -178,6 +179,10 @@ func (s *Server) liveState(ctx context.Context, now time.Time) LiveState {
 		o.Seconds, tot = s.live.series(op, now, 60)
 		o.Accepted, o.Throttled = tot[0], tot[1]
 		st.Ops = append(st.Ops, o)
+	}
+	if s.gateway != nil {
+		p := s.gateway.read(ctx)
+		st.Gateway = &p
 	}
 	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

@@ -35,6 +35,7 @@ type Server struct {
 	handler  http.Handler
 
 	stagger *stagger.Service // POST /v1/stagger/reserve (stagger.go)
+	gateway *gatewayReader   // the gateway panel, when gateway_url is set (gateway.go)
 
 	mu   sync.Mutex // guards addr
 	addr string
@@ -60,6 +61,11 @@ func New(ctx context.Context, cfg config.Config, o app.Options) (*Server, error)
 		return nil, err
 	}
 	s.auth = newTokenChecker(token)
+	if cfg.GatewayURL != "" {
+		if s.gateway, err = newGatewayReader(cfg.GatewayURL, token); err != nil {
+			return nil, err
+		}
+	}
 	switch source {
 	case "generated":
 		log.Info("generated an API token", "file", filepath.Join(cfg.DataDir, TokenFile))

@@ -117,7 +117,49 @@
     return s;
   }
 
+  function ms(s) {
+    if (s === undefined || s === null) return "–";
+    if (s < 0) return "> 30 s";
+    return s < 1 ? (s * 1000).toFixed(s < 0.01 ? 2 : 0) + " ms" : s.toFixed(2) + " s";
+  }
+
+  // renderGateway: the tollgate gateway's state per caller × operation
+  // (serve's gateway_url), or why it could not be read.
+  function renderGateway(p) {
+    const sec = document.getElementById("gateway-section");
+    if (!p) { sec.hidden = true; return; }
+    sec.hidden = false;
+    const meta = document.getElementById("gateway-meta");
+    const body = document.querySelector("#gateway tbody");
+    body.replaceChildren();
+    if (p.error || !p.state) {
+      meta.textContent = p.url + " — unreachable";
+      meta.setAttribute("data-role", "gateway-error");
+      body.appendChild(el("tr")).appendChild(el("td", { colspan: "9", class: "empty", "data-role": "gateway-error" }, p.error || "no state"));
+      return;
+    }
+    const s = p.state;
+    meta.removeAttribute("data-role");
+    meta.textContent = `${p.url} — up ${Math.round(s.uptime)} s, ${s.refused_total} refused before forwarding`;
+    const rows = s.callers || [];
+    if (!rows.length) body.appendChild(el("tr")).appendChild(el("td", { colspan: "9", class: "empty" }, "no calls yet"));
+    for (const r of rows) {
+      const tr = el("tr", { "data-gateway-row": r.principal + "/" + r.operation });
+      const answers = Object.entries(r.answers || {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`).join(", ");
+      for (const [role, text] of [["principal", r.principal], ["operation", r.operation], ["admitted", String(r.admitted)],
+        ["throttled", String(r.throttled_upstream)], ["answers", answers || "–"], ["refused", String(r.refused)],
+        ["waited", ms(r.requests ? r.waited_mean_seconds : null)], ["latency", ms(r.requests ? r.latency_mean_seconds : null)],
+        ["p95", ms(r.requests ? r.latency_p95_seconds : null)]]) {
+        const td = el("td", { "data-role": role }, text);
+        if (role === "throttled" && r.throttled_upstream > 0) td.className = "warn";
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+  }
+
   function onState(st) {
+    renderGateway(st.gateway);
     document.getElementById("conn").textContent = "live";
     document.getElementById("conn").className = "badge good";
     const r = document.getElementById("redis");
