@@ -143,6 +143,13 @@ func runFleetWorker() int {
 		})
 	}
 	wg.Wait()
+	// Redis is back by now or soon: the parent restarts it a second before
+	// the run ends, but a busy machine may take longer to start it. Wait
+	// (bounded) for the return to shared mode, which the health loop makes
+	// whether or not calls are flowing.
+	for end := time.Now(); l.Mode() != ModeShared && time.Since(end) < time.Minute; {
+		time.Sleep(10 * time.Millisecond)
+	}
 	out, _ := json.Marshal(fleetResult{OK: okN.Load(), Failed: failN.Load(), Stats: l.Stats()})
 	fmt.Println(string(out))
 	return 0
