@@ -69,6 +69,11 @@ func newTestLimiter(t testing.TB, o Options) *Limiter {
 }
 
 // eventually polls cond every 10ms until it holds or d passes.
+// eventuallyWait bounds eventually's polls. It only stops a condition that
+// never comes: a passing test waits no longer than the condition takes,
+// and a busy machine can take seconds to run a heartbeat or a restart.
+const eventuallyWait = 30 * time.Second
+
 func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)

@@ -178,7 +178,7 @@ func TestLearnerStoreFallback(t *testing.T) {
 	}
 	srv.Kill()
 	_, _ = l.Try(context.Background(), ratelimit.Request{Op: "A", Cost: 5}) // notices
-	eventually(t, 2*time.Second, "fallback", func() bool { return l.Mode() == ModeFallback })
+	eventually(t, eventuallyWait, "fallback", func() bool { return l.Mode() == ModeFallback })
 	for range 3 {
 		if err := s.Update(context.Background(), "A", observe); err != nil {
 			t.Fatalf("Update in fallback: %v (want it learned locally)", err)
@@ -188,7 +188,7 @@ func TestLearnerStoreFallback(t *testing.T) {
 		t.Fatalf("accepted counts fn saw: %v want %v (observations kept locally)", seen, want)
 	}
 	srv.Restart()
-	eventually(t, 5*time.Second, "shared again", func() bool { return l.Mode() == ModeShared })
+	eventually(t, eventuallyWait, "shared again", func() bool { return l.Mode() == ModeShared })
 	if err := s.Update(context.Background(), "A", observe); err != nil {
 		t.Fatalf("Update after recovery: %v", err)
 	}

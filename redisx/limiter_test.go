@@ -125,15 +125,15 @@ func TestPriorityOrder(t *testing.T) {
 		return func() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.q.Len() == n }
 	}
 	start("low1", ratelimit.PriorityLow)
-	eventually(t, time.Second, "first waiter holding a reservation", func() bool {
+	eventually(t, eventuallyWait, "first waiter holding a reservation", func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return l.ops["A"].resvUntil.After(time.Now())
 	})
 	start("low2", ratelimit.PriorityLow)
-	eventually(t, time.Second, "low2 queued", queued(1))
+	eventually(t, eventuallyWait, "low2 queued", queued(1))
 	start("normal", ratelimit.PriorityNormal)
-	eventually(t, time.Second, "normal queued", queued(2))
+	eventually(t, eventuallyWait, "normal queued", queued(2))
 	start("critical", ratelimit.PriorityCritical)
 	wg.Wait()
 	close(order)
