@@ -174,9 +174,18 @@ func TestRedisKilled(t *testing.T) {
 		if s.Fallbacks < 1 || s.Recoveries < 1 || s.LocalAdmits == 0 {
 			t.Errorf("worker %d: want a fallback with local admissions and a recovery: %+v", i, s)
 		}
-		modesMu.Lock()
-		seen := append([]Mode(nil), modes[l.WorkerID()]...)
-		modesMu.Unlock()
+		// OnModeChange is called from its own goroutine: the return to
+		// shared mode may be reported a moment after Mode says so.
+		var seen []Mode
+		back := func() bool {
+			modesMu.Lock()
+			seen = append([]Mode(nil), modes[l.WorkerID()]...)
+			modesMu.Unlock()
+			return len(seen) >= 2 && seen[len(seen)-1] == ModeShared
+		}
+		for end := time.Now().Add(eventuallyWait); !back() && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if len(seen) < 2 || seen[0] != ModeFallback || seen[len(seen)-1] != ModeShared {
 			t.Errorf("worker %d: OnModeChange saw %v, want fallback … shared", i, seen)
 		}
