@@ -27,9 +27,12 @@ command -v npm >/dev/null || fail "npm is not installed"
 command -v python3 >/dev/null || fail "python3 is not installed"
 python3 -c "import boto3" 2>/dev/null || fail "boto3 is not importable by $(command -v python3)"
 
-echo "interop: installing @aws-sdk/client-connect"
-(cd "$ROOT/interop/node" && { npm ci --no-audit --no-fund || npm install --no-audit --no-fund; }) >"$WORK/npm.log" 2>&1 \
-	|| { cat "$WORK/npm.log" >&2; fail "npm install failed"; }
+# npm ci installs exactly what package-lock.json pins and never rewrites it;
+# a lockfile out of step with package.json is an error to fix, not to paper
+# over with npm install.
+echo "interop: installing @aws-sdk/client-connect (npm ci)"
+(cd "$ROOT/interop/node" && npm ci --no-audit --no-fund) >"$WORK/npm.log" 2>&1 \
+	|| { cat "$WORK/npm.log" >&2; fail "npm ci failed (is interop/node/package-lock.json in step with package.json?)"; }
 
 echo "interop: building tollgate"
 (cd "$ROOT" && go build -o "$WORK/tollgate" ./cmd/tollgate) || fail "go build failed"

@@ -127,10 +127,12 @@ func TestCacheRefreshError(t *testing.T) {
 	srv := redisenv.Start(t, redisenv.Options{})
 	c := newTestCache(t, testOptions(t, srv, ratelimit.Limit{}, nil), CacheOptions{})
 	ctx := context.Background()
-	if err := c.Set(ctx, "k", []byte("old"), 50*time.Millisecond); err != nil {
+	// Fresh for 1 s, then stale until 2 s (StaleFor defaults to the TTL):
+	// a window wide enough for a slow machine to call in.
+	if err := c.Set(ctx, "k", []byte("old"), time.Second); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(70 * time.Millisecond) // stale (kept until 100ms: StaleFor defaults to the TTL)
+	time.Sleep(1050 * time.Millisecond)
 	boom := errors.New("upstream throttled")
 	v, err := c.GetOrRefresh(ctx, "k", time.Second, func(context.Context) ([]byte, error) { return nil, boom })
 	if !errors.Is(err, boom) || string(v) != "old" {

@@ -52,7 +52,8 @@ func TestAuth(t *testing.T) {
 // handshake fails and the limiter falls back.
 func TestTLS(t *testing.T) {
 	srv := redisenv.Start(t, redisenv.Options{TLS: true, Password: "tls-auth"})
-	o := testOptions(t, srv, ratelimit.Limit{}, map[string]ratelimit.Limit{"A": {Rate: 10, Burst: 2}})
+	// 0.5/s: no token comes back between the steps, however slow.
+	o := testOptions(t, srv, ratelimit.Limit{}, map[string]ratelimit.Limit{"A": {Rate: 0.5, Burst: 2}})
 	if !strings.HasPrefix(o.URL, "rediss://") {
 		t.Fatalf("URL %q is not rediss://", RedactURL(o.URL))
 	}

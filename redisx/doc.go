@@ -70,9 +70,12 @@
 // update fails (ErrStoreContended) and the observation is dropped. The
 // learner's clock is the workers' (they must agree to a few milliseconds;
 // observations a hair out of order are taken at the learner's latest
-// time). While the Limiter is in fallback mode the store does not try
-// Redis (ErrFallback): observations are dropped and the local buckets run
-// at the last learned limits over the live workers. The hash expires after
+// time). While Redis is unreachable (fallback mode, or a failed save)
+// each worker keeps learning on its own copy, and the limits it learns
+// apply to its local buckets (over the live workers), so a throttle during
+// an outage still cuts the rate. The first save after Redis is back
+// publishes that copy if nobody saved since (or Redis restarted empty);
+// otherwise the fleet's newer state wins. The hash expires after
 // Options.LimitTTL without updates.
 //
 // # Waiting

@@ -1,6 +1,7 @@
 package redisx
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 
+	"github.com/tollgatehq/tollgate/adaptive"
 	"github.com/tollgatehq/tollgate/awssdk"
 	"github.com/tollgatehq/tollgate/backoff"
 	"github.com/tollgatehq/tollgate/governor"
@@ -43,7 +46,10 @@ const (
 	fleetBurst = 10
 )
 
-// fleetResult is what a worker process prints on stdout.
+// fleetReady is the line a worker prints when it sees the whole fleet.
+const fleetReady = "ready"
+
+// fleetResult is what a worker process prints on stdout after the run.
 type fleetResult struct {
 	OK, Failed int64
 	Stats      Stats
@@ -52,8 +58,8 @@ type fleetResult struct {
 // runFleetWorker is the worker process's main: it returns the exit code.
 func runFleetWorker() int {
 	env := func(k string) string { return os.Getenv("REDISX_FLEET_" + k) }
-	startNs, _ := strconv.ParseInt(env("START"), 10, 64)
 	run, _ := time.ParseDuration(env("RUN"))
+	fleet, _ := strconv.Atoi(env("N"))
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	l, err := New(Options{
 		URL:           env("REDIS"),
@@ -72,7 +78,16 @@ func runFleetWorker() int {
 		return 1
 	}
 	defer l.Close()
-	g := governor.New(l, governor.Options{
+	// The fleet runs one adaptive learner on shared state, wired as serve
+	// --adaptive --redis-url wires it: a fleet is one client (Peers 1)
+	// reacting about one call per worker late (Lag).
+	a := adaptive.NewAdapter(l, adaptive.AdapterOptions{
+		Learner: adaptive.Options{Peers: 1, Lag: fleet},
+		Store:   NewLearnerStore(l),
+	})
+	a.Prime(fleetOp)
+	g := governor.New(a, governor.Options{
+		Observer:    a,
 		MaxAttempts: 4,
 		MaxElapsed:  -1,
 		Backoff:     backoff.Options{ThrottleBase: 25 * time.Millisecond, TransientBase: 5 * time.Millisecond, Cap: 200 * time.Millisecond},
@@ -89,6 +104,21 @@ func runFleetWorker() int {
 	awssdk.Govern(g)(&o)
 	c := connect.New(o)
 
+	// Ready once this worker counts the whole fleet in the heartbeat set;
+	// then the parent sends the common start time. (Starting a race-built
+	// process takes seconds on a busy machine: a fixed start-up allowance
+	// would let Redis die before the fleet had formed.)
+	// (A busy machine can make a heartbeat time out, a brief fallback:
+	// wait for shared mode too; the parent bounds the wait.)
+	for l.LiveWorkers() < fleet || l.Mode() != ModeShared {
+		time.Sleep(10 * time.Millisecond)
+	}
+	fmt.Println(fleetReady)
+	var startNs int64
+	if _, err := fmt.Fscan(os.Stdin, &startNs); err != nil {
+		fmt.Fprintln(os.Stderr, "worker: reading the start time:", err)
+		return 1
+	}
 	time.Sleep(time.Until(time.Unix(0, startNs)))
 	ctx, cancel := context.WithTimeout(context.Background(), run)
 	defer cancel()
@@ -111,17 +141,25 @@ func runFleetWorker() int {
 		})
 	}
 	wg.Wait()
+	// Redis is back by now or soon: the parent restarts it a second before
+	// the run ends, but a busy machine may take longer to start it. Wait
+	// (bounded) for the return to shared mode, which the health loop makes
+	// whether or not calls are flowing.
+	for end := time.Now(); l.Mode() != ModeShared && time.Since(end) < time.Minute; {
+		time.Sleep(10 * time.Millisecond)
+	}
 	out, _ := json.Marshal(fleetResult{OK: okN.Load(), Failed: failN.Load(), Stats: l.Stats()})
 	fmt.Println(string(out))
 	return 0
 }
 
 // TestFleetProcesses: four worker processes of six goroutines each share
-// ListInstances at 40/s burst 10 through Redis, with real SDK clients
-// against the simulator. Redis is killed a second into the run and
-// restarted a second later. The simulator must see no more than one burst
-// above its quota (its 429s count the overshoot), the fleet must get most
-// of the quota, and every worker must fall back and return.
+// ListInstances at 40/s burst 10 through Redis and one adaptive learner
+// (redisx.LearnerStore), with real SDK clients against the simulator. The
+// run starts once every worker sees the whole fleet; Redis is killed a
+// second into it and restarted a second later. The simulator must see no
+// more than one burst above its quota (its 429s count the overshoot), the
+// fleet must keep working, and every worker must fall back and return.
 func TestFleetProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -135,53 +173,101 @@ func TestFleetProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(s)
+	var throttles throttleLog
+	hs := httptest.NewServer(throttles.wrap(s))
 	defer hs.Close()
 
 	const workers = 4
 	const run = 3 * time.Second
-	start := time.Now().Add(1500 * time.Millisecond) // time to start the processes
 	account := uniqueAccount()
 	type proc struct {
-		cmd            *exec.Cmd
-		stdout, stderr bytes.Buffer
+		cmd    *exec.Cmd
+		stdin  io.WriteCloser
+		ready  chan error
+		out    chan []byte // the rest of stdout, once the process closed it
+		stderr bytes.Buffer
 	}
 	procs := make([]*proc, workers)
 	for i := range procs {
-		p := &proc{cmd: exec.Command(os.Args[0], "-test.run=^$")}
+		p := &proc{cmd: exec.Command(os.Args[0], "-test.run=^$"), ready: make(chan error, 1), out: make(chan []byte, 1)}
 		p.cmd.Env = append(os.Environ(),
 			fleetWorkerEnv+"=1",
 			"REDISX_FLEET_REDIS="+srv.URL(),
 			"REDISX_FLEET_ACCOUNT="+account,
 			"REDISX_FLEET_SIM="+hs.URL,
 			"REDISX_FLEET_ID="+fmt.Sprintf("w%d", i),
-			"REDISX_FLEET_START="+strconv.FormatInt(start.UnixNano(), 10),
+			"REDISX_FLEET_N="+strconv.Itoa(workers),
 			"REDISX_FLEET_RUN="+run.String(),
 		)
-		p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+		p.cmd.Stderr = &p.stderr
+		var err error
+		if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := p.cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := p.cmd.Start(); err != nil {
 			t.Fatalf("start worker %d: %v", i, err)
 		}
 		procs[i] = p
+		go func() {
+			r := bufio.NewReader(stdout)
+			line, err := r.ReadString('\n')
+			if err == nil && strings.TrimSpace(line) != fleetReady {
+				err = fmt.Errorf("first line %q, want %q", line, fleetReady)
+			}
+			p.ready <- err
+			rest, _ := io.ReadAll(r)
+			p.out <- rest
+		}()
 	}
 	defer func() {
 		for _, p := range procs {
-			if p.cmd.ProcessState == nil {
+			if p != nil && p.cmd.ProcessState == nil {
 				_ = p.cmd.Process.Kill()
 				_ = p.cmd.Wait()
 			}
 		}
 	}()
+	// The run starts when every worker sees the whole fleet, however long
+	// the processes took to start.
+	notReady := func(i int, why string) {
+		for _, p := range procs {
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait() // stderr is complete once Wait returns
+		}
+		t.Fatalf("worker %d %s\nstderr: %s", i, why, procs[i].stderr.String())
+	}
+	for i, p := range procs {
+		select {
+		case err := <-p.ready:
+			if err != nil {
+				notReady(i, "did not get ready: "+err.Error())
+			}
+		case <-time.After(2 * time.Minute):
+			notReady(i, "not ready after 2m")
+		}
+	}
+	start := time.Now().Add(100 * time.Millisecond)
+	throttles.setStart(start)
+	defer func() { t.Logf("throttled at (s after the start; Redis down from 1 to 2): %s", throttles.String()) }()
+	for _, p := range procs {
+		fmt.Fprintln(p.stdin, start.UnixNano())
+		_ = p.stdin.Close()
+	}
 	time.Sleep(time.Until(start.Add(time.Second)))
 	srv.Kill()
 	time.Sleep(time.Until(start.Add(2 * time.Second)))
 	srv.Restart()
 	var total fleetResult
 	for i, p := range procs {
+		stdout := <-p.out
 		err := p.cmd.Wait()
 		var r fleetResult
-		if err != nil || json.Unmarshal(bytes.TrimSpace(p.stdout.Bytes()), &r) != nil {
-			t.Fatalf("worker %d: %v\nstdout: %s\nstderr: %s", i, err, p.stdout.String(), p.stderr.String())
+		if err != nil || json.Unmarshal(bytes.TrimSpace(stdout), &r) != nil {
+			t.Fatalf("worker %d: %v\nstdout: %s\nstderr: %s", i, err, stdout, p.stderr.String())
 		}
 		t.Logf("worker %d: ok %d failed %d stats %+v", i, r.OK, r.Failed, r.Stats)
 		if r.Stats.Fallbacks < 1 || r.Stats.Recoveries < 1 {
@@ -210,3 +296,48 @@ func TestFleetProcesses(t *testing.T) {
 		t.Errorf("%d calls failed after retries", total.Failed)
 	}
 }
+
+// throttleLog records when the simulator answered other than 200.
+type throttleLog struct {
+	mu    sync.Mutex
+	start time.Time
+	at    []time.Duration
+}
+
+func (tl *throttleLog) setStart(t time.Time) {
+	tl.mu.Lock()
+	tl.start = t
+	tl.mu.Unlock()
+}
+
+func (tl *throttleLog) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		if sw.code != http.StatusOK {
+			tl.mu.Lock()
+			tl.at = append(tl.at, time.Since(tl.start))
+			tl.mu.Unlock()
+		}
+	})
+}
+
+func (tl *throttleLog) String() string {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	var b strings.Builder
+	for i, d := range tl.at {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%.2f", d.Seconds())
+	}
+	return b.String()
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(c int) { s.code = c; s.ResponseWriter.WriteHeader(c) }

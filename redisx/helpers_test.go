@@ -39,9 +39,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // testTimeout replaces the 50ms production timeout in tests that check
 // shared-mode semantics: under -race on a loaded two-core machine a command
-// can take longer, and a timeout would (correctly) switch to fallback mode,
-// which is tested on its own.
-const testTimeout = 500 * time.Millisecond
+// (and the wait for a pooled connection behind two dozen goroutines) can
+// take longer than half a second, and a timeout would (correctly) switch to
+// fallback mode, which is tested on its own with its own timeouts. A
+// killed server refuses at once, so this bound only matters to a live one.
+const testTimeout = 5 * time.Second
 
 // testOptions returns Options for srv with a fresh account.
 func testOptions(t testing.TB, srv *redisenv.Server, acct ratelimit.Limit, ops map[string]ratelimit.Limit) Options {
@@ -69,6 +71,11 @@ func newTestLimiter(t testing.TB, o Options) *Limiter {
 }
 
 // eventually polls cond every 10ms until it holds or d passes.
+// eventuallyWait bounds eventually's polls. It only stops a condition that
+// never comes: a passing test waits no longer than the condition takes,
+// and a busy machine can take seconds to run a heartbeat or a restart.
+const eventuallyWait = 30 * time.Second
+
 func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)

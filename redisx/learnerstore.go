@@ -14,11 +14,6 @@ import (
 // for maxCASTries attempts in a row.
 var ErrStoreContended = errors.New("redisx: learner store: too many concurrent updates")
 
-// ErrFallback is matched by the error of LearnerStore.Update while its
-// Limiter is in fallback mode: Redis is unreachable, so the learner is not
-// updated (admission goes on at the limits last set).
-var ErrFallback = errors.New("redisx: Redis unavailable (fallback mode)")
-
 // maxCASTries bounds one Update's compare-and-set attempts.
 const maxCASTries = 32
 
@@ -48,10 +43,15 @@ const maxCASTries = 32
 // Connect's quota rates an operation sees at most a few hundred
 // observations a second across the fleet.
 //
-// It shares its Limiter's connection, key space and Options.Timeout, and
-// while the Limiter is in fallback mode it does not try Redis at all
-// (Update returns ErrFallback at once). Use it with the Limiter it was
-// made from:
+// It shares its Limiter's connection, key space and Options.Timeout.
+// While Redis is unreachable (the Limiter is in fallback mode, or a save
+// fails) the worker keeps learning on its own copy, as a lone process
+// would: every observation still updates the learner, and the limit it
+// sets applies to the Limiter's local buckets (its share of it). The
+// first save after Redis is back publishes that copy if nobody saved
+// since it was read (or Redis restarted empty); otherwise the fleet's
+// newer state wins and the observation is applied to it. Use it with the
+// Limiter it was made from:
 //
 //	rl, _ := redisx.New(o)
 //	a := adaptive.NewAdapter(rl, adaptive.AdapterOptions{Store: redisx.NewLearnerStore(rl)})
@@ -67,9 +67,12 @@ type LearnerStore struct {
 // updates of that learner in this process and guards the copy.
 type learnerSlot struct {
 	mu    sync.Mutex
-	valid bool              // cur and ver reflect a read or a save
+	valid bool              // ver is the stored version cur derives from
 	ver   int64             // the version cur was read at (0: none saved)
 	cur   *adaptive.Learner // nil: none stored
+	// local: cur holds observations not yet saved to Redis (learned while
+	// Redis was unreachable).
+	local bool
 }
 
 var _ adaptive.Store = (*LearnerStore)(nil)
@@ -91,26 +94,35 @@ func (s *LearnerStore) slot(key string) *learnerSlot {
 }
 
 // Update implements adaptive.Store; see the type's documentation for the
-// protocol. The error wraps ErrFallback, ErrStoreContended,
-// adaptive.ErrBadState, ErrClosed, ctx's error or Redis's.
+// protocol. While Redis is unreachable fn's result is kept in this
+// process and the error is nil. The error wraps ErrStoreContended,
+// adaptive.ErrBadState, ErrClosed or ctx's error.
 func (s *LearnerStore) Update(ctx context.Context, key string, fn func(*adaptive.Learner) (*adaptive.Learner, bool)) error {
 	l := s.l
-	if l.Mode() == ModeFallback {
-		return fmt.Errorf("redisx: learner %q: %w", key, ErrFallback)
-	}
 	l.mu.Lock()
 	closed := l.closed
 	l.mu.Unlock()
 	if closed {
 		return ErrClosed
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisx: learner %q: %w", key, err)
+	}
 	sl := s.slot(key)
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
+	if l.Mode() == ModeFallback {
+		sl.learnLocally(fn)
+		return nil
+	}
 	rkey := l.keys.learner(key)
 	if !sl.valid {
 		if err := s.read(ctx, sl, rkey); err != nil {
-			return fmt.Errorf("redisx: learner %q: %w", key, err)
+			if callerDone(ctx) || errors.Is(err, adaptive.ErrBadState) {
+				return fmt.Errorf("redisx: learner %q: %w", key, err)
+			}
+			sl.learnLocally(fn) // Redis unreachable
+			return nil
 		}
 	}
 	for range maxCASTries {
@@ -126,35 +138,69 @@ func (s *LearnerStore) Update(ctx context.Context, key string, fn func(*adaptive
 				return fmt.Errorf("redisx: learner %q: %w", key, err)
 			}
 		}
-		rctx, cancel := context.WithTimeout(ctx, l.o.Timeout)
-		res, err := learnerCASScript.Run(rctx, l.client(), []string{rkey}, sl.ver, state, l.o.LimitTTL.Milliseconds()).Slice()
-		cancel()
-		if err == nil && (len(res) < 2 || (res[0] == int64(0) && len(res) != 3)) {
-			err = errReply
+		res, err := s.cas(ctx, rkey, sl.ver, state)
+		if err == nil && res[0] == int64(0) && res[1] == int64(0) && res[2] == "" && sl.local && next != nil {
+			// Redis lost the learner (restarted empty) while this process
+			// kept learning: publish what it learned.
+			if res, err = s.cas(ctx, rkey, 0, state); err == nil && res[0] == int64(0) {
+				sl.local = false // somebody else published first: take theirs
+			}
 		}
 		if err != nil {
-			// fn may have changed the copy: read it again next time.
-			sl.valid, sl.cur = false, nil
-			return fmt.Errorf("redisx: learner %q: %w", key, err)
-		}
-		var p replyParser
-		ver := p.int(res[1])
-		if res[0] == int64(1) {
-			if p.err != nil {
-				sl.valid, sl.cur = false, nil
-				return fmt.Errorf("redisx: learner %q: %w", key, p.err)
+			if callerDone(ctx) {
+				sl.valid, sl.cur, sl.local = false, nil, false // fn may have changed the copy
+				return fmt.Errorf("redisx: learner %q: %w", key, err)
 			}
-			sl.ver, sl.cur = ver, next
+			// Redis unreachable: keep fn's result here until it is back.
+			sl.cur, sl.local = next, true
+			return nil
+		}
+		ver := res[1].(int64)
+		if res[0] == int64(1) {
+			sl.ver, sl.cur, sl.local = ver, next, false
 			return nil
 		}
 		// Another worker saved first: start again from its state.
-		str, _ := res[2].(string)
-		if err := sl.set(ver, str); err != nil {
+		if err := sl.set(ver, res[2].(string)); err != nil {
 			return fmt.Errorf("redisx: learner %q: %w", key, err)
 		}
 	}
-	sl.valid, sl.cur = false, nil
+	sl.valid, sl.cur, sl.local = false, nil, false
 	return fmt.Errorf("redisx: learner %q: %w", key, ErrStoreContended)
+}
+
+// learnLocally applies fn to this process's copy and keeps the result
+// there (Redis is unreachable). A slot never read starts from no learner,
+// as a new process would. Requires sl.mu held.
+func (sl *learnerSlot) learnLocally(fn func(*adaptive.Learner) (*adaptive.Learner, bool)) {
+	next, save := fn(sl.cur)
+	if save {
+		sl.cur, sl.local = next, true
+	}
+}
+
+// cas runs the compare-and-set script and checks its reply's shape:
+// {1, version} or {0, version, state}.
+func (s *LearnerStore) cas(ctx context.Context, rkey string, ver int64, state []byte) ([]any, error) {
+	rctx, cancel := context.WithTimeout(ctx, s.l.o.Timeout)
+	defer cancel()
+	res, err := learnerCASScript.Run(rctx, s.l.client(), []string{rkey}, ver, state, s.l.o.LimitTTL.Milliseconds()).Slice()
+	if err != nil {
+		return nil, err
+	}
+	var p replyParser
+	if len(res) < 2 || (res[0] == int64(0) && len(res) != 3) {
+		return nil, errReply
+	}
+	res[1] = p.int(res[1])
+	if len(res) == 3 {
+		str, _ := res[2].(string)
+		res[2] = str
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	return res, nil
 }
 
 // read loads the stored learner into sl.
@@ -177,7 +223,7 @@ func (s *LearnerStore) read(ctx context.Context, sl *learnerSlot, rkey string) e
 
 // set makes sl hold the learner encoded in state, saved at version ver.
 func (sl *learnerSlot) set(ver int64, state string) error {
-	sl.valid, sl.ver, sl.cur = false, ver, nil
+	sl.valid, sl.ver, sl.cur, sl.local = false, ver, nil, false
 	if state != "" {
 		n := new(adaptive.Learner)
 		if err := n.UnmarshalBinary([]byte(state)); err != nil {

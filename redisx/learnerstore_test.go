@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -154,33 +155,68 @@ func TestLearnerStoreConcurrent(t *testing.T) {
 	}
 }
 
-// TestLearnerStoreFallback: while its Limiter falls back, the store does
-// not touch Redis and says so; once Redis is back, updates go through.
+// TestLearnerStoreFallback: while its Limiter falls back, the store keeps
+// learning on this process's copy without touching Redis; once Redis is
+// back (restarted empty), the first update publishes what was learned.
 func TestLearnerStoreFallback(t *testing.T) {
 	srv := redisenv.Start(t, redisenv.Options{})
 	o := testOptions(t, srv, ratelimit.Limit{}, map[string]ratelimit.Limit{"A": {Rate: 10, Burst: 5}})
 	o.ProbeInterval = 20 * time.Millisecond
 	l := newTestLimiter(t, o)
 	s := NewLearnerStore(l)
-	create := func(cur *adaptive.Learner) (*adaptive.Learner, bool) {
+	var seen []int64 // the accepted count fn was given, per run
+	observe := func(cur *adaptive.Learner) (*adaptive.Learner, bool) {
 		if cur == nil {
-			return adaptive.NewLearner(ratelimit.Limit{Rate: 10, Burst: 5}, adaptive.Options{}), true
+			cur = adaptive.NewLearner(ratelimit.Limit{Rate: 10, Burst: 5}, adaptive.Options{})
 		}
+		seen = append(seen, storedAcc(t, cur))
 		cur.Observe(time.Now(), adaptive.Signal{})
 		return cur, true
 	}
-	if err := s.Update(context.Background(), "A", create); err != nil {
+	if err := s.Update(context.Background(), "A", observe); err != nil {
 		t.Fatal(err)
 	}
 	srv.Kill()
 	_, _ = l.Try(context.Background(), ratelimit.Request{Op: "A", Cost: 5}) // notices
-	eventually(t, 2*time.Second, "fallback", func() bool { return l.Mode() == ModeFallback })
-	if err := s.Update(context.Background(), "A", create); !errors.Is(err, ErrFallback) {
-		t.Fatalf("Update in fallback: got %v want ErrFallback", err)
+	eventually(t, eventuallyWait, "fallback", func() bool { return l.Mode() == ModeFallback })
+	for range 3 {
+		if err := s.Update(context.Background(), "A", observe); err != nil {
+			t.Fatalf("Update in fallback: %v (want it learned locally)", err)
+		}
+	}
+	if want := []int64{0, 1, 2, 3}; !slices.Equal(seen, want) {
+		t.Fatalf("accepted counts fn saw: %v want %v (observations kept locally)", seen, want)
 	}
 	srv.Restart()
-	eventually(t, 5*time.Second, "shared again", func() bool { return l.Mode() == ModeShared })
-	if err := s.Update(context.Background(), "A", create); err != nil {
+	eventually(t, eventuallyWait, "shared again", func() bool { return l.Mode() == ModeShared })
+	if err := s.Update(context.Background(), "A", observe); err != nil {
 		t.Fatalf("Update after recovery: %v", err)
 	}
+	v, err := l.client().HGet(context.Background(), l.keys.learner("A"), "s").Result()
+	if err != nil {
+		t.Fatalf("the learner was not published after recovery: %v", err)
+	}
+	var back adaptive.Learner
+	if err := back.UnmarshalBinary([]byte(v)); err != nil {
+		t.Fatal(err)
+	}
+	if got := storedAcc(t, &back); got != 5 {
+		t.Fatalf("published learner has %d accepted calls, want 5 (one before, three during, one after the outage)", got)
+	}
+}
+
+// storedAcc is a learner's count of accepted calls, from its encoding.
+func storedAcc(t *testing.T, l *adaptive.Learner) int64 {
+	t.Helper()
+	b, err := l.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Acc int64 `json:"acc"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Acc
 }

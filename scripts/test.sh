@@ -35,8 +35,8 @@ go vet ./...
 
 log "go test -race"
 set +e
-go test -race -count=1 -timeout 20m ./... 2>&1 | tee /tmp/tollgate-gotest.log
-status=${PIPESTATUS[0]}
+go test -race -count=1 -timeout 20m ./...
+status=$?
 set -e
 if [ "$status" -ne 0 ]; then
 	log "go test failed (exit $status)"

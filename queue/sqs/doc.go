@@ -27,6 +27,13 @@
 //     visible again. Redrive sends copies back with the same ID and
 //     ClientToken and a fresh receive count.
 //   - Stats come from GetQueueAttributes and are approximate.
+//   - Standard queues deliver at least once: the same message (same
+//     MessageId) can reach two receivers at once (moto_server does this
+//     when ReceiveMessage calls race). A delivery of a message whose lease
+//     this process holds is not handed out again; its receipt handle is
+//     kept with that lease and deleted with it. A delivery of a message
+//     this process already acked, requeued or dead-lettered is deleted.
+//     Across processes a duplicate cannot be recognised.
 //
 // What SQS cannot promise, Capabilities says: no strict priority and no FIFO
 // order (standard queues), no stale-receipt detection across processes (SQS

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -197,12 +198,23 @@ func (q *Queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]q
 			j.Receives++
 			j.Status = queue.StatusInFlight
 			j.VisibleAt = until
-			handle := aws.ToString(msg.ReceiptHandle)
+			handle, msgID := aws.ToString(msg.ReceiptHandle), aws.ToString(msg.MessageId)
 			q.mu.Lock()
-			q.held[j.ID] = &held{handle: handle, job: j, meta: m, until: until}
-			q.index.put(j)
+			again, finished := q.redelivered(j.ID, msgID, handle, now)
+			if !again {
+				q.held[j.ID] = &held{handle: handle, msgID: msgID, job: j, meta: m, until: until}
+				q.index.put(j)
+			}
 			q.mu.Unlock()
-			out = append(out, queue.Lease{Job: j, Receipt: queue.MakeReceipt(j.ID, handle), Until: until})
+			if finished {
+				// Already acked, requeued or dead-lettered here: this copy
+				// is left over. Deleting it is best effort; if it stays, it
+				// is recognised again on its next delivery.
+				_ = q.deleteBatch(ctx, q.url, []string{handle})
+			}
+			if !again {
+				out = append(out, queue.Lease{Job: j, Receipt: queue.MakeReceipt(j.ID, handle), Until: until})
+			}
 		}
 		if len(res.Messages) < want {
 			break
@@ -211,6 +223,27 @@ func (q *Queue) Lease(ctx context.Context, n int, visibility time.Duration) ([]q
 	}
 	q.sweep()
 	return out, nil
+}
+
+// redelivered reports whether a received message is one this process
+// already leased and whose lease is still live (again; its handle is kept
+// with that lease) or already finished here (again and finished). Standard
+// queues deliver at least once, so two consumers can receive one message at
+// once; handing out the second copy would put one job in two hands and make
+// the first holder's receipt look stale. Requires q.mu held.
+func (q *Queue) redelivered(id, msgID, handle string, now time.Time) (again, finished bool) {
+	h := q.held[id]
+	if h == nil || msgID == "" || h.msgID != msgID {
+		return false, false // a new message (e.g. a requeued copy)
+	}
+	if strings.HasPrefix(h.handle, donePrefix) {
+		return true, true
+	}
+	if now.Before(h.until) {
+		h.dups = append(h.dups, handle)
+		return true, false
+	}
+	return false, false // the lease timed out: this is a fresh lease
 }
 
 // sweep forgets held leases long past their deadline.
@@ -282,10 +315,30 @@ func (q *Queue) lookup(receipt string) (id, handle string, h *held, err error) {
 	return id, handle, h, nil
 }
 
+// donePrefix marks a held entry whose lease has been finished.
+const donePrefix = "done:"
+
 // finish forgets a held lease after Ack, Requeue or DeadLetter: a later use
-// of the same receipt is stale. Requires q.mu held.
+// of the same receipt is stale, and a later delivery of the same message is
+// recognised as left over. Requires q.mu held.
 func (q *Queue) finish(id, handle string) {
-	q.held[id] = &held{handle: "done:" + handle, until: q.o.Now()}
+	var msgID string
+	if h := q.held[id]; h != nil && h.handle == handle {
+		msgID = h.msgID
+	}
+	q.held[id] = &held{handle: donePrefix + handle, msgID: msgID, until: q.o.Now()}
+}
+
+// withDups returns handle and the handles of the same message delivered
+// again while its lease was held here, so deleting them all removes the
+// message whichever receipt SQS counts as the latest.
+func (q *Queue) withDups(id, handle string) []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if h := q.held[id]; h != nil && h.handle == handle {
+		return append([]string{handle}, h.dups...)
+	}
+	return []string{handle}
 }
 
 // Ack implements queue.Queue with DeleteMessageBatch.
@@ -294,7 +347,7 @@ func (q *Queue) Ack(ctx context.Context, receipts ...string) error {
 		return err
 	}
 	errs := make([]error, len(receipts))
-	var handles []string
+	var handles, dups []string
 	var pos []int
 	ids := make([]string, len(receipts))
 	for i, r := range receipts {
@@ -305,9 +358,13 @@ func (q *Queue) Ack(ctx context.Context, receipts ...string) error {
 		}
 		ids[i] = id
 		handles = append(handles, handle)
+		dups = append(dups, q.withDups(id, handle)[1:]...)
 		pos = append(pos, i)
 	}
 	derrs := q.deleteBatch(ctx, q.url, handles)
+	if len(dups) > 0 {
+		_ = q.deleteBatch(ctx, q.url, dups) // best effort: the message is gone once one handle deletes it
+	}
 	now := q.o.Now()
 	q.mu.Lock()
 	for k, i := range pos {
@@ -402,7 +459,7 @@ func (q *Queue) Requeue(ctx context.Context, receipt string, r queue.Requeue) er
 	if err := q.send(ctx, q.url, []outgoing{{body: body, attrs: attrs, delay: delay}})[0]; err != nil {
 		return err
 	}
-	if err := q.deleteBatch(ctx, q.url, []string{handle})[0]; err != nil {
+	if err := q.deleteBatch(ctx, q.url, q.withDups(id, handle))[0]; err != nil {
 		return fmt.Errorf("sqs: requeue: copy sent but the leased message stays (it will be delivered twice): %w", err)
 	}
 	now := q.o.Now()
@@ -452,7 +509,7 @@ func (q *Queue) DeadLetter(ctx context.Context, receipt, reason, detail string) 
 	if err := q.send(ctx, q.dlqURL, []outgoing{{body: body, attrs: attrs}})[0]; err != nil {
 		return err
 	}
-	if err := q.deleteBatch(ctx, q.url, []string{handle})[0]; err != nil {
+	if err := q.deleteBatch(ctx, q.url, q.withDups(id, handle))[0]; err != nil {
 		return fmt.Errorf("sqs: dead-letter: copy sent but the leased message stays: %w", err)
 	}
 	q.mu.Lock()

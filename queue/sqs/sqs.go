@@ -83,9 +83,14 @@ type Queue struct {
 // copy the message.
 type held struct {
 	handle string
+	msgID  string    // the SQS MessageId the lease was taken on
 	job    queue.Job // Receives includes this lease
 	meta   meta
 	until  time.Time
+	// dups are receipt handles of the same message delivered again while
+	// this lease was live (SQS delivers at least once; moto_server does so
+	// under load). They are deleted with the lease.
+	dups []string
 }
 
 var _ queue.Queue = (*Queue)(nil)

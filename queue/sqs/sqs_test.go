@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/tollgatehq/tollgate/internal/testenv/moto"
 	"github.com/tollgatehq/tollgate/queue"
@@ -58,6 +61,7 @@ func TestMoto(t *testing.T) {
 		})
 	})
 	t.Run("Adapter", func(t *testing.T) { testAdapter(t, client) })
+	t.Run("DuplicateDelivery", func(t *testing.T) { testDuplicateDelivery(t, client) })
 }
 
 // testAdapter covers what only the SQS adapter does.
@@ -196,6 +200,109 @@ func testAdapter(t *testing.T, client *awssqs.Client) {
 		}
 		if got != len(jobs) {
 			t.Fatalf("leased %d jobs, want %d", got, len(jobs))
+		}
+	})
+}
+
+// echoAPI hands out again, on request, messages it received before: the
+// duplicate deliveries a standard queue may make (moto_server makes them
+// when two ReceiveMessage calls race).
+type echoAPI struct {
+	sqs.API
+	mu     sync.Mutex
+	seen   []types.Message
+	replay []types.Message
+}
+
+func (e *echoAPI) ReceiveMessage(ctx context.Context, in *awssqs.ReceiveMessageInput, opts ...func(*awssqs.Options)) (*awssqs.ReceiveMessageOutput, error) {
+	e.mu.Lock()
+	if r := e.replay; len(r) > 0 {
+		e.replay = nil
+		e.mu.Unlock()
+		return &awssqs.ReceiveMessageOutput{Messages: r}, nil
+	}
+	e.mu.Unlock()
+	out, err := e.API.ReceiveMessage(ctx, in, opts...)
+	if err == nil {
+		e.mu.Lock()
+		e.seen = append(e.seen, out.Messages...)
+		e.mu.Unlock()
+	}
+	return out, err
+}
+
+// redeliver makes the next receive return every message received so far.
+func (e *echoAPI) redeliver() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.replay = slices.Clone(e.seen)
+}
+
+// testDuplicateDelivery: a message delivered again while its lease is held
+// here is not handed out a second time and does not make the holder's
+// receipt stale; delivered again after it was finished, it is dropped.
+func testDuplicateDelivery(t *testing.T, client *awssqs.Client) {
+	t.Run("WhileLeased", func(t *testing.T) {
+		t.Parallel()
+		q := openQueue(t, client, sqs.Options{WaitTime: -1})
+		if _, err := q.Enqueue(t.Context(), queue.Job{ID: "dup-live", Op: "StartTaskContact"}); err != nil {
+			t.Fatal(err)
+		}
+		ls, err := q.Lease(t.Context(), 1, time.Minute)
+		if err != nil || len(ls) != 1 {
+			t.Fatalf("Lease: %v %v", ls, err)
+		}
+		// SQS delivers the same message again (a new receipt handle) while
+		// the first lease is live.
+		_, handle, _ := queue.SplitReceipt(ls[0].Receipt)
+		url, _ := q.URLs()
+		if _, err := client.ChangeMessageVisibility(t.Context(), &awssqs.ChangeMessageVisibilityInput{
+			QueueUrl: aws.String(url), ReceiptHandle: aws.String(handle), VisibilityTimeout: 0,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		again, err := q.Lease(t.Context(), 1, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again) != 0 {
+			t.Fatalf("the job was handed out twice at once: second lease %+v", again[0].Job)
+		}
+		if err := q.Ack(t.Context(), ls[0].Receipt); err != nil {
+			t.Fatalf("Ack of the first (and only) lease: %v", err)
+		}
+		if j, err := q.Get(t.Context(), "dup-live"); err != nil || j.Status != queue.StatusSucceeded {
+			t.Fatalf("Get = %v %v, want succeeded", j.Status, err)
+		}
+		if ls, err := q.Lease(t.Context(), 10, time.Minute); err != nil || len(ls) != 0 {
+			t.Fatalf("Lease after Ack: %v %v, want nothing (the duplicate is deleted too)", ls, err)
+		}
+	})
+
+	t.Run("AfterAck", func(t *testing.T) {
+		t.Parallel()
+		api := &echoAPI{API: client}
+		q, err := sqs.Open(t.Context(), api, sqs.Options{QueueName: queueName(t), WaitTime: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		if _, err := q.Enqueue(t.Context(), queue.Job{ID: "dup-done", Op: "StartTaskContact"}); err != nil {
+			t.Fatal(err)
+		}
+		ls, err := q.Lease(t.Context(), 1, time.Minute)
+		if err != nil || len(ls) != 1 {
+			t.Fatalf("Lease: %v %v", ls, err)
+		}
+		if err := q.Ack(t.Context(), ls[0].Receipt); err != nil {
+			t.Fatal(err)
+		}
+		api.redeliver()
+		if again, err := q.Lease(t.Context(), 1, time.Minute); err != nil || len(again) != 0 {
+			t.Fatalf("Lease of a message already acked: %d leases, %v; want nothing", len(again), err)
+		}
+		if j, err := q.Get(t.Context(), "dup-done"); err != nil || j.Status != queue.StatusSucceeded {
+			t.Fatalf("Get = %v %v, want still succeeded", j.Status, err)
 		}
 	})
 }

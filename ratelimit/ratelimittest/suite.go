@@ -20,11 +20,14 @@ import (
 type NewFunc func(t *testing.T, account ratelimit.Limit, ops map[string]ratelimit.Limit) ratelimit.Limiter
 
 // Run runs the conformance suite against limiters built by newLimiter. It
-// uses real time: rates of 2–200/s over at most about a second per case,
-// with tolerances wide enough for a loaded two-core machine and a network
-// round trip per call, but tight enough to catch a bucket that refills at
-// the wrong rate, takes tokens from one bucket when the other refuses, or
-// sleeps past a deadline. The whole suite takes about four seconds.
+// uses real time (a networked limiter keeps its own clock): rates of
+// 1–200/s over at most about a second per case. Its time checks are ones a
+// loaded machine cannot break: a limiter may not admit sooner than its
+// rate allows (measured from a clock read before the bucket was emptied),
+// and how late a busy machine wakes a caller is never asserted; hangs are
+// caught by contexts. That catches a bucket that refills at the wrong
+// rate, takes tokens from one bucket when the other refuses, or waits out
+// a deadline it cannot meet. The whole suite takes about five seconds.
 func Run(t *testing.T, newLimiter NewFunc) {
 	cases := []struct {
 		name string
@@ -83,47 +86,63 @@ type step struct {
 
 func testBurstThenRefusal(t *testing.T, newLimiter NewFunc) {
 	op := opName(t, "A")
-	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{op: {Rate: 10, Burst: 5}})
+	// 1/s: no token comes back while the burst is taken, however slow the
+	// calls; a refill is at most one interval away.
+	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{op: {Rate: 1, Burst: 5}})
+	t0 := time.Now() // read before the first take
 	for i := range 5 {
 		if d := try(t, l, op, 1); !d.OK {
 			t.Fatalf("step %d: got refusal (retry in %v) want admission within the burst of 5", i, d.RetryIn)
 		}
 	}
 	d := try(t, l, op, 1)
+	checkRefusal(t, "step 5, after a burst of 5", d, time.Second, time.Since(t0))
+}
+
+// checkRefusal checks that d refuses and that its RetryIn is one token's
+// interval less at most el, the time since before the bucket was full.
+func checkRefusal(t *testing.T, what string, d ratelimit.Decision, interval, el time.Duration) {
+	t.Helper()
 	if d.OK {
-		t.Fatalf("step 5: got admission want refusal after a burst of 5")
+		t.Fatalf("%s: got admission want refusal (%v since the first take; a token takes %v)", what, el.Round(time.Millisecond), interval)
 	}
-	// One token takes 100 ms at 10/s; allow 70 ms spent on the calls above.
-	if d.RetryIn < 30*time.Millisecond || d.RetryIn > 100*time.Millisecond {
-		t.Fatalf("RetryIn: got %v want about 100ms (30ms..100ms)", d.RetryIn)
+	if d.RetryIn > interval+time.Millisecond || d.RetryIn < interval-el-5*time.Millisecond {
+		t.Fatalf("%s: RetryIn %v want between %v and %v (one token, less the %v spent)", what, d.RetryIn,
+			max(0, interval-el-5*time.Millisecond).Round(time.Millisecond), interval, el.Round(time.Millisecond))
 	}
 }
 
 func testAccountBurst(t *testing.T, newLimiter NewFunc) {
 	a, b := opName(t, "A"), opName(t, "B")
-	l := newLimiter(t, ratelimit.Limit{Rate: 10, Burst: 3}, map[string]ratelimit.Limit{
+	l := newLimiter(t, ratelimit.Limit{Rate: 1, Burst: 3}, map[string]ratelimit.Limit{
 		a: {Rate: 100, Burst: 100}, b: {Rate: 100, Burst: 100},
 	})
+	t0 := time.Now()
 	expectSteps(t, l, []step{{a, 1, true}, {b, 1, true}, {a, 1, true}, {b, 1, false}, {a, 1, false}})
 	d := try(t, l, b, 1)
-	if d.OK || d.RetryIn < 30*time.Millisecond || d.RetryIn > 100*time.Millisecond {
-		t.Fatalf("after the account burst: got %+v want refusal with RetryIn about 100ms", d)
-	}
+	checkRefusal(t, "after the account burst", d, time.Second, time.Since(t0))
 }
 
 // testRefillAtRate drains the operation's bucket, waits, and takes what
 // came back. Both bounds are measured against the clock, so a loaded
 // machine (late wake-ups, slow round trips) only moves the window, never
-// the verdict: the bucket refuses at drainedAt, so by the first take at
-// countFrom it holds at least rate×(countFrom−drainedAt) tokens (capped at
-// the burst), and by the end it cannot have given more than
-// rate×(end−drainedAt) + 1.
+// the verdict. The bucket refused the Try that began at emptyBy, so it
+// held under one token then; the clock read after that refusal
+// (drainedAt) is later still. By the first take at countFrom the bucket
+// holds at least rate×(countFrom−drainedAt) tokens (capped at the burst).
+// By the end it cannot have given more than it earned since emptyBy, nor
+// more than a full burst at countFrom plus what it earned while counting.
 func testRefillAtRate(t *testing.T, newLimiter NewFunc) {
 	const rate, burst = 100.0, 20.0
 	op := opName(t, "A")
 	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{op: {Rate: rate, Burst: burst}})
 	drained := 0
-	for try(t, l, op, 1).OK {
+	var emptyBy time.Time
+	for {
+		emptyBy = time.Now()
+		if !try(t, l, op, 1).OK {
+			break
+		}
 		drained++
 		if drained > 400 {
 			t.Fatalf("drain: more than 400 admissions from a bucket of %v at %v/s", burst, rate)
@@ -144,7 +163,7 @@ func testRefillAtRate(t *testing.T, newLimiter NewFunc) {
 	}
 	end := time.Now()
 	least := math.Min(burst, rate*countFrom.Sub(drainedAt).Seconds())
-	most := math.Min(burst, rate*end.Sub(drainedAt).Seconds()) + 1
+	most := math.Min(rate*end.Sub(emptyBy).Seconds(), burst+rate*end.Sub(countFrom).Seconds()) + 1
 	if float64(n) < math.Floor(least)-1 || float64(n) > most {
 		t.Fatalf("refilled %d in %v (first take after %v): want between %.1f and %.1f at %v/s, burst %v",
 			n, end.Sub(drainedAt).Round(time.Millisecond), countFrom.Sub(drainedAt).Round(time.Millisecond), math.Floor(least)-1, most, rate, burst)
@@ -219,12 +238,12 @@ func testExceedsBurst(t *testing.T, newLimiter NewFunc) {
 	if d.OK || !errors.Is(err, ratelimit.ErrExceedsBurst) {
 		t.Fatalf("Try cost 21 > account burst 20: got %+v, %v want refusal wrapping ErrExceedsBurst", d, err)
 	}
+	// A Wait that waited instead would end with ctx's error.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	start := time.Now()
 	err = l.Wait(ctx, ratelimit.Request{Op: a, Cost: 6})
-	if !errors.Is(err, ratelimit.ErrExceedsBurst) || time.Since(start) > time.Second {
-		t.Fatalf("Wait cost 6 > burst 5: got %v after %v want ErrExceedsBurst at once", err, time.Since(start))
+	if !errors.Is(err, ratelimit.ErrExceedsBurst) {
+		t.Fatalf("Wait cost 6 > burst 5: got %v want ErrExceedsBurst at once", err)
 	}
 	expectSteps(t, l, []step{{a, 5, true}}) // the refusals took nothing
 }
@@ -283,38 +302,43 @@ func testWaitCanceled(t *testing.T, newLimiter NewFunc) {
 	if !errors.Is(err, context.Canceled) || errors.Is(err, ratelimit.ErrWouldExceedDeadline) {
 		t.Fatalf("Wait canceled after 50ms: got %v want an error wrapping context.Canceled", err)
 	}
-	if el < 40*time.Millisecond || el > time.Second {
+	// The token is 100 s away: returning well before it means the Wait
+	// woke on the cancel (how promptly is the machine's business).
+	if el < 40*time.Millisecond || el > 30*time.Second {
 		t.Fatalf("Wait canceled after 50ms: returned after %v", el)
 	}
 }
 
 func testWaitDeadline(t *testing.T, newLimiter NewFunc) {
 	a := opName(t, "A")
-	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{a: {Rate: 2, Burst: 1}})
-	drained := time.Now()
+	l := newLimiter(t, ratelimit.Limit{}, map[string]ratelimit.Limit{a: {Rate: 1, Burst: 1}})
 	if !try(t, l, a, 1).OK {
 		t.Fatal("first Try refused on a full bucket")
 	}
-	// The next token is 500ms away; a 250ms deadline cannot be met.
-	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	drained := time.Now() // read after the emptying Try: the token is due by drained+1s
+	// The next token is 1s away; a 500ms deadline cannot be met. Failing
+	// at once means before the deadline (a limiter that waits it out ends
+	// with ctx's error instead).
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	err := l.Wait(ctx, ratelimit.Request{Op: a})
 	if !errors.Is(err, ratelimit.ErrWouldExceedDeadline) {
-		t.Fatalf("Wait needing 500ms with a 250ms deadline: got %v want ErrWouldExceedDeadline", err)
+		t.Fatalf("Wait needing 1s with a 500ms deadline: got %v want ErrWouldExceedDeadline", err)
 	}
-	if el := time.Since(start); el > 100*time.Millisecond {
+	if el := time.Since(start); el >= 500*time.Millisecond {
 		t.Fatalf("Wait should fail at once when the deadline cannot be met: took %v", el)
 	}
-	// The failed Wait took nothing: the token is due 500ms after the drain,
-	// not 1s.
+	// The failed Wait took nothing: the token is there 1s after the drain
+	// (had the Wait reserved it, the next would come a second later).
+	time.Sleep(time.Until(drained.Add(1100 * time.Millisecond)))
+	if d := try(t, l, a, 1); !d.OK {
+		t.Fatalf("Try %v after the drain: refused (RetryIn %v); the failed Wait took a token", time.Since(drained).Round(time.Millisecond), d.RetryIn)
+	}
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel2()
 	if err := l.Wait(ctx2, ratelimit.Request{Op: a}); err != nil {
 		t.Fatalf("Wait with room before the deadline: %v", err)
-	}
-	if el := time.Since(drained); el < 400*time.Millisecond || el > 800*time.Millisecond {
-		t.Fatalf("second Wait: admitted %v after the drain want about 500ms", el)
 	}
 }
 
@@ -322,16 +346,16 @@ func testSetLimit(t *testing.T, newLimiter NewFunc) {
 	a := opName(t, "A")
 	l := newLimiter(t, ratelimit.Limit{Rate: 1000, Burst: 100}, map[string]ratelimit.Limit{a: {Rate: slow, Burst: 2}})
 	expectSteps(t, l, []step{{a, 1, true}, {a, 1, true}, {a, 1, false}})
-	// 20/s leaves 50 ms between tokens, wide enough for a networked
-	// limiter's round trips on a loaded machine.
-	raised := ratelimit.Limit{Rate: 20, Burst: 2}
+	// 4/s leaves 250 ms between tokens: two networked round trips on a
+	// loaded machine do not earn the third.
+	raised := ratelimit.Limit{Rate: 4, Burst: 2}
 	setLimit(t, l, a, raised)
 	if got := l.Limit(a); got != raised {
 		t.Fatalf("Limit(%s): got %+v want %+v", a, got, raised)
 	}
-	time.Sleep(150 * time.Millisecond) // 3 tokens' worth at 20/s; capped at 2
+	time.Sleep(750 * time.Millisecond) // 3 tokens' worth at 4/s; capped at 2
 	expectSteps(t, l, []step{{a, 1, true}, {a, 1, true}, {a, 1, false}})
-	time.Sleep(100 * time.Millisecond) // 2 tokens' worth; capped at 1 below
+	time.Sleep(500 * time.Millisecond) // 2 tokens' worth; capped at 1 below
 	lowered := ratelimit.Limit{Rate: slow, Burst: 1}
 	setLimit(t, l, a, lowered) // tokens capped at the new burst
 	expectSteps(t, l, []step{{a, 1, true}, {a, 1, false}})
@@ -405,8 +429,11 @@ func testConcurrentTry(t *testing.T, newLimiter NewFunc) {
 	if max := acctBurst + acctRate*el + 1; float64(total) > max {
 		t.Errorf("account admitted %d in %.3fs: want at most burst+rate×T = %.1f", total, el, max)
 	}
-	if min := 0.6 * acctRate * el; float64(total) < min {
-		t.Errorf("account admitted %d in %.3fs: want at least %.1f (60%% of the account rate)", total, el, min)
+	// The buckets start full: whatever the machine's speed, the account's
+	// burst is admitted. (How close to the rate concurrent callers get is a
+	// speed figure; RefillAtRate checks the refill.)
+	if float64(total) < acctBurst {
+		t.Errorf("account admitted %d in %.3fs: want at least its burst of %v", total, el, acctBurst)
 	}
 }
 
@@ -432,8 +459,10 @@ func testConcurrentWait(t *testing.T, newLimiter NewFunc) {
 	el := time.Since(start)
 	// 64 admissions: 5 from the burst, 59 earned at 100/s.
 	want := time.Duration((goroutines*each - burst) / rate * float64(time.Second))
-	if el < want*9/10 || el > 3*want+time.Second {
-		t.Fatalf("%d Waits at %v/s burst %v: took %v want about %v", goroutines*each, rate, burst, el, want)
+	// Never sooner than the rate allows; a Wait that never returns fails
+	// on ctx (8 s). How much later a busy machine finishes is not asserted.
+	if el < want*9/10 {
+		t.Fatalf("%d Waits at %v/s burst %v: took %v, less than the %v the rate allows", goroutines*each, rate, burst, el, want)
 	}
 }
 

@@ -27,6 +27,11 @@ const (
 	AccountID = "123456789012" // moto's default account
 )
 
+// startWait bounds a moto_server's start. Python starts it in about a
+// second on an idle machine; a loaded one can take much longer, and a
+// failed start here would fail every test of the package.
+const startWait = 2 * time.Minute
+
 // Server is a running moto_server.
 type Server struct {
 	URL string // e.g. http://127.0.0.1:41234
@@ -111,7 +116,7 @@ func start(bin string) (*Server, error) {
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(startWait)
 	for {
 		select {
 		case <-exited:
@@ -127,7 +132,7 @@ func start(bin string) (*Server, error) {
 		if time.Now().After(deadline) {
 			s.kill()
 			<-exited
-			return nil, fmt.Errorf("moto_server did not answer on port %d within 30 s: %s", port, out.String())
+			return nil, fmt.Errorf("moto_server did not answer on port %d within %v: %s", port, startWait, out.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
