@@ -342,8 +342,37 @@ func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.RedriveResponse{Redriven: n})
 }
 
+// healthChecker is a queue that can tell whether it can serve (the
+// embedded store: corruption, failed writes, its background check).
+type healthChecker interface{ Health(ctx context.Context) error }
+
+// checkState is a queue that reports its start-up integrity check.
+type checkState interface{ CheckState() string }
+
+// healthz answers 200 {"status":"ok"} only when the queue answers; a queue
+// that fails (a corrupt or unreadable embedded store) gives 503
+// {"status":"unhealthy","error":…}, as every API call would.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "dispatching": s.app.Dispatcher.Stats().Running})
+	body := map[string]any{"status": "ok", "dispatching": s.app.Dispatcher.Stats().Running}
+	if cs, ok := s.app.Queue.(checkState); ok {
+		body["store_check"] = cs.CheckState()
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	var err error
+	if hc, ok := s.app.Queue.(healthChecker); ok {
+		err = hc.Health(ctx)
+	} else {
+		_, err = s.app.Queue.Stats(ctx)
+	}
+	if err != nil {
+		s.log.Error("health check: the queue fails", "err", err)
+		body["status"] = "unhealthy"
+		body["error"] = "queue: " + err.Error()
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func decodeStrict(body []byte, v any) error {
