@@ -344,7 +344,9 @@ func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
 
 // healthChecker is a queue that can tell whether it can serve (the
 // embedded store: corruption, failed writes, its background check).
-type healthChecker interface{ Health(ctx context.Context) error }
+type healthChecker interface {
+	Health(ctx context.Context) error
+}
 
 // checkState is a queue that reports its start-up integrity check.
 type checkState interface{ CheckState() string }
