@@ -134,7 +134,7 @@ func TestListenNeedsTLS(t *testing.T) {
 		{"localhost", func(c *config.Config) { c.Listen = "localhost:8787" }, ""},
 		{"ipv6 loopback", func(c *config.Config) { c.Listen = "[::1]:8787" }, ""},
 		{"cert without key", func(c *config.Config) { c.TLSCert = certFile }, "tls_key"},
-		{"missing key file", func(c *config.Config) { c.TLSCert, c.TLSKey = certFile, keyFile + ".missing" }, "serve.key.missing"},
+		{"missing key file", func(c *config.Config) { c.TLSCert, c.TLSKey = certFile, keyFile+".missing" }, "serve.key.missing"},
 	} {
 		cfg := base()
 		st.mod(&cfg)
