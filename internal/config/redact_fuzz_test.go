@@ -65,7 +65,7 @@ func TestRedisURLRedacted(t *testing.T) {
 // of its start or end) is caught.
 func FuzzRedisURLRedaction(f *testing.F) {
 	for _, seed := range []struct {
-		mode            byte
+		mode          byte
 		pre, pw, post string
 	}{
 		{0, "redis//", "PASSWORD", "host:6379"},
