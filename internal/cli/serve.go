@@ -38,7 +38,8 @@ actually left for this process, learned from throttles. --redis-url
 TLS, e.g. ElastiCache) shares the buckets with every server of the same
 --account and Region pointed at that Redis, and with --adaptive the learner
 too, so the fleet learns as one client; it requires --account, falls back to
-local buckets while Redis is unreachable, and never logs the password.
+local buckets while Redis is unreachable, refuses to start when Redis rejects
+the password, and never logs the password.
 
 The API binds 127.0.0.1:8787. --tls-cert and --tls-key serve it over HTTPS;
 a --listen address that is not loopback is refused without them unless
