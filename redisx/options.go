@@ -143,7 +143,7 @@ func (o Options) withDefaults() (Options, error) {
 			return o, invalid("URL", "cannot parse %q", RedactURL(o.URL))
 		}
 		if u.Scheme != "redis" && u.Scheme != "rediss" {
-			return o, invalid("URL", "scheme must be redis or rediss, got %q", u.Scheme)
+			return o, invalid("URL", "scheme must be redis or rediss, got %q", RedactURL(o.URL))
 		}
 		if u.Host == "" {
 			return o, invalid("URL", "missing host in %q", RedactURL(o.URL))
@@ -253,19 +253,134 @@ func checkKeyPart(field, s string) error {
 	return nil
 }
 
-// RedactURL returns u with any password replaced by "xxxxx", for logs and
-// error messages.
+// RedactURL returns u with every part that may hold a secret replaced by
+// "xxxxx", for logs and error messages; it is the one redaction of a Redis
+// URL, used by every message that shows one. It does not trust u to be
+// well formed: whatever stands between the scheme and the last '@' is the
+// user information (also in "redis//:pw@host", "redis:/:pw@h:1" or
+// "user:pw@host"), of which only a plain user name after "scheme://" is
+// kept; and every query
+// value is hidden except the plain values of go-redis's connection options
+// (db, dial_timeout, pool_size, …), so "host:1?password=pw" shows no
+// password either. A fragment is hidden whole.
 func RedactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		// Do not echo something that might hold a secret.
-		if i := strings.LastIndex(u, "@"); i >= 0 {
-			return "<redacted>" + u[i:]
-		}
-		return u
+	const mask = "xxxxx"
+	var b strings.Builder
+	// The scheme and the slashes after it, if u starts with one.
+	i := 0
+	for i < len(u) && (isAlpha(u[i]) || i > 0 && (isDigit(u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.')) {
+		i++
 	}
-	return p.Redacted()
+	if i > 0 && i < len(u) && u[i] == ':' {
+		i++
+		for i < len(u) && u[i] == '/' {
+			i++
+		}
+	} else {
+		i = 0
+	}
+	if !strings.HasSuffix(u[:i], "://") && strings.Contains(u, "@") {
+		i = 0 // "user:pw@host": what looks like a scheme may be the user name
+	}
+	b.WriteString(u[:i])
+	rest := u[i:]
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		user, _, hasPass := strings.Cut(rest[:at], ":")
+		if hasPass && plainValue(user) && strings.HasSuffix(u[:i], "://") {
+			b.WriteString(user + ":" + mask)
+		} else {
+			b.WriteString(mask)
+		}
+		rest = rest[at:]
+		if strings.ContainsAny(u[i:i+at], "?#") {
+			// The '@' may sit inside a query value or fragment
+			// ("h?password=a@b"): hide up to the next parameter too.
+			b.WriteString("@" + mask)
+			j := strings.IndexAny(rest, "&;")
+			if j < 0 {
+				return b.String()
+			}
+			b.WriteByte('&')
+			redactQuery(&b, rest[j+1:])
+			return b.String()
+		}
+	}
+	rest, _, hasFrag := strings.Cut(rest, "#")
+	base, query, hasQuery := strings.Cut(rest, "?")
+	b.WriteString(base)
+	if hasQuery {
+		b.WriteByte('?')
+		redactQuery(&b, query)
+	}
+	if hasFrag {
+		b.WriteString("#" + mask)
+	}
+	return b.String()
 }
+
+// redactQuery writes query with every value hidden but the plain values of
+// plainOptions. After the first other parameter everything is hidden: an
+// unescaped '&' in a password would otherwise show its end as a parameter.
+func redactQuery(b *strings.Builder, query string) {
+	const mask = "xxxxx"
+	hide := false
+	for n, part := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
+		if n > 0 {
+			b.WriteByte('&')
+		}
+		key, val, hasVal := strings.Cut(part, "=")
+		switch {
+		case !hide && plainOptions[key] && (!hasVal || plainValue(val)):
+			b.WriteString(part)
+		case !hide && (key == "password" || key == "username" || key == "user"):
+			b.WriteString(key + "=" + mask)
+			hide = true
+		default:
+			b.WriteString(mask)
+			hide = true
+		}
+	}
+}
+
+// parseProblem is the kind of a URL parser's error without the details it
+// quotes from the URL ("redis: invalid database number: \"…\"" becomes
+// "redis: invalid database number"): they may be pieces of a password.
+func parseProblem(err error) string {
+	msg := err.Error()
+	if q := strings.IndexByte(msg, '"'); q >= 0 {
+		msg = msg[:q]
+	}
+	if p := strings.Index(msg, ": "); p >= 0 {
+		if p2 := strings.Index(msg[p+2:], ":"); p2 >= 0 {
+			msg = msg[:p+2+p2]
+		}
+	}
+	return strings.TrimRight(msg, ": ")
+}
+
+// plainOptions are go-redis URL options whose values hold no secret.
+var plainOptions = map[string]bool{
+	"db": true, "protocol": true, "client_name": true, "max_retries": true, "min_retry_backoff": true,
+	"max_retry_backoff": true, "dial_timeout": true, "read_timeout": true, "write_timeout": true,
+	"pool_fifo": true, "pool_size": true, "pool_timeout": true, "min_idle_conns": true, "max_idle_conns": true,
+	"max_active_conns": true, "conn_max_idle_time": true, "conn_max_lifetime": true, "idle_timeout": true,
+	"max_conn_age": true, "skip_verify": true, "addr": false,
+}
+
+// plainValue: letters, digits and . _ - only (a user name, a number, a
+// duration).
+func plainValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlpha(c) && !isDigit(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // NewClient dials Redis as o describes (URL, TLSConfig, Cluster, Timeout,
 // PoolSize), with the short timeouts and no retries the Limiter relies on.
@@ -295,7 +410,7 @@ func dial(o Options) (redis.UniversalClient, error) {
 	if o.Cluster {
 		co, err := redis.ParseClusterURL(o.URL)
 		if err != nil {
-			return nil, invalid("URL", "%s", strings.ReplaceAll(err.Error(), o.URL, RedactURL(o.URL)))
+			return nil, invalid("URL", "%s: %s", RedactURL(o.URL), parseProblem(err))
 		}
 		if o.TLSConfig != nil && strings.HasPrefix(o.URL, "rediss:") {
 			co.TLSConfig = o.TLSConfig.Clone()
@@ -314,7 +429,7 @@ func dial(o Options) (redis.UniversalClient, error) {
 	}
 	ro, err := redis.ParseURL(o.URL)
 	if err != nil {
-		return nil, invalid("URL", "%s", strings.ReplaceAll(err.Error(), o.URL, RedactURL(o.URL)))
+		return nil, invalid("URL", "%s: %s", RedactURL(o.URL), parseProblem(err))
 	}
 	if o.TLSConfig != nil && strings.HasPrefix(o.URL, "rediss:") {
 		ro.TLSConfig = o.TLSConfig.Clone()

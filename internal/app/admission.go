@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -82,6 +83,9 @@ func NewAdmission(o AdmissionOptions) (*Admission, error) {
 	table := withHeadroom(t.Scale(l.RateScale), l.BurstHeadroom)
 	acct := accountLimit(l)
 	if l.RedisURL != "" {
+		if err := checkRedisAuth(context.Background(), l); err != nil {
+			return nil, err
+		}
 		rl, err := redisx.New(redisx.Options{
 			URL:          l.RedisURL,
 			Account:      l.Account,

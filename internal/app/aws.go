@@ -10,14 +10,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
 	"github.com/tollgatehq/tollgate/internal/config"
 )
 
 // loadAWS returns the AWS configuration: the given one, or the default
 // credential chain. Credentials are checked now so a missing one fails the
-// start, not every job. With a custom endpoint (a simulator) and no
-// credentials anywhere, static placeholder credentials are used.
+// start, not every job. With a custom endpoint (--endpoint: a simulator or
+// a proxy) the EC2 instance metadata service is not asked: credentials come
+// from the environment, the shared files or SSO, and when there are none,
+// the documented placeholder credentials AKIDTOLLGATEPLACEHOLDER /
+// placeholder sign the requests (what tollgate sim accepts without
+// --access-key).
 func loadAWS(ctx context.Context, cfg config.Config, given *aws.Config, log *slog.Logger) (aws.Config, error) {
 	if given != nil {
 		c := given.Copy()
@@ -32,6 +37,12 @@ func loadAWS(ctx context.Context, cfg config.Config, given *aws.Config, log *slo
 	}
 	if cfg.AWS.Profile != "" {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(cfg.AWS.Profile))
+	}
+	if cfg.AWS.Endpoint != "" {
+		// A custom endpoint is a simulator or a proxy, not an EC2 role's
+		// Connect: never wait for the instance metadata service (off EC2
+		// it takes seconds to time out).
+		opts = append(opts, awsconfig.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	c, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

@@ -101,7 +101,7 @@ func TestQueueCommands(t *testing.T) {
 	os.WriteFile(bad, []byte(line("+12065550100")+"\n"+`{"op":"StartOutboundVoiceContact","input":{"InstanceId":"i"}}`+"\n"), 0o600)
 
 	code, _, errOut := cli(t, "", "queue", "submit", "--server", url, "--file", bad)
-	if code != ExitFailure || !strings.Contains(errOut, "job 1 (line 2)") || !strings.Contains(errOut, "Input.DestinationPhoneNumber is required") {
+	if code != ExitFailure || !strings.Contains(errOut, "job 2 (line 2)") || !strings.Contains(errOut, "input.DestinationPhoneNumber is required") {
 		t.Errorf("bad file: exit %d, %s", code, errOut)
 	}
 	code, out, errOut := cli(t, "", "queue", "submit", "--server", url, "--file", good)

@@ -38,7 +38,13 @@ actually left for this process, learned from throttles. --redis-url
 TLS, e.g. ElastiCache) shares the buckets with every server of the same
 --account and Region pointed at that Redis, and with --adaptive the learner
 too, so the fleet learns as one client; it requires --account, falls back to
-local buckets while Redis is unreachable, and never logs the password.
+local buckets while Redis is unreachable, refuses to start when Redis rejects
+the password, and never logs the password.
+
+The API binds 127.0.0.1:8787. --tls-cert and --tls-key serve it over HTTPS;
+a --listen address that is not loopback is refused without them unless
+--insecure-listen accepts sending the token in cleartext (e.g. behind a
+TLS-terminating proxy).
 
 Settings come from the defaults, then --config (YAML), then TOLLGATE_*
 variables, then flags. The API token is TOLLGATE_TOKEN (or "token" in the
@@ -49,6 +55,7 @@ SIGINT or SIGTERM stops leasing, lets calls in flight finish for
   tollgate serve --endpoint http://127.0.0.1:8999 --rate-scale 10     # against tollgate sim --rate-scale 10
   tollgate serve --queue sqs --sqs-queue-url https://sqs.eu-west-2.amazonaws.com/123456789012/dialer
   tollgate serve --region eu-west-2 --account 123456789012 --redis-url rediss://my-cache.example:6379
+  tollgate serve --region eu-west-2 --listen 0.0.0.0:8787 --tls-cert serve.crt --tls-key serve.key
   tollgate serve --endpoint http://127.0.0.1:8999 --poll-instance c0ffee00-0000-4000-8000-000000000001 --poll-queues c0ffee00-0000-4000-8000-0000000000a1   # dashboard at /`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

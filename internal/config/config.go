@@ -8,6 +8,14 @@ import (
 type Config struct {
 	// Listen is the HTTP API's address. Default 127.0.0.1:8787 (loopback).
 	Listen string `yaml:"listen"`
+	// TLSCert and TLSKey are PEM files (certificate chain and private key):
+	// with both set the API is served over HTTPS only.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// InsecureListen allows a Listen address that is not loopback without
+	// TLS (e.g. behind a TLS-terminating proxy on a private network): the
+	// bearer token then crosses the network in cleartext.
+	InsecureListen bool `yaml:"insecure_listen"`
 	// DataDir holds the embedded queue and the generated token.
 	DataDir string `yaml:"data_dir"`
 	// Token is the API's bearer token. Empty: read DataDir/token, or

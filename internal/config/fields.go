@@ -80,6 +80,9 @@ func NewTable(envPrefix string, fields ...Field) Table {
 func (c *Config) Fields() []Field {
 	return append([]Field{
 		{Key: "listen", Flag: "listen", Usage: "address of the HTTP API (host:port; 127.0.0.1 keeps it local)", ptr: &c.Listen},
+		{Key: "tls_cert", Flag: "tls-cert", Usage: "PEM certificate (chain) file: serve HTTPS (with --tls-key)", ptr: &c.TLSCert},
+		{Key: "tls_key", Flag: "tls-key", Usage: "PEM private key file of --tls-cert", ptr: &c.TLSKey},
+		{Key: "insecure_listen", Flag: "insecure-listen", Usage: "allow a non-loopback --listen without TLS (the token crosses the network in cleartext)", ptr: &c.InsecureListen},
 		{Key: "data_dir", Flag: "data-dir", Usage: "directory of the embedded queue and the generated token", ptr: &c.DataDir},
 		{Key: "token", Usage: "bearer token of the API (default: generated in the data directory)", Secret: true, ptr: &c.Token},
 		{Key: "max_body_bytes", Flag: "max-body-bytes", Usage: "largest request body accepted (bytes)", ptr: &c.MaxBodyBytes},

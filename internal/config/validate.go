@@ -24,6 +24,15 @@ func (c Config) Validate() error {
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		bad("listen", "port must be 0-65535, got %q", port)
 	}
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		bad("tls_cert", "and tls_key go together: give both --tls-cert and --tls-key, or neither")
+	case c.TLSCert == "" && !c.InsecureListen && !LoopbackAddr(c.Listen):
+		if _, _, err := net.SplitHostPort(c.Listen); err == nil {
+			bad("listen", "%s is not a loopback address, and without TLS the bearer token would cross the network in cleartext: "+
+				"give --tls-cert and --tls-key, or --insecure-listen to accept that (e.g. behind a TLS-terminating proxy)", c.Listen)
+		}
+	}
 	if c.DataDir == "" {
 		bad("data_dir", "must not be empty")
 	}
@@ -130,4 +139,19 @@ func (c Config) Validate() error {
 	c.validateStagger(bad)
 	c.Poll.validate(bad)
 	return errors.Join(errs...)
+}
+
+// LoopbackAddr reports whether host:port names only loopback interfaces:
+// "localhost" or a loopback IP. An empty host (every interface) and any
+// other name are not loopback.
+func LoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

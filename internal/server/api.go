@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -187,7 +188,8 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, jobs []queue.Jo
 	if err != nil {
 		var je *queue.JobError
 		if errors.As(err, &je) {
-			se := &SubmitError{Index: je.Index, Field: je.Field, Message: je.Field + " " + je.Problem}
+			field := jsonField(je.Field)
+			se := &SubmitError{Index: je.Index, Field: field, Message: field + " " + jsonNames.Replace(je.Problem)}
 			if lines != nil && je.Index < len(lines) {
 				se.Line = lines[je.Index]
 			}
@@ -328,6 +330,9 @@ func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !s.redrivable(w, r, req) {
+		return
+	}
 	n, err := s.app.Queue.Redrive(r.Context(), queue.Redrive{
 		Selector:      queue.Selector{IDs: req.IDs, All: req.All, Reason: req.Reason},
 		ClearNotAfter: req.ClearNotAfter,
@@ -342,8 +347,87 @@ func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.RedriveResponse{Redriven: n})
 }
 
+// healthChecker is a queue that can tell whether it can serve (the
+// embedded store: corruption, failed writes, its background check).
+type healthChecker interface {
+	Health(ctx context.Context) error
+}
+
+// checkState is a queue that reports its start-up integrity check.
+type checkState interface{ CheckState() string }
+
+// healthz answers 200 {"status":"ok"} only when the queue answers; a queue
+// that fails (a corrupt or unreadable embedded store) gives 503
+// {"status":"unhealthy","error":…}, as every API call would.
+// redrivable checks a redrive request's selection before anything moves:
+// every id must be a dead letter (404 for an unknown job, 409 for one that
+// is not dead), and a reason must be one some dead letter has (404 listing
+// the reasons there are). It answers itself and reports false on a problem.
+func (s *Server) redrivable(w http.ResponseWriter, r *http.Request, req api.RedriveRequest) bool {
+	for _, id := range req.IDs {
+		j, err := s.app.Queue.Get(r.Context(), id)
+		if errors.Is(err, queue.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("redrive request: job %s is not known (or its record has expired); nothing was redriven", id))
+			return false
+		}
+		if s.queueError(w, err, "redrive") {
+			return false
+		}
+		if j.Status != queue.StatusDead {
+			writeError(w, http.StatusConflict, "not_dead", fmt.Sprintf("redrive request: job %s is %s, not a dead letter; nothing was redriven", id, j.Status))
+			return false
+		}
+	}
+	if req.Reason == "" {
+		return true
+	}
+	if _, err := queue.CheckDeadLetter(req.Reason, ""); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_argument", `redrive request: "reason" must be 1-64 printable ASCII characters`)
+		return false
+	}
+	st, err := s.app.Queue.Stats(r.Context())
+	if s.queueError(w, err, "redrive") {
+		return false
+	}
+	if st.DeadByReason[req.Reason] > 0 || st.Approximate {
+		return true
+	}
+	reasons := make([]string, 0, len(st.DeadByReason))
+	for k, n := range st.DeadByReason {
+		if n > 0 {
+			reasons = append(reasons, fmt.Sprintf("%s (%d)", k, n))
+		}
+	}
+	sort.Strings(reasons)
+	have := "there are no dead letters"
+	if len(reasons) > 0 {
+		have = "dead letters have: " + strings.Join(reasons, ", ")
+	}
+	writeError(w, http.StatusNotFound, "no_such_reason", fmt.Sprintf("redrive request: no dead letter has reason %q (%s); nothing was redriven", req.Reason, have))
+	return false
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "dispatching": s.app.Dispatcher.Stats().Running})
+	body := map[string]any{"status": "ok", "dispatching": s.app.Dispatcher.Stats().Running}
+	if cs, ok := s.app.Queue.(checkState); ok {
+		body["store_check"] = cs.CheckState()
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	var err error
+	if hc, ok := s.app.Queue.(healthChecker); ok {
+		err = hc.Health(ctx)
+	} else {
+		_, err = s.app.Queue.Stats(ctx)
+	}
+	if err != nil {
+		s.log.Error("health check: the queue fails", "err", err)
+		body["status"] = "unhealthy"
+		body["error"] = "queue: " + err.Error()
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func decodeStrict(body []byte, v any) error {

@@ -22,7 +22,9 @@
 //	GET  /v1/state          Tollgate's own live state (per operation calls/s against the quota, queue, Redis mode)
 //	GET  /                  the dashboard (the login form without a session)
 //	POST /login, /logout    the dashboard's session: the token in a form body, an HttpOnly cookie back
-//	GET  /healthz           liveness, no authentication
+//	GET  /healthz           health, no authentication: 200 {"status":"ok"} while the queue answers
+//	                        (the embedded store: no corruption found, last write succeeded);
+//	                        503 {"status":"unhealthy","error":…} otherwise
 //
 // The dashboard's session cookie authenticates GET requests only; every
 // write needs the bearer token.
@@ -31,6 +33,12 @@
 // with a 4xx status that names the problem: 400 for malformed or invalid
 // jobs (the message names the job's index, line and field), 401 for a
 // missing or wrong token, 404, 405, 413 for a body over the cap.
+//
+// Transport: the API binds 127.0.0.1 by default. With tls_cert and tls_key
+// (--tls-cert, --tls-key) it serves HTTPS only. A listen address that is
+// not loopback without TLS is refused at start unless insecure_listen
+// (--insecure-listen) says the cleartext token is accepted, e.g. behind a
+// TLS-terminating proxy.
 //
 // The token comes from the configuration (or TOLLGATE_TOKEN) or is
 // generated on first start into <data dir>/token with owner-only

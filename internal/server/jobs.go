@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tollgatehq/tollgate/dispatch"
 	"github.com/tollgatehq/tollgate/internal/api"
@@ -20,10 +21,15 @@ const MaxJobsPerRequest = 10000
 
 // SubmitError is a problem with one submitted job, or with the body as a
 // whole (Index −1).
+//
+// Numbering: the message counts jobs from 1, as lines are counted ("job 2
+// (line 3)" is the second job, on the body's third line); Index, the
+// JSON "index", is the 0-based position in the submission (an array
+// index, for programs).
 type SubmitError struct {
 	Index   int    // 0-based position of the job; −1 for the whole body
 	Line    int    // 1-based line of the body where the job starts; 0 if unknown
-	Field   string // e.g. "op", "input", "Input.DestinationPhoneNumber"
+	Field   string // the JSON member the user wrote: "op", "not_after", "input", "input.DestinationPhoneNumber"
 	Message string
 }
 
@@ -33,11 +39,48 @@ func (e *SubmitError) Error() string {
 	case e.Index < 0:
 		where = "body"
 	case e.Line > 0:
-		where = fmt.Sprintf("job %d (line %d)", e.Index, e.Line)
+		where = fmt.Sprintf("job %d (line %d)", e.Index+1, e.Line)
 	default:
-		where = fmt.Sprintf("job %d", e.Index)
+		where = fmt.Sprintf("job %d", e.Index+1)
 	}
 	return where + ": " + e.Message
+}
+
+// jsonFields maps queue.Job's and dispatch's Go field names to the JSON
+// members of a submission.
+var jsonFields = map[string]string{
+	"ID": "id", "Op": "op", "Input": "input", "Priority": "priority", "NotAfter": "not_after",
+	"NotBefore": "not_before", "ClientToken": "client_token", "GroupKey": "group_key",
+}
+
+// jsonField turns a Go field name ("NotAfter", "Input.DestinationPhoneNumber")
+// into the member the user wrote ("not_after", "input.DestinationPhoneNumber").
+func jsonField(goField string) string {
+	head, rest, nested := strings.Cut(goField, ".")
+	if j, ok := jsonFields[head]; ok {
+		if nested {
+			return j + "." + rest
+		}
+		return j
+	}
+	return goField
+}
+
+// jsonNames rewrites Go field names inside a problem text ("is not before
+// NotAfter", "differs from Input.ClientToken").
+var jsonNames = strings.NewReplacer("NotAfter", "not_after", "NotBefore", "not_before", "Input.", "input.",
+	"ClientToken", "client_token", "GroupKey", "group_key")
+
+// badUTF8 returns the offset of the first invalid UTF-8 byte in b, or -1.
+func badUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 // parseJobs reads a submission: one JSON object, a JSON array of objects,
@@ -59,7 +102,7 @@ func parseJobs(body []byte) ([]api.JobSpec, []int, error) {
 		specs := make([]api.JobSpec, len(raws))
 		for i, raw := range raws {
 			if err := decodeSpec(raw, &specs[i]); err != nil {
-				return nil, nil, &SubmitError{Index: i, Message: err.Error()}
+				return nil, nil, specError(i, 0, err)
 			}
 		}
 		return specs, nil, nil
@@ -80,7 +123,7 @@ func parseJobs(body []byte) ([]api.JobSpec, []int, error) {
 		}
 		var spec api.JobSpec
 		if err := decodeSpec(text, &spec); err != nil {
-			return nil, nil, &SubmitError{Index: len(specs), Line: line, Message: err.Error()}
+			return nil, nil, specError(len(specs), line, err)
 		}
 		specs = append(specs, spec)
 		lines = append(lines, line)
@@ -92,6 +135,17 @@ func parseJobs(body []byte) ([]api.JobSpec, []int, error) {
 }
 
 func decodeSpec(raw []byte, spec *api.JobSpec) error {
+	if at := badUTF8(raw); at >= 0 {
+		// encoding/json would turn it into U+FFFD in strings and keep it
+		// in input: refuse it, naming the member.
+		var probe struct {
+			Input json.RawMessage `json:"input"`
+		}
+		if json.Unmarshal(raw, &probe) == nil && badUTF8(probe.Input) >= 0 {
+			return &fieldError{"input", fmt.Sprintf("is not valid UTF-8 (byte %d of the input)", badUTF8(probe.Input))}
+		}
+		return fmt.Errorf("is not valid UTF-8 (byte %d of the job)", at)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(spec); err != nil {
@@ -117,6 +171,21 @@ func decodeSpec(raw []byte, spec *api.JobSpec) error {
 	return nil
 }
 
+// fieldError is a decoding problem with one member.
+type fieldError struct{ field, problem string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.problem }
+
+// specError is the SubmitError for job i's decoding error.
+func specError(i, line int, err error) *SubmitError {
+	se := &SubmitError{Index: i, Line: line, Message: err.Error()}
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		se.Field = fe.field
+	}
+	return se
+}
+
 // jsonProblem describes a JSON error with its byte offset when known.
 func jsonProblem(err error, data []byte) string {
 	var se *json.SyntaxError
@@ -134,13 +203,17 @@ func prepareJobs(specs []api.JobSpec, lines []int, now time.Time) ([]queue.Job, 
 	for i, spec := range specs {
 		j, err := dispatch.Check(spec.Job(), now)
 		if err != nil {
-			se := &SubmitError{Index: i, Message: err.Error()}
+			se := &SubmitError{Index: i, Message: jsonNames.Replace(err.Error())}
 			if lines != nil {
 				se.Line = lines[i]
 			}
 			var ie *dispatch.InputError
 			if errors.As(err, &ie) {
-				se.Field = ie.Field
+				se.Field = jsonField(ie.Field)
+				se.Message = se.Field + " " + jsonNames.Replace(ie.Problem)
+				if ie.Op != "" && se.Field != "op" {
+					se.Message = ie.Op + ": " + se.Message
+				}
 			}
 			return nil, se
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,6 +37,7 @@ type Server struct {
 
 	stagger *stagger.Service // POST /v1/stagger/reserve (stagger.go)
 	gateway *gatewayReader   // the gateway panel, when gateway_url is set (gateway.go)
+	tls     *tls.Config      // nil: plain HTTP (loopback, or --insecure-listen)
 
 	mu   sync.Mutex // guards addr
 	addr string
@@ -55,6 +57,15 @@ func New(ctx context.Context, cfg config.Config, o app.Options) (*Server, error)
 	}
 	o.Logger = log
 	s := &Server{cfg: cfg, log: log, started: time.Now()}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("tls_cert/tls_key: %w", err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	} else if !config.LoopbackAddr(cfg.Listen) {
+		log.Warn("serving without TLS on a non-loopback address (--insecure-listen): the bearer token crosses the network in cleartext", "listen", cfg.Listen)
+	}
 
 	token, source, err := LoadToken(cfg.Token, cfg.DataDir)
 	if err != nil {
@@ -133,10 +144,15 @@ func (s *Server) Run(ctx context.Context, ready func(baseURL string)) error {
 	return s.Serve(ctx, ln, ready)
 }
 
-// Serve is Run on a listener of the caller's.
+// Serve is Run on a listener of the caller's. With tls_cert and tls_key
+// it speaks HTTPS on it.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(baseURL string)) error {
 	defer s.app.Close()
 	base := "http://" + ln.Addr().String()
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+		base = "https://" + ln.Addr().String()
+	}
 	s.mu.Lock()
 	s.addr = ln.Addr().String()
 	s.mu.Unlock()

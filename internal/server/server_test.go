@@ -112,16 +112,20 @@ func TestBadInput(t *testing.T) {
 		status int
 		want   []string
 	}{
-		{"malformed JSON", testToken, `{"op":"StartOutboundVoiceContact",`, 400, []string{"job 0", "not valid JSON"}},
+		{"malformed JSON", testToken, `{"op":"StartOutboundVoiceContact",`, 400, []string{"job 1 (line 1)", "not valid JSON"}},
 		{"malformed array", testToken, "[" + good + ", {\"op\": }]", 400, []string{"not a valid JSON array", "line 1"}},
-		{"malformed second line", testToken, good + "\n{\"op\":", 400, []string{"job 1 (line 2)", "not valid JSON"}},
-		{"unknown operation", testToken, `{"op":"FrobnicateContact","input":{}}`, 400, []string{"Op", "FrobnicateContact", "not a supported operation"}},
+		{"malformed second line", testToken, good + "\n{\"op\":", 400, []string{"job 2 (line 2)", "not valid JSON"}},
+		{"unknown operation", testToken, `{"op":"FrobnicateContact","input":{}}`, 400, []string{`"field":"op"`, "job 1 (line 1): op ", "FrobnicateContact", "is not a supported operation"}},
 		{"missing required field", testToken, good + "\n" + `{"op":"StartOutboundVoiceContact","input":{"InstanceId":"i","ContactFlowId":"f"}}`, 400,
-			[]string{"job 1 (line 2)", "Input.DestinationPhoneNumber is required"}},
-		{"unknown input member", testToken, `{"op":"StopContact","input":{"InstanceId":"i","ContactId":"c","Reason":"x"}}`, 400, []string{"Input.Reason", "not a member"}},
+			[]string{"job 2 (line 2)", "input.DestinationPhoneNumber is required", `"field":"input.DestinationPhoneNumber"`}},
+		{"unknown input member", testToken, `{"op":"StopContact","input":{"InstanceId":"i","ContactId":"c","Reason":"x"}}`, 400, []string{"input.Reason", "not a member"}},
 		{"unknown job member", testToken, `{"op":"ListInstances","not_afterr":"2030-01-01T00:00:00Z"}`, 400, []string{"not_afterr", "not a job member"}},
-		{"deadline passed", testToken, `{"op":"ListInstances","not_after":"` + past + `"}`, 400, []string{"NotAfter", "already passed"}},
-		{"bad id", testToken, `{"id":"a b","op":"ListInstances"}`, 400, []string{"ID"}},
+		{"deadline passed", testToken, `{"op":"ListInstances","not_after":"` + past + `"}`, 400, []string{`"field":"not_after"`, "not_after has already passed"}},
+		{"bad id", testToken, `{"id":"a b","op":"ListInstances"}`, 400, []string{`"field":"id"`, "id must be"}},
+		{"invalid UTF-8 in input", testToken, good + "\n" + `{"op":"StopContact","input":{"InstanceId":"i","ContactId":"c` + "\xff" + `"}}`, 400,
+			[]string{"job 2 (line 2)", `"field":"input"`, "not valid UTF-8"}},
+		{"invalid UTF-8 elsewhere", testToken, `{"op":"ListInstances","group_key":"g` + "\xc3" + `"}`, 400, []string{"job 1", "not valid UTF-8"}},
+		{"invalid UTF-8 in an array", testToken, `[` + good + `,{"op":"StopContact","input":{"InstanceId":"` + "\xfe" + `"}}]`, 400, []string{"job 2:", `"index":1`, `"field":"input"`}},
 		{"empty body", testToken, "  \n", 400, []string{"body", "empty"}},
 		{"oversized body", testToken, strings.Repeat(good+"\n", (1<<20)/len(good)+10), 413, []string{"limit", "1048576"}},
 		{"wrong token", "not-the-token-at-all", good, 401, []string{"wrong bearer token"}},
@@ -140,6 +144,11 @@ func TestBadInput(t *testing.T) {
 			}
 			if strings.Contains(body, testToken) {
 				t.Errorf("the answer shows the token")
+			}
+			for _, goName := range []string{"NotAfter", "NotBefore", "ClientToken", "GroupKey", "Input.", " Op ", "job 0"} {
+				if strings.Contains(body, goName) {
+					t.Errorf("body %s names %q, not what the user wrote", body, goName)
+				}
 			}
 			st, _ := q.Stats(context.Background())
 			if st.Ready+st.Delayed+st.InFlight+st.Dead+st.Succeeded != 0 {
@@ -192,9 +201,13 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/v1/dlq/" + id, testToken, "", 200, `"dead_reason":"client-fault"`},
 		{"POST", "/v1/dlq/redrive", testToken, `{}`, 400, "exactly one"},
 		{"POST", "/v1/dlq/redrive", testToken, `{"ids":["` + id + `"],"colour":1}`, 400, "colour"},
+		{"POST", "/v1/dlq/redrive", testToken, `{"ids":["` + id + `","no-such-job"]}`, 404, "job no-such-job is not known"},
+		{"POST", "/v1/dlq/redrive", testToken, `{"all":true,"reason":"no-such-reason"}`, 404, "dead letters have: client-fault (2)"},
 		{"POST", "/v1/dlq/redrive", testToken, `{"ids":["` + id + `"]}`, 200, `"redriven":1`},
+		{"POST", "/v1/dlq/redrive", testToken, `{"ids":["` + id + `"]}`, 409, "is queued, not a dead letter"},
 		{"GET", "/v1/dlq/" + id, testToken, "", 404, "not a dead letter"},
 		{"POST", "/v1/dlq/redrive", testToken, `{"all":true,"reason":"client-fault"}`, 200, `"redriven":1`},
+		{"POST", "/v1/dlq/redrive", testToken, `{"all":true,"reason":"client-fault"}`, 404, "there are no dead letters"},
 		{"GET", "/v1/nothing", testToken, "", 404, "no route"},
 		{"DELETE", "/v1/jobs/" + id, testToken, "", 405, ""},
 	} {

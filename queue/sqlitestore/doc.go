@@ -26,6 +26,22 @@
 // changes nothing. Succeeded jobs keep a compact record (no input) for
 // Options.DoneRetention.
 //
+// Counters: a counts table holds the number of jobs per (state, op, dead
+// reason), kept by triggers in the same transaction as every change to a
+// job, so Stats (GET /v1/stats, /metrics) reads a handful of rows instead of
+// scanning the jobs: its cost grows with the jobs in flight or delayed, not
+// with the ready, dead or succeeded ones. A database from before the
+// counters gets them built once on Open; IntegrityCheck compares them with
+// a full count.
+//
+// Lost and damaged files: Open writes a marker beside the database
+// (queue.db-id, see MarkerSuffix) holding the store's ID, also kept inside
+// the database. A marker with a missing, zero-length, table-less or other
+// store's database fails Open with ErrLost, so queued jobs never vanish
+// into a silently recreated empty queue. Open also starts SQLite's
+// quick_check in the background, and any operation that meets corruption
+// or an I/O error records it: Health reports both (GET /healthz uses it).
+//
 // A kill -9 at any moment loses no acknowledged operation: the crash test in
 // this package kills a child process mid-stream and verifies the reopened file.
 package sqlitestore

@@ -18,7 +18,7 @@ func (s *Store) Get(ctx context.Context, id string) (queue.Job, error) {
 		return queue.Job{}, queue.ErrNotFound
 	}
 	if err != nil {
-		return queue.Job{}, err
+		return queue.Job{}, s.note(err)
 	}
 	return r.job, nil
 }
@@ -53,18 +53,26 @@ func (s *Store) ListDead(ctx context.Context, o queue.ListOptions) ([]queue.Job,
 	for rows.Next() {
 		r, err := scanJob(rows, now)
 		if err != nil {
-			return nil, err
+			return nil, s.note(err)
 		}
 		out = append(out, r.job)
 	}
-	return out, rows.Err()
+	return out, s.note(rows.Err())
 }
 
-// Stats implements queue.Queue. It reads one consistent snapshot.
+// Stats implements queue.Queue. It reads one consistent snapshot. Its cost
+// does not grow with the ready, dead or succeeded jobs: the totals come
+// from the counts table (counts.go), and only the jobs visible later than
+// now (in flight or delayed) are visited, through the jobs_pending index.
 func (s *Store) Stats(ctx context.Context) (queue.Stats, error) {
 	if err := s.readable(ctx); err != nil {
 		return queue.Stats{}, err
 	}
+	st, err := s.stats(ctx)
+	return st, s.note(err)
+}
+
+func (s *Store) stats(ctx context.Context) (queue.Stats, error) {
 	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return queue.Stats{}, err
@@ -73,59 +81,69 @@ func (s *Store) Stats(ctx context.Context) (queue.Stats, error) {
 	now := s.o.Now()
 	st := queue.Stats{ByOp: map[string]queue.OpStats{}, DeadByReason: map[string]int64{}}
 
-	rows, err := tx.QueryContext(ctx, `SELECT op,
-			SUM(visible_at <= ?1),
-			SUM(visible_at > ?1 AND lease IS NOT NULL),
-			SUM(visible_at > ?1 AND lease IS NULL),
-			MIN(enqueued_at)
-		FROM jobs WHERE state = 0 GROUP BY op`, now.UnixNano())
-	if err != nil {
-		return st, err
-	}
-	var oldest int64
-	for rows.Next() {
-		var op string
-		var o queue.OpStats
-		var minEnq int64
-		if err := rows.Scan(&op, &o.Ready, &o.InFlight, &o.Delayed, &minEnq); err != nil {
-			rows.Close()
-			return st, err
-		}
-		st.ByOp[op] = o
-		st.Ready += o.Ready
-		st.InFlight += o.InFlight
-		st.Delayed += o.Delayed
-		if oldest == 0 || minEnq < oldest {
-			oldest = minEnq
-		}
-	}
-	if err := rows.Close(); err != nil {
-		return st, err
-	}
-	if oldest != 0 {
-		st.OldestAge = now.Sub(time.Unix(0, oldest))
-	}
-
-	rows, err = tx.QueryContext(ctx, `SELECT op, dead_reason, COUNT(*) FROM jobs WHERE state = 2 GROUP BY op, dead_reason`)
+	rows, err := tx.QueryContext(ctx, `SELECT state, op, reason, n FROM counts WHERE n != 0`)
 	if err != nil {
 		return st, err
 	}
 	for rows.Next() {
+		var state int
 		var op, reason string
 		var n int64
-		if err := rows.Scan(&op, &reason, &n); err != nil {
+		if err := rows.Scan(&state, &op, &reason, &n); err != nil {
 			rows.Close()
 			return st, err
 		}
 		o := st.ByOp[op]
-		o.Dead += n
+		switch state {
+		case 0: // split below
+			o.Ready += n
+			st.Ready += n
+		case 1:
+			st.Succeeded += n
+			continue
+		case 2:
+			o.Dead += n
+			st.Dead += n
+			st.DeadByReason[reason] += n
+		}
 		st.ByOp[op] = o
-		st.DeadByReason[reason] += n
-		st.Dead += n
 	}
 	if err := rows.Close(); err != nil {
 		return st, err
 	}
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE state = 1`).Scan(&st.Succeeded)
-	return st, err
+
+	// Unfinished jobs visible later than now are in flight (leased) or
+	// delayed; the rest are ready (an expired lease is ready again).
+	rows, err = tx.QueryContext(ctx, `SELECT op, SUM(lease IS NOT NULL), SUM(lease IS NULL)
+		FROM jobs INDEXED BY jobs_pending WHERE state = 0 AND visible_at > ? GROUP BY op`, now.UnixNano())
+	if err != nil {
+		return st, err
+	}
+	for rows.Next() {
+		var op string
+		var inFlight, delayed int64
+		if err := rows.Scan(&op, &inFlight, &delayed); err != nil {
+			rows.Close()
+			return st, err
+		}
+		o := st.ByOp[op]
+		o.InFlight, o.Delayed = inFlight, delayed
+		o.Ready -= inFlight + delayed
+		st.ByOp[op] = o
+		st.InFlight += inFlight
+		st.Delayed += delayed
+		st.Ready -= inFlight + delayed
+	}
+	if err := rows.Close(); err != nil {
+		return st, err
+	}
+
+	var oldest sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(enqueued_at) FROM jobs INDEXED BY jobs_age WHERE state = 0`).Scan(&oldest); err != nil {
+		return st, err
+	}
+	if oldest.Valid && oldest.Int64 != 0 {
+		st.OldestAge = now.Sub(time.Unix(0, oldest.Int64))
+	}
+	return st, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tollgatehq/tollgate/queue"
@@ -48,6 +49,9 @@ type Options struct {
 	UseFsync bool
 	// Readers is the size of the read-only connection pool (0 means 4).
 	Readers int
+	// SkipCheck skips the quick_check Open starts in the background (see
+	// Store.Health).
+	SkipCheck bool
 }
 
 // Store is the embedded durable queue. Open one per file.
@@ -68,6 +72,13 @@ type Store struct {
 
 	notifyMu sync.Mutex    // guards notify
 	notify   chan struct{} // closed and replaced when new work becomes visible
+
+	// Health (health.go).
+	corrupt     atomic.Pointer[error]  // first corruption seen; sticks
+	writeErr    atomic.Pointer[error]  // last write's I/O error; cleared by a commit
+	check       atomic.Pointer[string] // the background quick_check's state
+	checkDone   chan struct{}          // closed when quick_check has ended
+	checkCancel context.CancelFunc
 }
 
 var _ queue.Queue = (*Store)(nil)
@@ -97,10 +108,15 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs(priority, visible_at, seq) WHERE state = 0;
 CREATE INDEX IF NOT EXISTS jobs_dead  ON jobs(finished_at, seq) WHERE state = 2;
 CREATE INDEX IF NOT EXISTS jobs_done  ON jobs(finished_at) WHERE state = 1;
-`
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+` + countsSchema
 
 // Open opens (creating if needed) the queue database at path. The file is
 // created with owner-only permissions: job inputs may hold personal data.
+// A database that a marker (MarkerSuffix) shows was created before but is
+// now missing, empty or replaced fails with ErrLost instead of becoming a
+// new, empty queue. Open then checks the file with SQLite's quick_check in
+// the background; Health reports what it found.
 func Open(path string, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -129,16 +145,30 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, &queue.ArgError{Arg: "path", Problem: "is empty"}
 	}
 	_, _ = sqlite.Fdatasync(!o.UseFsync) // ErrFdatasyncUnavailable on macOS/Windows: fsync stays
+	markerID, err := checkMarker(path)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
 	_ = f.Close()
 
-	s := &Store{o: o, path: path, reqs: make(chan *request, 1024), done: make(chan struct{}), notify: make(chan struct{})}
-	if err := s.open(); err != nil {
+	s := &Store{o: o, path: path, reqs: make(chan *request, 1024), done: make(chan struct{}), notify: make(chan struct{}),
+		checkDone: make(chan struct{})}
+	if err := s.open(markerID); err != nil {
 		s.closeDBs()
 		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.checkCancel = cancel
+	if o.SkipCheck {
+		skipped := "skipped"
+		s.check.Store(&skipped)
+		close(s.checkDone)
+	} else {
+		go s.quickCheck(ctx)
 	}
 	go s.writer()
 	return s, nil
@@ -156,7 +186,7 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-func (s *Store) open() error {
+func (s *Store) open(markerID string) error {
 	ctx := context.Background()
 	var err error
 	if s.wdb, err = sql.Open("sqlite", dsn(s.path, false)); err != nil {
@@ -173,8 +203,21 @@ func (s *Store) open() error {
 	if mode != "wal" {
 		return fmt.Errorf("sqlitestore: %s: journal_mode is %q, want wal", s.path, mode)
 	}
+	var hadJobs bool
+	if err := s.wconn.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'`).Scan(&hadJobs); err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", s.path, err)
+	}
+	if markerID != "" && !hadJobs {
+		return &LostError{Path: s.path, Marker: s.path + MarkerSuffix, Problem: "holds no queue (no jobs table)"}
+	}
 	if _, err := s.wconn.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("sqlitestore: create schema in %s: %w", s.path, err)
+	}
+	if err := initCounts(ctx, s.wconn); err != nil {
+		return err
+	}
+	if err := s.checkID(ctx, markerID); err != nil {
+		return err
 	}
 	if s.st, err = prepare(ctx, s.wconn); err != nil {
 		return err
@@ -227,6 +270,8 @@ func (s *Store) Close() error {
 	close(s.reqs)
 	s.mu.Unlock()
 	<-s.done
+	s.checkCancel()
+	<-s.checkDone
 	s.closeDBs()
 	return nil
 }
@@ -235,7 +280,8 @@ func (s *Store) Close() error {
 func (s *Store) Path() string { return s.path }
 
 // IntegrityCheck runs SQLite's integrity_check and returns an error unless
-// it reports "ok".
+// it reports "ok" and the counters (counts.go) equal a full count of the
+// jobs.
 func (s *Store) IntegrityCheck(ctx context.Context) error {
 	if err := s.readable(ctx); err != nil {
 		return err
@@ -259,7 +305,7 @@ func (s *Store) IntegrityCheck(ctx context.Context) error {
 	if len(msgs) != 1 || msgs[0] != "ok" {
 		return fmt.Errorf("sqlitestore: integrity check: %v", msgs)
 	}
-	return nil
+	return s.verifyCounts(ctx)
 }
 
 // readable checks ctx and that the store is open.

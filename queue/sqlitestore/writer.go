@@ -134,6 +134,7 @@ func (s *Store) commit(batch []*request) {
 	ctx := context.Background()
 	errs := make([]error, len(batch))
 	fail := func(err error) {
+		s.note(err)
 		for _, r := range batch {
 			r.done <- err
 		}
@@ -153,7 +154,7 @@ func (s *Store) commit(batch []*request) {
 			errs[i] = fmt.Errorf("sqlitestore: savepoint: %w", err)
 			continue
 		}
-		err := r.fn(w)
+		err := s.note(r.fn(w))
 		if err != nil {
 			if _, rerr := s.st.rollbackTo.ExecContext(ctx); rerr != nil {
 				// The transaction is in an unknown state: give it up.
@@ -177,6 +178,7 @@ func (s *Store) commit(batch []*request) {
 		fail(fmt.Errorf("sqlitestore: commit: %w", err))
 		return
 	}
+	s.writeErr.Store(nil)
 	for i, r := range batch {
 		r.done <- errs[i]
 	}
