@@ -11,9 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/tollgatehq/tollgate/extension/extensiontest"
 	"github.com/tollgatehq/tollgate/internal/iampolicy"
+	redistest "github.com/tollgatehq/tollgate/internal/testenv/redis"
 	"github.com/tollgatehq/tollgate/sim"
 )
 
@@ -89,5 +91,74 @@ func TestExtensionCommand(t *testing.T) {
 	checkPolicy(t, p, rec.list())
 	if got := rec.list(); len(got) != 2 {
 		t.Errorf("upstream saw %v, want ListQueues and DescribeInstance only", got)
+	}
+}
+
+// TestExtensionCommandRedis: with TOLLGATE_REDIS_URL the extension keeps
+// its buckets in Redis, keyed by the account the Extensions API reported at
+// registration (no TOLLGATE_ACCOUNT set) and the function's Region.
+func TestExtensionCommandRedis(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	const key, secret = "ASIACLIFUNCTION00002", "cli-function-secret-2"
+	s, err := sim.New(sim.Options{Seed: 1, Credentials: map[string]string{key: secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := httptest.NewServer(s)
+	defer up.Close()
+	api := extensiontest.New()
+	apiSrv := httptest.NewServer(api)
+	defer apiSrv.Close()
+	port := freeLoopbackPort(t)
+	isolatedAWSEnv(t, key, secret)
+	for k, v := range map[string]string{
+		"AWS_LAMBDA_RUNTIME_API": strings.TrimPrefix(apiSrv.URL, "http://"), "TOLLGATE_UPSTREAM": up.URL,
+		"TOLLGATE_EXTENSION_LISTEN": fmt.Sprintf("127.0.0.1:%d", port), "TOLLGATE_REDIS_URL": rs.URL(),
+		"TOLLGATE_OPERATIONS": "", "TOLLGATE_ACCOUNT": "",
+	} {
+		t.Setenv(k, v)
+	}
+	done := make(chan int, 1)
+	var errb syncBuffer
+	go func() { done <- Main([]string{"extension"}, &errb, &errb) }()
+	select {
+	case <-api.Waiting():
+	case code := <-done:
+		t.Fatalf("extension exited %d:\n%s", code, errb.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("the extension never asked for its first event")
+	}
+	c := connect.New(connect.Options{Region: "us-east-1", BaseEndpoint: aws.String(fmt.Sprintf("http://127.0.0.1:%d", port)),
+		Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")})
+	for range 3 {
+		if _, err := c.ListQueues(context.Background(), &connect.ListQueuesInput{InstanceId: aws.String(sim.DefaultInstanceID)}); err != nil {
+			t.Fatalf("ListQueues: %v\n%s", err, errb.String())
+		}
+	}
+	rc := goredis.NewClient(&goredis.Options{Addr: rs.Addr})
+	defer rc.Close()
+	// The limiter writes its state as it admits (and may serve the first
+	// calls locally while it connects): wait a little for the keys.
+	var keys []string
+	for deadline := time.Now().Add(5 * time.Second); len(keys) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		keys, err = rc.Keys(context.Background(), "*{"+api.AccountID+":us-east-1}*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) == 0 {
+			_, _ = c.ListQueues(context.Background(), &connect.ListQueuesInput{InstanceId: aws.String(sim.DefaultInstanceID)})
+		}
+	}
+	if len(keys) == 0 {
+		t.Errorf("no Redis keys for account %s in us-east-1", api.AccountID)
+	}
+	api.Shutdown("spindown", time.Now().Add(2*time.Second))
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Fatalf("exit %d:\n%s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the extension did not stop on SHUTDOWN")
 	}
 }
