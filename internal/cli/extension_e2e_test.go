@@ -308,6 +308,18 @@ func TestExtensionUnderRIE(t *testing.T) {
 	// function timeout's measure; init is not part of it, as in Lambda) and
 	// each environment's init duration (extension, runtime and function).
 	reportRE := regexp.MustCompile(`REPORT RequestId: \S+\t(?:Init Duration: ([0-9.]+) ms\t)?Duration: ([0-9.]+) ms`)
+	// The emulator prints REPORT as it answers; its output reaches us
+	// through a pipe, so give the last lines a moment.
+	countReports := func() int {
+		n := 0
+		for _, le := range lenvs {
+			n += len(reportRE.FindAllString(le.out.String(), -1))
+		}
+		return n
+	}
+	for deadline := time.Now().Add(5 * time.Second); countReports() < envs*perEnv && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	var inits []float64
 	reports := 0
 	for i, le := range lenvs {
