@@ -16,6 +16,8 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 # The dashboard's browser test (internal/server/browser) drives Debian's chromium.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# examples/deploy verifies the systemd unit with systemd-analyze.
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if ((${#need_apt[@]})); then
 	log "installing ${need_apt[*]} with apt-get"
 	export DEBIAN_FRONTEND=noninteractive

@@ -7,5 +7,5 @@ import (
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(cli.Main(cli.LambdaArgs(os.Args[0], os.Args[1:], os.Getenv), os.Stdout, os.Stderr))
 }

@@ -1,0 +1,66 @@
+package iampolicy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tollgatehq/tollgate/internal/config"
+)
+
+func TestForRefusesBadInput(t *testing.T) {
+	steps := []struct {
+		cmd  string
+		o    Options
+		want string
+	}{
+		{"deploy", Options{}, "unknown command"},
+		{Serve, Options{InstanceARN: "arn:aws:connect:us-east-1:1234:instance/x"}, "instance ARN"},
+		{Serve, Options{InstanceARN: "instance/x"}, "instance ARN"},
+		{Serve, Options{Operations: []string{"StartOutbondVoiceContact"}}, "StartOutbondVoiceContact"},
+	}
+	for i, st := range steps {
+		_, err := For(st.cmd, st.o)
+		if err == nil || !strings.Contains(err.Error(), st.want) {
+			t.Errorf("step %d: got %v want an error naming %q", i, err, st.want)
+		}
+	}
+	if _, err := For("deploy", Options{}); !errors.Is(err, ErrCommand) {
+		t.Errorf("unknown command: %v does not match ErrCommand", err)
+	}
+}
+
+func TestServeScopesQueuesAndInstance(t *testing.T) {
+	cfg := config.Default()
+	cfg.Queue.Backend = "sqs"
+	cfg.Queue.SQS.QueueURL = "https://sqs.eu-west-2.amazonaws.com/123456789012/dialer"
+	cfg.Queue.SQS.DLQURL = "https://sqs.eu-west-2.amazonaws.com/123456789012/dialer-dead"
+	arn := "arn:aws:connect:eu-west-2:123456789012:instance/abc"
+	p, err := For(Serve, Options{Serve: &cfg, InstanceARN: arn, Operations: []string{"StartOutboundVoiceContact", "ListInstances"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		action string
+		want   string // first resource; "" means not granted
+	}{
+		{"connect:StartOutboundVoiceContact", arn},
+		{"connect:ListInstances", "*"},
+		{"sqs:SendMessageBatch", "arn:aws:sqs:eu-west-2:123456789012:dialer"},
+		{"sqs:CreateQueue", ""}, // both queues given by URL: nothing is created
+		{"sqs:SetQueueAttributes", ""},
+		{"connect:CreateUser", ""},
+	}
+	for i, st := range steps {
+		g, ok := p.Grant(st.action)
+		switch {
+		case st.want == "" && ok:
+			t.Errorf("step %d: %s granted, want not", i, st.action)
+		case st.want != "" && (!ok || g.Resource[0] != st.want):
+			t.Errorf("step %d: %s: got %v %v want %s", i, st.action, ok, g.Resource, st.want)
+		}
+	}
+	if g, _ := p.Grant("sqs:SendMessageBatch"); len(g.Resource) != 2 || g.Resource[1] != "arn:aws:sqs:eu-west-2:123456789012:dialer-dead" {
+		t.Errorf("queue resources %v", g.Resource)
+	}
+}
