@@ -36,6 +36,8 @@ type Server struct {
 
 	stagger *stagger.Service // POST /v1/stagger/reserve (stagger.go)
 
+	patterns []string // every pattern routes registered (Patterns)
+
 	mu   sync.Mutex // guards addr
 	addr string
 }
