@@ -37,7 +37,7 @@ func (s *Server) routes() http.Handler {
 	metrics := promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{})
 	handle("GET /metrics", "/metrics", true, metrics.ServeHTTP)
 	handle("GET /healthz", "/healthz", false, s.healthz)
-	mux.Handle(StaggerRoute, s.staggerHandler()) // desktop token only (stagger.go)
+	mux.Handle(StaggerRoute, s.staggerHandler())          // desktop token only (stagger.go)
 	s.patterns = append(s.patterns, "POST "+StaggerRoute) // the stagger service answers other methods with 405
 	// The metrics poller's cache and the dashboard (dashboard.go).
 	handle("GET /v1/metrics", "/v1/metrics", true, s.listMetrics)
