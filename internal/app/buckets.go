@@ -20,13 +20,15 @@ import (
 // every BucketSaveInterval and when it stops, and a new process takes back,
 // at start, what the buckets have not refilled since: it starts from the
 // admissions the previous run recorded, not full. A kill -9 loses at most
-// one interval of admissions (rate × interval tokens).
+// one interval of admissions; the restore assumes the worst — that the
+// bucket kept being spent at its rate until the next save was due — so a
+// restart never sends more than the upstream bucket holds.
 
 // BucketsFile is the file in the data directory holding the buckets' levels.
 const BucketsFile = "buckets.json"
 
 // BucketSaveInterval is how often the levels are saved while running.
-const BucketSaveInterval = 200 * time.Millisecond
+const BucketSaveInterval = 100 * time.Millisecond
 
 // BucketLevels is the saved state: the tokens of every operation's bucket
 // below its burst at SavedAt.
@@ -54,9 +56,11 @@ func SnapshotBuckets(h *ratelimit.Hierarchy, ops []string, now time.Time) Bucket
 // Deficits says how many tokens each operation's full bucket must give up
 // at now to hold what the saved levels have refilled to since SavedAt
 // (never more than the burst; limit gives each operation's current limit).
-func (lv BucketLevels) Deficits(now time.Time, limit func(op string) ratelimit.Limit) map[string]float64 {
+// unsaved is the save interval: the refill counts from SavedAt + unsaved,
+// as if the bucket had been spent at its rate until then.
+func (lv BucketLevels) Deficits(now time.Time, unsaved time.Duration, limit func(op string) ratelimit.Limit) map[string]float64 {
 	out := map[string]float64{}
-	el := now.Sub(lv.SavedAt).Seconds()
+	el := now.Sub(lv.SavedAt.Add(unsaved)).Seconds()
 	if el < 0 {
 		el = 0
 	}
@@ -114,7 +118,7 @@ func (a *App) restoreBuckets(now time.Time) (int, error) {
 	}
 	h := a.Admission.Buckets
 	n := 0
-	for op, d := range lv.Deficits(now, h.Limit) {
+	for op, d := range lv.Deficits(now, BucketSaveInterval, h.Limit) {
 		if dec, err := h.TryAt(now, ratelimit.Request{Op: op, Cost: d, Priority: ratelimit.PriorityCritical}); err == nil && dec.OK {
 			n++
 		}

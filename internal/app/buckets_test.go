@@ -19,15 +19,16 @@ func TestBucketDeficits(t *testing.T) {
 		want  float64
 	}
 	for i, st := range []step{
-		{saved: 0, after: 0, want: 5},                      // empty: take the whole burst back
-		{saved: 0, after: time.Second, want: 3},            // refilled 2 since
-		{saved: 1, after: 500 * time.Millisecond, want: 3}, // 1 + 1
-		{saved: 4, after: time.Second, want: 0},            // full again
-		{saved: -3, after: 0, want: 5},                     // reservations outstanding: at most the burst
-		{saved: 0, after: -time.Second, want: 5},           // a clock step back counts as no time
+		{saved: 0, after: 0, want: 5},                       // empty: take the whole burst back
+		{saved: 0, after: 1500 * time.Millisecond, want: 3}, // refilled 2 since the next save was due
+		{saved: 1, after: time.Second, want: 3},             // 1 + 1
+		{saved: 0, after: 250 * time.Millisecond, want: 5},  // within the unsaved interval: assumed spent
+		{saved: 4, after: 2 * time.Second, want: 0},         // full again
+		{saved: -3, after: 0, want: 5},                      // reservations outstanding: at most the burst
+		{saved: 0, after: -time.Second, want: 5},            // a clock step back counts as no time
 	} {
 		lv := app.BucketLevels{SavedAt: t0, Ops: map[string]float64{"StartOutboundVoiceContact": st.saved}}
-		got := lv.Deficits(t0.Add(st.after), limit)["StartOutboundVoiceContact"]
+		got := lv.Deficits(t0.Add(st.after), 500*time.Millisecond, limit)["StartOutboundVoiceContact"]
 		if math.Abs(got-st.want) > 1e-9 {
 			t.Errorf("step %d: got %v want %v", i, got, st.want)
 		}
@@ -52,7 +53,7 @@ func TestBucketSnapshotRestore(t *testing.T) {
 	}
 	fresh := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Table: table})
 	now := t0.Add(250 * time.Millisecond)
-	for o, d := range lv.Deficits(now, fresh.Limit) {
+	for o, d := range lv.Deficits(now, 0, fresh.Limit) {
 		if dec, err := fresh.TryAt(now, ratelimit.Request{Op: o, Cost: d, Priority: ratelimit.PriorityCritical}); err != nil || !dec.OK {
 			t.Fatalf("restore %s: %v %v", o, dec, err)
 		}
