@@ -225,3 +225,96 @@ func TestPartialSubmit(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelRacesDispatch: cancels sent through the API while the
+// dispatcher delivers the same jobs (embedded store, simulator): every job
+// either ran once (succeeded, its cancel refused with 409) or not at all
+// (canceled), and the simulator started exactly one contact per job that
+// ran.
+func TestCancelRacesDispatch(t *testing.T) {
+	simSrv := newSim(t)
+	simHTTP := httptest.NewServer(simSrv)
+	defer simHTTP.Close()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Token = testToken
+	cfg.AWS.Endpoint = simHTTP.URL
+	cfg.Limits.RateScale = 50
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDRACE", "secret", "")}
+	s, err := server.New(context.Background(), cfg, app.Options{AWS: &awsCfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, nil) }()
+	defer func() { cancel(); <-done }()
+	c := &client.Client{BaseURL: "http://" + ln.Addr().String(), Token: testToken}
+
+	const n = 300
+	var body strings.Builder
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = fmt.Sprintf("race-%03d", i)
+		body.WriteString(idLine(ids[i], fmt.Sprintf("+1206555%04d", i), "") + "\n")
+	}
+	if res, err := c.SubmitRaw(ctx, []byte(body.String())); err != nil || res.Accepted != n {
+		t.Fatalf("submit: %+v %v", res, err)
+	}
+	canceled := map[string]bool{}
+	refused := 0
+	for i := n - 1; i >= 0; i-- { // from the back, to meet the dispatcher mid-way
+		_, err := c.Cancel(ctx, ids[i])
+		var ae *client.APIError
+		switch {
+		case err == nil:
+			canceled[ids[i]] = true
+		case errors.As(err, &ae) && ae.Status == 409 && ae.Code == "not_cancelable":
+			refused++
+		default:
+			t.Fatalf("cancel %s: %v", ids[i], err)
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		res, err := c.Lookup(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran, settled := 0, 0
+		for _, j := range res.Jobs {
+			switch {
+			case j.Status == queue.StatusSucceeded:
+				ran++
+				settled++
+				if canceled[j.ID] {
+					t.Fatalf("%s was canceled and ran", j.ID)
+				}
+			case j.Status == queue.StatusDead:
+				settled++
+				if !canceled[j.ID] || j.DeadReason != queue.ReasonCanceled {
+					t.Fatalf("%s dead (%s) but not canceled by us", j.ID, j.DeadReason)
+				}
+			}
+		}
+		if settled == n {
+			st := simSrv.Stats()
+			t.Logf("%d canceled, %d cancels refused (in flight or done), %d ran; contacts_started %d", len(canceled), refused, ran, st.ContactsStarted)
+			if ran+len(canceled) != n || st.ContactsStarted != int64(ran) {
+				t.Fatalf("ran %d + canceled %d != %d, or contacts_started %d != ran", ran, len(canceled), n, st.ContactsStarted)
+			}
+			if len(canceled) == 0 || ran == 0 {
+				t.Logf("the race did not interleave this time (all %s)", map[bool]string{true: "canceled", false: "ran"}[ran == 0])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not settled: %d of %d", settled, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
