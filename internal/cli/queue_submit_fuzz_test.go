@@ -37,7 +37,9 @@ func FuzzSubmitSplit(f *testing.F) {
 		}
 		var joined []byte
 		for i, c := range chunks {
-			if len(c) > max {
+			// A chunk stays within max, unless it is one line that alone
+			// is larger (sent by itself; the server names it if too big).
+			if len(c) > max && bytes.Count(c, []byte("\n")) != 1 {
 				t.Fatalf("chunk %d is %d bytes > %d", i, len(c), max)
 			}
 			jobs := 0
