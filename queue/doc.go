@@ -8,7 +8,10 @@
 //   - Enqueue stores a batch of jobs atomically and durably. Each job gets an
 //     ID and an idempotency ClientToken unless the caller set them; the token
 //     stays the same on every redelivery and redrive, so Connect's own
-//     idempotency makes a repeated call harmless.
+//     idempotency makes a repeated call harmless. A job the caller named gets
+//     DeriveToken(account, instance, ID), so even a job enqueued twice (which
+//     SQS cannot prevent) carries one token. A known ID with other work, or a
+//     token another job holds, fails the batch with ErrConflict.
 //   - Lease hands out up to n visible jobs for a visibility timeout: lowest
 //     Priority value first (the scale of ratelimit.Priority), oldest visible
 //     first within a priority. Each lease carries a receipt. When the timeout
@@ -24,6 +27,9 @@
 //     (reason "max-receives"), instead of handing them out.
 //   - Dead letters can be listed, inspected, redriven (same ID and token,
 //     fresh receive count) and purged.
+//   - Backends that implement Canceler cancel a waiting job (it becomes a
+//     dead letter with ReasonCanceled; Cancel and Lease are atomic with each
+//     other, so a job runs once or not at all) and purge waiting jobs.
 //
 // A job ends exactly once: Ack and DeadLetter need the current receipt and
 // take effect atomically, so a job is either succeeded or dead, never both,

@@ -79,3 +79,41 @@ func ExampleMemory_Redrive() {
 	// call-42 hard-quota
 	// 1 call-42 true
 }
+
+// A job the caller named carries a token derived from its ID: enqueued
+// twice, it is stored once; the same ID with other input is a conflict.
+func ExampleDeriveToken() {
+	ctx := context.Background()
+	q := queue.NewMemory(queue.MemoryOptions{})
+	in := json.RawMessage(`{"InstanceId":"inst-1","DestinationPhoneNumber":"+15550100"}`)
+	a, _ := q.Enqueue(ctx, queue.Job{ID: "row-17", Op: "StartOutboundVoiceContact", Input: in})
+	b, _ := q.Enqueue(ctx, queue.Job{ID: "row-17", Op: "StartOutboundVoiceContact", Input: in})
+	fmt.Println(a[0].ClientToken == queue.DeriveToken("", "inst-1", "row-17"), b[0].ClientToken == a[0].ClientToken)
+
+	_, err := q.Enqueue(ctx, queue.Job{ID: "row-17", Op: "StartOutboundVoiceContact",
+		Input: json.RawMessage(`{"InstanceId":"inst-1","DestinationPhoneNumber":"+15550199"}`)})
+	fmt.Println(errors.Is(err, queue.ErrConflict))
+	s, _ := q.Stats(ctx)
+	fmt.Println(s.Ready)
+	// Output:
+	// true true
+	// true
+	// 1
+}
+
+// Cancel takes a waiting job out; a job already leased runs once.
+func ExampleMemory_Cancel() {
+	ctx := context.Background()
+	q := queue.NewMemory(queue.MemoryOptions{})
+	_, _ = q.Enqueue(ctx, queue.Job{ID: "a", Op: "StartTaskContact"}, queue.Job{ID: "b", Op: "StartTaskContact"})
+	j, _ := q.Cancel(ctx, "b")
+	fmt.Println(j.Status, j.DeadReason)
+	ls, _ := q.Lease(ctx, 10, time.Minute)
+	fmt.Println(len(ls), ls[0].Job.ID)
+	_, err := q.Cancel(ctx, "a")
+	fmt.Println(errors.Is(err, queue.ErrNotCancelable))
+	// Output:
+	// dead canceled
+	// 1 a
+	// true
+}

@@ -36,13 +36,15 @@ type Memory struct {
 	closed bool
 	seq    int64
 	jobs   map[string]*memJob
-	done   []string // succeeded job IDs in finish order, for pruning
+	tokens map[string]string // client token → job ID
+	done   []string          // succeeded job IDs in finish order, for pruning
 }
 
 type memJob struct {
 	Job
 	seq    int64
 	handle string // current lease handle; "" when not leased
+	digest string // Digest of the job as enqueued
 }
 
 // NewMemory returns an empty in-memory queue.
@@ -61,7 +63,7 @@ func NewMemory(o MemoryOptions) *Memory {
 	if o.DoneRetention <= 0 {
 		o.DoneRetention = DefaultDoneRetention
 	}
-	return &Memory{o: o, jobs: make(map[string]*memJob)}
+	return &Memory{o: o, jobs: make(map[string]*memJob), tokens: make(map[string]string)}
 }
 
 var _ Queue = (*Memory)(nil)
@@ -106,6 +108,18 @@ func (m *Memory) Enqueue(ctx context.Context, jobs ...Job) ([]Job, error) {
 	}
 	defer m.mu.Unlock()
 	now := m.o.Now()
+	// Check the whole batch first: a conflict stores nothing.
+	for i, j := range prepared {
+		if old, ok := m.jobs[j.ID]; ok {
+			if old.digest != Digest(j) {
+				return nil, &ConflictError{Index: i, ID: j.ID, Field: "ID"}
+			}
+			continue
+		}
+		if other, ok := m.tokens[j.ClientToken]; ok && other != j.ID {
+			return nil, &ConflictError{Index: i, ID: j.ID, Field: "ClientToken", Other: other}
+		}
+	}
 	for i, j := range prepared {
 		if old, ok := m.jobs[j.ID]; ok {
 			prepared[i] = m.view(old, now)
@@ -113,7 +127,8 @@ func (m *Memory) Enqueue(ctx context.Context, jobs ...Job) ([]Job, error) {
 		}
 		m.seq++
 		j.Input = bytes.Clone(j.Input)
-		m.jobs[j.ID] = &memJob{Job: j, seq: m.seq}
+		m.jobs[j.ID] = &memJob{Job: j, seq: m.seq, digest: Digest(j)}
+		m.tokens[j.ClientToken] = j.ID
 		prepared[i] = m.view(m.jobs[j.ID], now)
 	}
 	return prepared, nil
@@ -247,7 +262,7 @@ func (m *Memory) prune(now time.Time) {
 			break
 		}
 		if ok && j.Status == StatusSucceeded {
-			delete(m.jobs, j.ID)
+			m.remove(j)
 		}
 		k++
 	}
@@ -426,7 +441,7 @@ func (m *Memory) PurgeDead(ctx context.Context, s Selector) (int, error) {
 	defer m.mu.Unlock()
 	sel := m.selectDead(s)
 	for _, j := range sel {
-		delete(m.jobs, j.ID)
+		m.remove(j)
 	}
 	return len(sel), nil
 }

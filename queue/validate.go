@@ -27,10 +27,13 @@ const (
 	MaxDetailLen = 4096
 )
 
-// Prepare validates jobs for Enqueue and returns copies ready to store: ID and
-// ClientToken assigned where empty, Status queued, EnqueuedAt now, VisibleAt
+// Prepare validates jobs for Enqueue and returns copies ready to store: ID
+// assigned where empty, ClientToken where empty (DeriveToken("",
+// InstanceOf(Input), ID) when the caller named the job, a random UUIDv4
+// otherwise), Status queued, EnqueuedAt now, VisibleAt
 // max(now, NotBefore), and the queue-owned fields cleared. maxInput ≤ 0 means
-// DefaultMaxInput. The first invalid job fails the batch with a *JobError.
+// DefaultMaxInput. The first invalid job fails the batch with a *JobError;
+// two jobs with one client token fail it with a *ConflictError.
 // Backends call it at the top of Enqueue.
 func Prepare(now time.Time, maxInput int, jobs []Job) ([]Job, error) {
 	if maxInput <= 0 {
@@ -38,6 +41,7 @@ func Prepare(now time.Time, maxInput int, jobs []Job) ([]Job, error) {
 	}
 	out := make([]Job, len(jobs))
 	seen := make(map[string]int, len(jobs))
+	tokens := make(map[string]int, len(jobs))
 	for i, j := range jobs {
 		bad := func(field, problem string) error {
 			return &JobError{Index: i, ID: j.ID, Field: field, Problem: problem}
@@ -85,12 +89,21 @@ func Prepare(now time.Time, maxInput int, jobs []Job) ([]Job, error) {
 		if len(j.GroupKey) > MaxGroupKeyLen || !utf8.ValidString(j.GroupKey) {
 			return nil, bad("GroupKey", "must be valid UTF-8 of at most 128 bytes")
 		}
-		if j.ID == "" {
+		callerID := j.ID != ""
+		if !callerID {
 			j.ID = NewID(now)
 		}
 		if j.ClientToken == "" {
-			j.ClientToken = NewToken()
+			if callerID {
+				j.ClientToken = DeriveToken("", InstanceOf(j.Input), j.ID)
+			} else {
+				j.ClientToken = NewToken()
+			}
 		}
+		if k, dup := tokens[j.ClientToken]; dup {
+			return nil, &ConflictError{Index: i, ID: j.ID, Field: "ClientToken", Other: out[k].ID}
+		}
+		tokens[j.ClientToken] = i
 		j.Status = StatusQueued
 		j.EnqueuedAt = now
 		j.VisibleAt = now

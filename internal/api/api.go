@@ -20,6 +20,7 @@ type ErrorDetail struct {
 	Index   *int   `json:"index,omitempty"` // the job's position in a submission
 	Line    int    `json:"line,omitempty"`  // the job's line in a JSON Lines submission
 	Field   string `json:"field,omitempty"` // the field at fault
+	ID      string `json:"id,omitempty"`    // the job at fault (a conflict: its id)
 }
 
 // JobSpec is a job as submitted to POST /v1/jobs: the caller's part of
@@ -47,12 +48,58 @@ type SubmitResponse struct {
 	Jobs     []SubmittedID `json:"jobs"`
 }
 
-// SubmittedID identifies one stored job.
+// SubmittedID identifies one submitted job. In a partial answer (503
+// partially_stored) a job that was not stored has Status "not_stored" and
+// Error says why.
 type SubmittedID struct {
 	ID          string       `json:"id"`
 	ClientToken string       `json:"client_token"`
 	Status      queue.Status `json:"status"`
+	Error       string       `json:"error,omitempty"`
 }
+
+// StatusNotStored marks a job of a partial submission that was not stored.
+const StatusNotStored queue.Status = "not_stored"
+
+// PartialSubmit is the 503 answer when the queue stored only some jobs of a
+// submission (Amazon SQS stores ten per call): Jobs names every job, stored
+// or not, in submission order. Resubmitting the same jobs with their ids is
+// safe: a stored id is not stored twice, and its client token is derived
+// from the id.
+type PartialSubmit struct {
+	Error    ErrorDetail   `json:"error"`
+	Accepted int           `json:"accepted"`
+	Jobs     []SubmittedID `json:"jobs"`
+}
+
+// PurgeRequest is the body of POST /v1/jobs/purge.
+type PurgeRequest struct {
+	// Status is "queued" (visible now), "delayed" (visible later) or empty
+	// for both. Jobs in flight are never purged.
+	Status string `json:"status,omitempty"`
+	// Before, when set, limits the purge to jobs enqueued before it.
+	Before time.Time `json:"before,omitzero"`
+}
+
+// PurgeResponse is the answer to POST /v1/jobs/purge.
+type PurgeResponse struct {
+	Purged int `json:"purged"`
+}
+
+// LookupRequest is the body of POST /v1/jobs/lookup.
+type LookupRequest struct {
+	IDs []string `json:"ids"`
+}
+
+// LookupResponse is the answer to POST /v1/jobs/lookup: the known jobs in
+// request order (without their input), and the ids not known.
+type LookupResponse struct {
+	Jobs    []queue.Job `json:"jobs"`
+	Missing []string    `json:"missing,omitempty"`
+}
+
+// MaxLookupIDs caps the ids of one POST /v1/jobs/lookup.
+const MaxLookupIDs = 1000
 
 // StatsResponse is the answer to GET /v1/stats.
 type StatsResponse struct {

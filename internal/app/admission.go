@@ -57,6 +57,10 @@ type Admission struct {
 	// Table is the quota table the limiter was seeded from (scaled, less
 	// the headroom).
 	Table *quotas.Table
+	// Buckets is the process's own hierarchy (under the Adapter when
+	// adaptive); nil when the buckets live in Redis. Its levels are saved
+	// and restored across restarts (buckets.go).
+	Buckets *ratelimit.Hierarchy
 }
 
 // NewAdmission builds the limiter from the limits settings:
@@ -128,9 +132,9 @@ func NewAdmission(o AdmissionOptions) (*Admission, error) {
 		a := adaptive.NewAdapter(h, o.Adapter)
 		a.Prime(o.Prime...)
 		log.Info("adaptive rate learning on")
-		return &Admission{Limiter: a, Observer: a, Adapter: a, Table: table}, nil
+		return &Admission{Limiter: a, Observer: a, Adapter: a, Table: table, Buckets: h}, nil
 	}
-	return &Admission{Limiter: h, Table: table}, nil
+	return &Admission{Limiter: h, Table: table, Buckets: h}, nil
 }
 
 // NewGovernor builds a governor over the admission's limiter. The

@@ -149,6 +149,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 // lets calls in flight finish for the shutdown grace and releases the rest
 // to the queue.
 func (a *App) Run(ctx context.Context) error {
+	defer a.startBucketSaver(ctx)() // buckets.go: start from the last run's levels
 	go a.quotas.run(ctx)
 	if a.Poller != nil {
 		pctx, stop := context.WithCancel(ctx)

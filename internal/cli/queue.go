@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -56,7 +53,7 @@ func newQueueCmd() *cobra.Command {
 	var cf queueClientFlags
 	cmd := &cobra.Command{
 		Use:   "queue",
-		Short: "Submit jobs to a running tollgate serve, read its statistics, manage dead letters",
+		Short: "Submit jobs to a running tollgate serve, follow, cancel and purge them, read its statistics, manage dead letters",
 		Long: `Talk to a running tollgate serve over its HTTP API. The token is read from
 TOLLGATE_TOKEN, else --token-file, else <data-dir>/token.`,
 	}
@@ -64,7 +61,8 @@ TOLLGATE_TOKEN, else --token-file, else <data-dir>/token.`,
 	pf.StringVar(&cf.server, "server", envOr("TOLLGATE_SERVER", "http://"+config.DefaultListen), "base URL of tollgate serve [TOLLGATE_SERVER]")
 	pf.StringVar(&cf.tokenFile, "token-file", "", "file holding the API token (default <data-dir>/token)")
 	pf.StringVar(&cf.dataDir, "data-dir", envOr("TOLLGATE_DATA_DIR", config.DefaultDataDir), "the server's data directory, for its token file [TOLLGATE_DATA_DIR]")
-	cmd.AddCommand(newQueueSubmitCmd(&cf), newQueueStatsCmd(&cf), newQueueDLQCmd(&cf))
+	cmd.AddCommand(newQueueSubmitCmd(&cf), newQueueStatsCmd(&cf), newQueueDLQCmd(&cf),
+		newQueueJobCmd(&cf), newQueuePurgeCmd(&cf)) // queue_submit.go, queue_jobs.go
 	return cmd
 }
 
@@ -79,117 +77,6 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func newQueueSubmitCmd(cf *queueClientFlags) *cobra.Command {
-	var file, format string
-	var chunk int
-	cmd := &cobra.Command{
-		Use:   "submit --file jobs.jsonl",
-		Short: "Submit jobs from a file (JSON Lines, a JSON array, or one JSON object; - for stdin)",
-		Long: `Submit jobs. Each job is {"op": "...", "input": {...}} with optional id,
-priority, not_after, not_before (RFC 3339), client_token and group_key.
-A request is all or nothing: if any job is invalid, none is stored and the
-error names the job, its line and the field. A JSON Lines file larger than
---chunk-bytes is sent in several requests at line boundaries; if a later one
-fails, the earlier ones stay stored and the exit code is 3.`,
-		Example: `  tollgate queue submit --file campaign.jsonl
-  echo '{"op":"StartOutboundVoiceContact","input":{"InstanceId":"…","ContactFlowId":"…","DestinationPhoneNumber":"+12065550100"}}' | tollgate queue submit --file -`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(format); err != nil {
-				return err
-			}
-			if file == "" {
-				return usageError("--file is required (- for stdin)")
-			}
-			if chunk < 1024 {
-				return usageError("--chunk-bytes: must be at least 1024, got %d", chunk)
-			}
-			var data []byte
-			var err error
-			if file == "-" {
-				data, err = io.ReadAll(cmd.InOrStdin())
-			} else {
-				data, err = os.ReadFile(file)
-			}
-			if err != nil {
-				return usageError("--file: %v", err)
-			}
-			c, err := cf.newClient()
-			if err != nil {
-				return err
-			}
-			chunks, starts, err := splitJobs(data, chunk)
-			if err != nil {
-				return usageError("--file %s: %v", file, err)
-			}
-			out := cmd.OutOrStdout()
-			total := 0
-			for i, body := range chunks {
-				res, err := c.SubmitRaw(cmd.Context(), body)
-				if err != nil {
-					var ae *client.APIError
-					if errors.As(err, &ae) && starts[i] > 1 {
-						err = fmt.Errorf("%w (line numbers are counted from line %d of the file)", err, starts[i])
-					}
-					if total > 0 {
-						return &ExitError{Code: ExitPartial, Err: fmt.Errorf("%d jobs stored from the lines before %d; the rest failed: %w", total, starts[i], err)}
-					}
-					return &ExitError{Code: ExitFailure, Err: err}
-				}
-				total += res.Accepted
-				if format == "json" {
-					if err := printJSON(out, res); err != nil {
-						return err
-					}
-				}
-			}
-			if format == "text" {
-				fmt.Fprintf(out, "accepted %d job(s)\n", total)
-			}
-			return nil
-		},
-	}
-	f := cmd.Flags()
-	f.StringVarP(&file, "file", "f", "", "jobs file (JSON Lines, a JSON array or one object); - reads stdin")
-	f.StringVar(&format, "format", "text", "output: text or json (the stored ids and tokens)")
-	f.IntVar(&chunk, "chunk-bytes", 3<<20, "largest request body; larger JSON Lines files are split at line boundaries")
-	return cmd
-}
-
-// splitJobs cuts a JSON Lines body into bodies of at most max bytes at line
-// boundaries; starts holds each chunk's first line number. A JSON array or
-// object is sent whole.
-func splitJobs(data []byte, max int) (chunks [][]byte, starts []int, err error) {
-	t := bytes.TrimSpace(data)
-	if len(data) <= max || len(t) == 0 {
-		return [][]byte{data}, []int{1}, nil
-	}
-	if t[0] == '[' {
-		return nil, nil, fmt.Errorf("a JSON array of %d bytes is over the %d-byte request limit; use JSON Lines, which is sent in parts", len(data), max)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), max)
-	var cur bytes.Buffer
-	line, start := 0, 1
-	for sc.Scan() {
-		line++
-		if cur.Len() > 0 && cur.Len()+len(sc.Bytes())+1 > max {
-			chunks, starts = append(chunks, bytes.Clone(cur.Bytes())), append(starts, start)
-			cur.Reset()
-			start = line
-		}
-		cur.Write(sc.Bytes())
-		cur.WriteByte('\n')
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("line %d: %v (a job line may be at most %d bytes)", line+1, err, max)
-	}
-	if cur.Len() > 0 {
-		chunks, starts = append(chunks, cur.Bytes()), append(starts, start)
-	}
-	return chunks, starts, nil
 }
 
 func newQueueStatsCmd(cf *queueClientFlags) *cobra.Command {

@@ -167,7 +167,7 @@ func TestSplitJobs(t *testing.T) {
 		fmt.Fprintf(&b, `{"op":"ListInstances","id":"job-%d"}`+"\n", i)
 	}
 	data := []byte(b.String())
-	chunks, starts, err := splitJobs(data, 100)
+	chunks, starts, err := splitJobs(data, 100, 10000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestSplitJobs(t *testing.T) {
 	if string(joined) != string(data) || len(starts) != len(chunks) || starts[0] != 1 {
 		t.Errorf("chunks do not reassemble: starts %v", starts)
 	}
-	if _, _, err := splitJobs([]byte("["+strings.Repeat(" ", 200)+"]"), 100); err == nil {
+	if _, _, err := splitJobs([]byte("["+strings.Repeat(" ", 200)+"]"), 100, 10000); err == nil {
 		t.Errorf("a large JSON array must be refused")
 	}
 }

@@ -28,6 +28,9 @@ type Client struct {
 type APIError struct {
 	Status int
 	api.ErrorDetail
+	// Jobs is every submitted job's result when a submission was stored in
+	// part (503 partially_stored); nil otherwise.
+	Jobs []api.SubmittedID
 }
 
 func (e *APIError) Error() string {
@@ -61,9 +64,9 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		var eb api.ErrorBody
+		var eb api.PartialSubmit // an ErrorBody, with jobs when partial
 		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
-			return &APIError{Status: resp.StatusCode, ErrorDetail: eb.Error}
+			return &APIError{Status: resp.StatusCode, ErrorDetail: eb.Error, Jobs: eb.Jobs}
 		}
 		return &APIError{Status: resp.StatusCode, ErrorDetail: api.ErrorDetail{Code: "http_error", Message: strings.TrimSpace(string(data))}}
 	}

@@ -23,9 +23,13 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	handle := func(pattern, route string, auth bool, h http.HandlerFunc) {
 		mux.Handle(pattern, s.instrument(route, auth, h))
+		s.patterns = append(s.patterns, pattern)
 	}
 	handle("POST /v1/jobs", "/v1/jobs", true, s.submit)
 	handle("GET /v1/jobs/{id}", "/v1/jobs/{id}", true, s.getJob)
+	handle("POST /v1/jobs/{id}/cancel", "/v1/jobs/{id}/cancel", true, s.cancelJob) // jobsmanage.go
+	handle("POST /v1/jobs/purge", "/v1/jobs/purge", true, s.purgeJobs)
+	handle("POST /v1/jobs/lookup", "/v1/jobs/lookup", true, s.lookupJobs)
 	handle("GET /v1/stats", "/v1/stats", true, s.stats)
 	handle("GET /v1/ops", "/v1/ops", true, s.ops)
 	handle("GET /v1/dlq", "/v1/dlq", true, s.listDead)
@@ -34,7 +38,8 @@ func (s *Server) routes() http.Handler {
 	metrics := promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{})
 	handle("GET /metrics", "/metrics", true, metrics.ServeHTTP)
 	handle("GET /healthz", "/healthz", false, s.healthz)
-	mux.Handle(StaggerRoute, s.staggerHandler()) // desktop token only (stagger.go)
+	mux.Handle(StaggerRoute, s.staggerHandler())          // desktop token only (stagger.go)
+	s.patterns = append(s.patterns, "POST "+StaggerRoute) // the stagger service answers other methods with 405
 	// The metrics poller's cache and the dashboard (dashboard.go).
 	handle("GET /v1/metrics", "/v1/metrics", true, s.listMetrics)
 	handle("GET /v1/metrics/{name}", "/v1/metrics/{name}", true, s.getMetric)
@@ -164,7 +169,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	specs, lines, err := parseJobs(body)
 	if err == nil {
 		var jobs []queue.Job
-		if jobs, err = prepareJobs(specs, lines, time.Now()); err == nil {
+		if jobs, err = prepareJobs(specs, lines, time.Now(), s.cfg.Limits.Account); err == nil {
 			s.enqueue(w, r, jobs, lines)
 			return
 		}
@@ -185,6 +190,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, jobs []queue.Job, lines []int) {
 	stored, err := s.app.Queue.Enqueue(r.Context(), jobs...)
+	if s.enqueueProblem(w, jobs, stored, lines, err) {
+		return
+	}
 	if err != nil {
 		var je *queue.JobError
 		if errors.As(err, &je) {

@@ -10,6 +10,9 @@
 //	POST /v1/jobs           submit one or many jobs: a JSON object, a JSON array, or JSON Lines;
 //	                        every job is validated before any is stored (all or nothing)
 //	GET  /v1/jobs/{id}      one job and its status
+//	POST /v1/jobs/{id}/cancel  cancel a job that has not started (409 when in flight or ended)
+//	POST /v1/jobs/purge     delete waiting jobs: {"status":"queued|delayed","before":"RFC 3339"}
+//	POST /v1/jobs/lookup    the status of many jobs: {"ids":[…]} (at most 1000)
 //	GET  /v1/stats          queue and dispatcher statistics
 //	GET  /v1/ops            the operations a job may name
 //	GET  /v1/dlq            dead letters, oldest first (?reason=&limit=&after=)
@@ -32,7 +35,17 @@
 // Errors are JSON, {"error":{"code":…,"message":…,"index":…,"field":…}},
 // with a 4xx status that names the problem: 400 for malformed or invalid
 // jobs (the message names the job's index, line and field), 401 for a
-// missing or wrong token, 404, 405, 413 for a body over the cap.
+// missing or wrong token, 404, 405, 409 for a job id already stored with
+// other work or a client_token another job holds (nothing of the
+// submission is stored), 413 for a body over the cap, 503 when the queue
+// failed — with "partially_stored" and every job's result when it stored
+// only some (SQS). The full reference is the OpenAPI document
+// internal/api/openapi.yaml, checked against these handlers by the tests.
+//
+// A job submitted with an id and no client_token gets a token derived from
+// limits.account, its InstanceId and the id (queue.DeriveToken), so a
+// repeated submission, or a message SQS delivers twice, starts at most one
+// contact.
 //
 // Transport: the API binds 127.0.0.1 by default. With tls_cert and tls_key
 // (--tls-cert, --tls-key) it serves HTTPS only. A listen address that is

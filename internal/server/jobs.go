@@ -197,8 +197,10 @@ func jsonProblem(err error, data []byte) string {
 }
 
 // prepareJobs validates every spec with dispatch.Check. The first problem
-// is returned, naming the job and the field.
-func prepareJobs(specs []api.JobSpec, lines []int, now time.Time) ([]queue.Job, error) {
+// is returned, naming the job and the field. A job the caller named (id)
+// without a client_token gets queue.DeriveToken(account, its InstanceId,
+// id), so submitting it twice can never start two contacts.
+func prepareJobs(specs []api.JobSpec, lines []int, now time.Time, account string) ([]queue.Job, error) {
 	jobs := make([]queue.Job, len(specs))
 	for i, spec := range specs {
 		j, err := dispatch.Check(spec.Job(), now)
@@ -216,6 +218,9 @@ func prepareJobs(specs []api.JobSpec, lines []int, now time.Time) ([]queue.Job, 
 				}
 			}
 			return nil, se
+		}
+		if j.ID != "" && j.ClientToken == "" {
+			j.ClientToken = queue.DeriveToken(account, queue.InstanceOf(j.Input), j.ID)
 		}
 		jobs[i] = j
 	}

@@ -39,6 +39,8 @@ type Server struct {
 	gateway *gatewayReader   // the gateway panel, when gateway_url is set (gateway.go)
 	tls     *tls.Config      // nil: plain HTTP (loopback, or --insecure-listen)
 
+	patterns []string // every pattern routes registered (Patterns)
+
 	mu   sync.Mutex // guards addr
 	addr string
 }

@@ -52,6 +52,9 @@ func Run(t *testing.T, newQueue func(t *testing.T) queue.Queue) {
 		{"Canceled", testCanceled},
 		{"Close", testClose},
 		{"ConcurrentConsumers", testConcurrent},
+		{"Conflicts", testConflicts},
+		{"CancelPurge", testCancelPurge},
+		{"CancelRacesLease", testCancelRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,7 +214,7 @@ func testEnqueueAssigns(t *testing.T, h *harness) {
 		t.Fatalf("IDs or tokens repeat: %+v", out)
 	}
 	if h.caps.IdempotentEnqueue {
-		again := h.enqueue(t, queue.Job{ID: "caller-id-1", Op: "StartTaskContact", Input: json.RawMessage(`{"Name":"other"}`)})
+		again := h.enqueue(t, in[1])
 		if again[0].ClientToken != "caller-token-1" || !sameJSON(again[0].Input, in[1].Input) {
 			t.Fatalf("re-enqueue of a known ID returned %+v, want the stored job", again[0])
 		}

@@ -24,6 +24,10 @@ import (
 const crashEnv = "TOLLGATE_SQLITESTORE_CRASH_DB"
 
 func TestMain(m *testing.M) {
+	if path := os.Getenv(leaseEnv); path != "" {
+		leaseChild(path)
+		return
+	}
 	if path := os.Getenv(crashEnv); path != "" {
 		crashChild(path, os.Getenv(crashEnv+"_ITER"))
 		return

@@ -25,12 +25,22 @@ func (s *Store) Enqueue(ctx context.Context, jobs ...queue.Job) ([]queue.Job, er
 	out := make([]queue.Job, len(prepared))
 	err = s.do(ctx, true, func(w *wtx) error {
 		for i, j := range prepared {
+			if known, err := s.checkConflict(w, i, j); err != nil {
+				return err
+			} else if known {
+				r, err := scanJob(w.st.byID.QueryRowContext(w.ctx, j.ID), w.now)
+				if err != nil {
+					return err
+				}
+				out[i] = r.job
+				continue
+			}
 			var input any
 			if j.Input != nil {
 				input = []byte(j.Input)
 			}
-			res, err := w.st.insert.ExecContext(w.ctx, j.ID, j.Op, input, j.Priority, ns(j.NotAfter), ns(j.NotBefore),
-				j.ClientToken, j.GroupKey, ns(j.VisibleAt), ns(j.EnqueuedAt))
+			res, err := s.x.insert.ExecContext(w.ctx, j.ID, j.Op, input, j.Priority, ns(j.NotAfter), ns(j.NotBefore),
+				j.ClientToken, j.GroupKey, ns(j.VisibleAt), ns(j.EnqueuedAt), queue.Digest(j))
 			if err != nil {
 				return err
 			}
@@ -133,7 +143,7 @@ func (s *Store) leaseOnce(ctx context.Context, n int, visibility time.Duration) 
 					continue
 				}
 				h := newHandle()
-				if _, err := w.st.lease.ExecContext(w.ctx, h, until.UnixNano(), r.seq); err != nil {
+				if _, err := s.x.lease.ExecContext(w.ctx, h, until.UnixNano(), s.owner, r.seq); err != nil {
 					return err
 				}
 				j := r.job

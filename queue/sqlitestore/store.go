@@ -63,6 +63,11 @@ type Store struct {
 	wdb   *sql.DB
 	rdb   *sql.DB
 	st    *stmts
+	x     *xstmts // idem.go
+
+	owner     string   // this store's lease owner ID (owner.go)
+	ownerLock *os.File // held while open
+	recovered int64    // leases of gone owners released at Open
 
 	reqs chan *request
 	done chan struct{} // closed when the writer has exited
@@ -156,10 +161,19 @@ func Open(path string, o Options) (*Store, error) {
 	_ = f.Close()
 
 	s := &Store{o: o, path: path, reqs: make(chan *request, 1024), done: make(chan struct{}), notify: make(chan struct{}),
-		checkDone: make(chan struct{})}
+		checkDone: make(chan struct{}), owner: newOwnerID()}
 	if err := s.open(markerID); err != nil {
 		s.closeDBs()
 		return nil, err
+	}
+	if err := s.takeOwnership(); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("sqlitestore: lease owner lock: %w", err)
+	}
+	if s.recovered, err = s.recoverLeases(context.Background()); err != nil {
+		s.releaseOwnership()
+		s.closeDBs()
+		return nil, fmt.Errorf("sqlitestore: releasing the leases of a stopped process: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.checkCancel = cancel
@@ -213,6 +227,9 @@ func (s *Store) open(markerID string) error {
 	if _, err := s.wconn.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("sqlitestore: create schema in %s: %w", s.path, err)
 	}
+	if err := migrate(ctx, s.wconn); err != nil {
+		return err
+	}
 	if err := initCounts(ctx, s.wconn); err != nil {
 		return err
 	}
@@ -220,6 +237,9 @@ func (s *Store) open(markerID string) error {
 		return err
 	}
 	if s.st, err = prepare(ctx, s.wconn); err != nil {
+		return err
+	}
+	if s.x, err = prepareX(ctx, s.wconn); err != nil {
 		return err
 	}
 	if s.rdb, err = sql.Open("sqlite", dsn(s.path, true)); err != nil {
@@ -233,6 +253,9 @@ func (s *Store) open(markerID string) error {
 func (s *Store) closeDBs() {
 	if s.st != nil {
 		s.st.close()
+	}
+	if s.x != nil {
+		s.x.close()
 	}
 	if s.wconn != nil {
 		_ = s.wconn.Close()
@@ -259,6 +282,8 @@ func (s *Store) Capabilities() queue.Capabilities {
 }
 
 // Close waits for pending operations to commit, then closes the database.
+// Leases still held are released by the next Open of the file (their owner
+// is gone; see owner.go).
 // Calls after Close fail with queue.ErrClosed; a second Close returns nil.
 func (s *Store) Close() error {
 	s.mu.Lock()
@@ -273,8 +298,12 @@ func (s *Store) Close() error {
 	s.checkCancel()
 	<-s.checkDone
 	s.closeDBs()
+	s.releaseOwnership()
 	return nil
 }
+
+// Recovered returns how many leases of stopped processes Open released.
+func (s *Store) Recovered() int64 { return s.recovered }
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }

@@ -117,8 +117,32 @@ func (q *Queue) Enqueue(ctx context.Context, jobs ...queue.Job) ([]queue.Job, er
 	if err != nil {
 		return nil, err
 	}
-	msgs := make([]outgoing, len(prepared))
+	// Jobs this process already stored are not sent again (a retried
+	// submit); other work under their ID, or a token another job holds, is
+	// refused before anything is sent. Across processes SQS cannot tell, so
+	// a repeat is stored twice — and the token, derived from the ID, lets
+	// Connect start one contact for both.
+	known := make([]bool, len(prepared))
+	q.mu.Lock()
 	for i, j := range prepared {
+		var err error
+		if known[i], err = q.index.conflict(i, j); err != nil {
+			q.mu.Unlock()
+			return nil, err
+		}
+		if known[i] {
+			if stored, ok := q.index.get(j.ID, now); ok {
+				prepared[i] = stored
+			}
+		}
+	}
+	q.mu.Unlock()
+	msgs := make([]outgoing, 0, len(prepared))
+	pos := make([]int, 0, len(prepared)) // msgs[k] is job pos[k]
+	for i, j := range prepared {
+		if known[i] {
+			continue
+		}
 		body, attrs, err := encode(j, meta{Group: j.GroupKey, Enqueued: ns(j.EnqueuedAt), NotBefore: ns(j.NotBefore)})
 		if err != nil {
 			return nil, err
@@ -126,13 +150,15 @@ func (q *Queue) Enqueue(ctx context.Context, jobs ...queue.Job) ([]queue.Job, er
 		if size(body, attrs) > maxMessageSize {
 			return nil, &queue.JobError{Index: i, ID: jobs[i].ID, Field: "Input", Problem: "makes a message over the SQS limit of 1 MiB"}
 		}
-		msgs[i] = outgoing{body: body, attrs: attrs, delay: seconds(j.VisibleAt.Sub(now), 0, maxDelaySec)}
+		msgs = append(msgs, outgoing{body: body, attrs: attrs, delay: seconds(j.VisibleAt.Sub(now), 0, maxDelaySec)})
+		pos = append(pos, i)
 	}
-	errs := q.send(ctx, q.url, msgs)
+	sent := q.send(ctx, q.url, msgs)
+	errs := make([]error, len(prepared))
 	q.mu.Lock()
-	for i, j := range prepared {
-		if errs[i] == nil {
-			q.index.put(j)
+	for k, i := range pos {
+		if errs[i] = sent[k]; errs[i] == nil {
+			q.index.enqueued(prepared[i])
 		}
 	}
 	q.mu.Unlock()

@@ -33,7 +33,7 @@ func queueName(t *testing.T) string {
 	return fmt.Sprintf("tg-%d-%s", seq.Add(1), n)
 }
 
-func openQueue(t *testing.T, client *awssqs.Client, o sqs.Options) *sqs.Queue {
+func openQueue(t *testing.T, client sqs.API, o sqs.Options) *sqs.Queue {
 	t.Helper()
 	if o.QueueName == "" {
 		o.QueueName = queueName(t)
