@@ -78,6 +78,18 @@ func groups(results []Result) []scenarioGroup {
 	return out
 }
 
+// secondTicks returns the x-axis ticks of a timeline of last+1 seconds:
+// whole seconds, about ten of them.
+func secondTicks(last int) []chart.Tick {
+	last = max(last, 1)
+	step := max(1, int(niceCeil(float64(last)/10)))
+	var out []chart.Tick
+	for t := 0; t <= last; t += step {
+		out = append(out, chart.Tick{Value: float64(t), Label: fmt.Sprint(t)})
+	}
+	return out
+}
+
 // niceCeil rounds v up to 1, 2, 2.5 or 5 times a power of ten.
 func niceCeil(v float64) float64 {
 	p := math.Pow(10, math.Floor(math.Log10(v)))
@@ -137,8 +149,8 @@ func panel(r Result, ymax float64) ([]byte, error) {
 		for i, s := range spikes {
 			sx[i], sy[i] = s.x, ymax
 		}
-		series = append(series, chart.ContinuousSeries{Name: "clipped", XValues: sx, YValues: sy,
-			Style: chart.Style{StrokeWidth: chart.Disabled, DotWidth: 3, DotColor: drawing.ColorBlack}})
+		series = append(series, chart.ContinuousSeries{Name: "• above the scale", XValues: sx, YValues: sy,
+			Style: chart.Style{StrokeWidth: chart.Disabled, StrokeColor: drawing.ColorBlack, DotWidth: 3, DotColor: drawing.ColorBlack}})
 		// Label the highest three, left to right.
 		sort.Slice(spikes, func(i, j int) bool { return spikes[i].v > spikes[j].v })
 		top := spikes[:min(3, len(spikes))]
@@ -160,14 +172,19 @@ func panel(r Result, ymax float64) ([]byte, error) {
 		TitleStyle: chart.Style{FontSize: 9, FontColor: drawing.ColorBlack},
 		Width:      panelWidth,
 		Height:     panelHeight,
-		Background: chart.Style{Padding: chart.Box{Top: 30, Left: 10, Right: 16, Bottom: 10}},
-		XAxis: chart.XAxis{Name: "unscaled seconds", Style: chart.Style{FontSize: 8},
-			ValueFormatter: func(v any) string { return fmt.Sprintf("%.0f", v) }},
+		Background: chart.Style{Padding: chart.Box{Top: 50, Left: 10, Right: 16, Bottom: 10}},
+		XAxis: chart.XAxis{Name: "unscaled seconds", Style: chart.Style{FontSize: 8}, Ticks: secondTicks(n - 1)},
 		YAxis: chart.YAxis{Name: "per second", Style: chart.Style{FontSize: 8}, Range: &chart.ContinuousRange{Min: 0, Max: ymax},
 			ValueFormatter: func(v any) string { return fmt.Sprintf("%.0f", v) }},
 		Series: series,
 	}
-	c.Elements = []chart.Renderable{chart.LegendThin(&c, chart.Style{FontSize: 7})}
+	// The thin legend centres itself in the top padding: move it below
+	// the title.
+	legend := chart.LegendThin(&c, chart.Style{FontSize: 7})
+	c.Elements = []chart.Renderable{func(r chart.Renderer, cb chart.Box, d chart.Style) {
+		cb.Top += 22
+		legend(r, cb, d)
+	}}
 	var buf bytes.Buffer
 	if err := c.Render(chart.PNG, &buf); err != nil {
 		return nil, fmt.Errorf("bench: chart %s × %s: %w", r.Scenario, r.Strategy, err)
