@@ -173,7 +173,7 @@ func panel(r Result, ymax float64) ([]byte, error) {
 		Width:      panelWidth,
 		Height:     panelHeight,
 		Background: chart.Style{Padding: chart.Box{Top: 50, Left: 10, Right: 16, Bottom: 10}},
-		XAxis: chart.XAxis{Name: "unscaled seconds", Style: chart.Style{FontSize: 8}, Ticks: secondTicks(n - 1)},
+		XAxis:      chart.XAxis{Name: "unscaled seconds", Style: chart.Style{FontSize: 8}, Ticks: secondTicks(n - 1)},
 		YAxis: chart.YAxis{Name: "per second", Style: chart.Style{FontSize: 8}, Range: &chart.ContinuousRange{Min: 0, Max: ymax},
 			ValueFormatter: func(v any) string { return fmt.Sprintf("%.0f", v) }},
 		Series: series,
