@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 
 	chart "github.com/wcharczuk/go-chart/v2"
 	"github.com/wcharczuk/go-chart/v2/drawing"
@@ -90,6 +91,16 @@ func secondTicks(last int) []chart.Tick {
 	return out
 }
 
+// fifths returns the y-axis ticks 0, ymax/5, …, ymax.
+func fifths(ymax float64) []chart.Tick {
+	out := make([]chart.Tick, 6)
+	for i := range out {
+		v := ymax * float64(i) / 5
+		out[i] = chart.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)}
+	}
+	return out
+}
+
 // niceCeil rounds v up to 1, 2, 2.5 or 5 times a power of ten.
 func niceCeil(v float64) float64 {
 	p := math.Pow(10, math.Floor(math.Log10(v)))
@@ -151,9 +162,16 @@ func panel(r Result, ymax float64) ([]byte, error) {
 		}
 		series = append(series, chart.ContinuousSeries{Name: "• above the scale", XValues: sx, YValues: sy,
 			Style: chart.Style{StrokeWidth: chart.Disabled, StrokeColor: drawing.ColorBlack, DotWidth: 3, DotColor: drawing.ColorBlack}})
-		// Label the highest three, left to right.
+		// Label the highest three that are apart (labels do not overlap),
+		// left to right.
 		sort.Slice(spikes, func(i, j int) bool { return spikes[i].v > spikes[j].v })
-		top := spikes[:min(3, len(spikes))]
+		var top []spike
+		apart := math.Max(4, float64(n)/8)
+		for _, s := range spikes {
+			if len(top) < 3 && !slices.ContainsFunc(top, func(t spike) bool { return math.Abs(t.x-s.x) < apart }) {
+				top = append(top, s)
+			}
+		}
 		sort.Slice(top, func(i, j int) bool { return top[i].x < top[j].x })
 		var notes []chart.Value2
 		for _, s := range top {
@@ -175,7 +193,7 @@ func panel(r Result, ymax float64) ([]byte, error) {
 		Background: chart.Style{Padding: chart.Box{Top: 50, Left: 10, Right: 16, Bottom: 10}},
 		XAxis:      chart.XAxis{Name: "unscaled seconds", Style: chart.Style{FontSize: 8}, Ticks: secondTicks(n - 1)},
 		YAxis: chart.YAxis{Name: "per second", Style: chart.Style{FontSize: 8}, Range: &chart.ContinuousRange{Min: 0, Max: ymax},
-			ValueFormatter: func(v any) string { return fmt.Sprintf("%.0f", v) }},
+			Ticks: fifths(ymax)},
 		Series: series,
 	}
 	// The thin legend centres itself in the top padding: move it below
