@@ -118,6 +118,7 @@ func (r *run) result(sc Scenario, strategy string, end time.Time) Result {
 	}
 	ev := r.srv.rec.snapshot()
 	res.LowerBoundS = r.lowerBound(perOp, ev) / scale
+	res.CompletionRatio = math.NaN() // no bound: every success fit in the burst ("-", null in JSON)
 	if res.LowerBoundS > 0 {
 		res.CompletionRatio = res.CompletionS / res.LowerBoundS
 	}
