@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -230,24 +231,47 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestDrainBoundAndPercentile(t *testing.T) {
-	r := &run{cfg: Config{}, schedule: map[string][]quotaStep{
-		"A": {{at: 0, rate: 10, burst: 10}, {at: 10, rate: 20, burst: 20}, {at: 25, rate: 10, burst: 10}},
-	}}
+// TestIdealSchedule: the lower bound, step by step, against figures
+// worked out by hand.
+func TestIdealSchedule(t *testing.T) {
+	flat := []quotaStep{{at: 0, rate: 10, burst: 10}}
+	steps := []quotaStep{{at: 0, rate: 10, burst: 10}, {at: 10, rate: 20, burst: 20}, {at: 25, rate: 10, burst: 10}}
+	all := func(n int) load { return load{op: "A", n: n, rate: math.Inf(1)} }
 	for i, s := range []struct {
-		n, extra int
-		want     float64
+		in   boundInput
+		l    load
+		k    int
+		want float64
 	}{
-		{5, 0, 0},      // within the burst
-		{110, 0, 10},   // burst + 10 s at 10/s
-		{210, 0, 15},   // + 5 s at 20/s
-		{1210, 0, 105}, // burst 10, then 100 by 10 s, 300 by 25 s, 800 more at 10/s
-		{100, 10, 10},  // the neighbour took 10
+		{boundInput{sched: flat}, all(110), 5, 0},     // within the burst
+		{boundInput{sched: flat}, all(110), 110, 10},  // burst + 10 s at 10/s
+		{boundInput{sched: steps}, all(210), 210, 15}, // + 5 s at 20/s
+		{boundInput{sched: steps}, all(1210), 1210, 105},
+		// Demand under the quota: the last arrival, not (n − burst) ÷ rate.
+		{boundInput{sched: flat}, load{op: "A", n: 120, rate: 6}, 120, 119.0 / 6},
+		// The neighbour's takes after our last call do not count; three
+		// during it do.
+		{boundInput{sched: flat, others: []float64{15, 20, 35}}, all(110), 110, 10},
+		{boundInput{sched: flat, others: []float64{3, 1, 2}}, all(110), 110, 10.3},
+		// The neighbour took 15 at once (5 into debt): ours, issued at
+		// 0.1, waits for the bucket to hold a token again.
+		{boundInput{sched: flat, others: make([]float64, 15)}, load{op: "A", n: 1, rate: math.Inf(1), from: 0.1}, 1, 0.6},
+		// One worker, 0.5 s each way: a call ends every second.
+		{boundInput{sched: flat, leg: 0.5}, load{op: "A", n: 3, workers: 1}, 3, 3},
+		// A raised burst is not a gift of tokens: 30 at once after the
+		// raise at 1 s (10/s, burst 10 → 20/s, burst 20) wait from 1 s.
+		{boundInput{sched: []quotaStep{{at: 0, rate: 10, burst: 10}, {at: 1, rate: 20, burst: 20}}}, load{op: "A", n: 30, rate: math.Inf(1), from: 1}, 30, 2},
 	} {
-		if got := r.drainBound("A", s.n, s.extra); got != s.want {
-			t.Errorf("step %d: drainBound(%d, %d) = %v want %v", i, s.n, s.extra, got, s.want)
+		if got := s.in.bound(s.l, s.k); math.Abs(got-s.want) > 1e-6 {
+			t.Errorf("step %d: bound = %v want %v", i, got, s.want)
 		}
 	}
+	if got := (boundInput{sched: flat}).served(load{op: "A", n: 120, rate: 6}, 10); got != 61 {
+		t.Errorf("served by 10 s = %d want 61", got)
+	}
+}
+
+func TestPercentile(t *testing.T) {
 	v := []float64{5, 1, 4, 2, 3}
 	for i, s := range []struct{ p, want float64 }{{0.5, 3}, {0.99, 5}, {0, 1}} {
 		if got := percentile(v, s.p); got != s.want {

@@ -45,6 +45,10 @@ type Env struct {
 	// RedisURL and RedisWorker are Config.RedisURL and Config.RedisWorker.
 	RedisURL    string
 	RedisWorker []string
+
+	// sim is the run's simulator, for the oracle strategy of the tests,
+	// which reads its buckets.
+	sim *sim.Server
 }
 
 // AccessKey returns the access key of the client-th caller of a run; the

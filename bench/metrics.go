@@ -22,11 +22,15 @@ type Result struct {
 	HTTPCalls int `json:"http_calls"`
 	Throttles int `json:"throttles"` // 429 responses to the strategy's callers (simulator stats)
 
-	CompletionS     float64 `json:"completion_s"`  // first issue to last end
-	LowerBoundS     float64 `json:"lower_bound_s"` // (N − burst) ÷ rate, under the run's quota schedule
+	CompletionS float64 `json:"completion_s"` // first issue to last end
+	// LowerBoundS is the least time in which any strategy could have ended
+	// as many calls as succeeded (see the package documentation: arrival
+	// schedule, bucket and quota schedule, the neighbour's takes during the
+	// work, latency and workers); CompletionRatio = CompletionS ÷ it, ≥ 1.
+	LowerBoundS     float64 `json:"lower_bound_s"`
 	CompletionRatio float64 `json:"completion_ratio"`
-	// GoodputRatio is the successes over what the quota could serve until
-	// the last success (burst + rate × time, less what the neighbour took),
+	// GoodputRatio is the successes over what an ideal strategy had ended
+	// by the last success (the same ideal schedule as the bound; at most 1),
 	// over the operations whose demand exceeds their quota.
 	GoodputRatio        float64 `json:"goodput_ratio"`
 	ThrottlesPerSuccess float64 `json:"throttles_per_success"`
@@ -62,6 +66,10 @@ type Bin struct {
 	Throttled          int     `json:"throttled"`
 	NeighbourAccepted  int     `json:"neighbour_accepted,omitempty"`
 	NeighbourThrottled int     `json:"neighbour_throttled,omitempty"`
+	// Quota is the sum of the scenario's operations' quota rates (unscaled
+	// calls per second) in the middle of the second: the line the charts
+	// draw.
+	Quota float64 `json:"quota,omitempty"`
 }
 
 func (r *run) result(sc Scenario, strategy string, end time.Time) Result {
@@ -108,44 +116,38 @@ func (r *run) result(sc Scenario, strategy string, end time.Time) Result {
 	if !last.IsZero() {
 		res.CompletionS = last.Sub(r.start).Seconds()
 	}
-	res.LowerBoundS = sc.bound(r) / scale
+	ev := r.srv.rec.snapshot()
+	res.LowerBoundS = r.lowerBound(perOp, ev) / scale
+	res.CompletionRatio = math.NaN() // no bound: every success fit in the burst ("-", null in JSON)
 	if res.LowerBoundS > 0 {
 		res.CompletionRatio = res.CompletionS / res.LowerBoundS
 	}
 
-	// Goodput: successes over what each operation's bucket could serve until
-	// the operation's last success (operations the scenario runs under
-	// their quota are left out: their ideal is their demand, not the quota).
+	// Goodput: successes over what an ideal strategy could have ended by
+	// each operation's last success (the same ideal schedule as the bound:
+	// the arrivals, the buckets, the neighbour's takes). Operations the
+	// scenario runs under their quota are left out: their ideal is their
+	// demand, not the quota.
 	lastOK := map[string]time.Time{}
 	for _, c := range calls {
 		if c.ok && c.end.After(lastOK[c.op]) {
 			lastOK[c.op] = c.end
 		}
 	}
-	ev := r.srv.rec.snapshot()
-	capacity, served := 0.0, 0
-	for _, op := range sc.Ops {
-		if slices.Contains(sc.under, op) {
+	ideal, served := 0, 0
+	for _, l := range r.loads {
+		if slices.Contains(sc.under, l.op) {
 			continue
 		}
-		t, ok := lastOK[op]
+		t, ok := lastOK[l.op]
 		if !ok {
 			continue
 		}
-		c := r.capacity(op, r.unscaled(t.Sub(r.start)))
-		if op == opDescribeUser {
-			// What the neighbour took before then was not ours to take.
-			for _, e := range ev {
-				if e.caller == AccessKey(-1) && e.status < 300 && !e.t.After(t) {
-					c--
-				}
-			}
-		}
-		capacity += math.Max(c, 1)
-		served += perOp[op]
+		ideal += max(r.boundInput(l.op, ev).served(l, r.unscaled(t.Sub(r.start))), 1)
+		served += perOp[l.op]
 	}
-	if capacity > 0 {
-		res.GoodputRatio = float64(served) / capacity
+	if ideal > 0 {
+		res.GoodputRatio = float64(served) / float64(ideal)
 	}
 
 	// Fairness while every caller still had work.
@@ -183,28 +185,6 @@ func (r *run) result(sc Scenario, strategy string, end time.Time) Result {
 	return res
 }
 
-// capacity is what op's bucket could serve in the first t unscaled seconds
-// under the run's schedule: burst + ∫ rate.
-func (r *run) capacity(op string, t float64) float64 {
-	r.mu.Lock()
-	sched := append([]quotaStep(nil), r.schedule[op]...)
-	r.mu.Unlock()
-	if len(sched) == 0 {
-		return 0
-	}
-	c := float64(sched[0].burst)
-	for i, s := range sched {
-		end := t
-		if i+1 < len(sched) {
-			end = math.Min(t, sched[i+1].at)
-		}
-		if end > s.at {
-			c += s.rate * (end - s.at)
-		}
-	}
-	return c
-}
-
 // own reports whether an event is a response to the strategy's callers.
 func own(e event) bool { return e.caller != "" && e.caller != AccessKey(-1) }
 
@@ -212,8 +192,17 @@ func own(e event) bool { return e.caller != "" && e.caller != AccessKey(-1) }
 func (r *run) timeline(ev []event, end time.Time) []Bin {
 	n := int(math.Ceil(r.unscaled(end.Sub(r.start))))
 	bins := make([]Bin, max(n, 1))
+	r.mu.Lock()
+	sched := make([][]quotaStep, 0, len(r.schedule))
+	for _, s := range r.schedule {
+		sched = append(sched, s)
+	}
+	r.mu.Unlock()
 	for i := range bins {
 		bins[i].T = float64(i)
+		for _, s := range sched {
+			bins[i].Quota += rateAt(s, float64(i)+0.5)
+		}
 	}
 	for _, e := range ev {
 		i := int(r.unscaled(e.t.Sub(r.start)))
@@ -294,4 +283,15 @@ func percentile(v []float64, p float64) float64 {
 	sort.Float64s(s)
 	i := int(math.Ceil(p*float64(len(s)))) - 1
 	return s[min(max(i, 0), len(s)-1)]
+}
+
+// rateAt is the rate of a quota schedule at unscaled second t.
+func rateAt(s []quotaStep, t float64) float64 {
+	rate := 0.0
+	for _, q := range s {
+		if q.at <= t {
+			rate = q.rate
+		}
+	}
+	return rate
 }

@@ -200,6 +200,8 @@ type run struct {
 	clients  map[int]Client
 	schedule map[string][]quotaStep // unscaled
 	nbRand   *rand.Rand
+	nbOp     string // the neighbour's operation
+	loads    []load // the scenario's demand (Scenario.loads)
 
 	progress func(total, done int)
 	failed   atomic.Int64 // calls that could not even be attempted
@@ -219,7 +221,7 @@ func runOne(ctx context.Context, c Config, sc Scenario, strategy string) (Result
 	env := Env{
 		Endpoint: srv.url, HTTPClient: srv.client, Quotas: table, RateScale: scale,
 		Seed: c.seed(), Region: srv.sim.Region(), Ops: sc.Ops, Callers: 1,
-		RedisURL: c.RedisURL, RedisWorker: c.RedisWorker,
+		RedisURL: c.RedisURL, RedisWorker: c.RedisWorker, sim: srv.sim,
 	}
 	if sc.multi {
 		env.Callers = c.clients()
@@ -233,6 +235,7 @@ func runOne(ctx context.Context, c Config, sc Scenario, strategy string) (Result
 		cfg: c, env: env, srv: srv, strat: st,
 		clients: map[int]Client{}, schedule: map[string][]quotaStep{},
 		nbRand: rand.New(rand.NewPCG(uint64(c.seed()), 0xb0b)), progress: c.Progress,
+		loads: sc.loads(c),
 	}
 	for _, op := range sc.Ops {
 		a, _ := c.table().API(op)
@@ -240,7 +243,11 @@ func runOne(ctx context.Context, c Config, sc Scenario, strategy string) (Result
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {
-		timeout = 30*sc.bound(r) + 60
+		all := map[string]int{}
+		for _, l := range r.loads {
+			all[l.op] = l.n
+		}
+		timeout = 30*r.lowerBound(all, nil) + 60
 	}
 	rctx, cancel := context.WithTimeout(ctx, env.Scaled(time.Duration(timeout*float64(time.Second))))
 	defer cancel()
@@ -382,6 +389,9 @@ func (r *run) closedLoop(ctx context.Context, i int, op string, n, w int) error 
 func (r *run) neighbour(ctx context.Context, op string, rate, from, to float64) {
 	c := NoRetryClient(r.env, -1)
 	fn, _ := callFor(op)
+	r.mu.Lock()
+	r.nbOp = op
+	r.mu.Unlock()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	s := from
@@ -400,42 +410,43 @@ func (r *run) neighbour(ctx context.Context, op string, rate, from, to float64) 
 	}
 }
 
-// neighbourAccepted returns the neighbour's accepted calls (from the
-// simulator's per-caller counts).
-func (r *run) neighbourAccepted() int {
-	st := r.srv.sim.Stats()
-	return int(st.Callers[AccessKey(-1)].Accepted)
+// boundInput returns what op's ideal schedule depends on in this run: the
+// quota schedule as it happened, the neighbour's accepted requests on op
+// (from the recorded responses) and the transport's least one-way latency
+// (known in memory; over loopback HTTP taken as 0).
+func (r *run) boundInput(op string, ev []event) boundInput {
+	r.mu.Lock()
+	in := boundInput{sched: append([]quotaStep(nil), r.schedule[op]...)}
+	nbOp := r.nbOp
+	r.mu.Unlock()
+	if len(in.sched) == 0 {
+		a, _ := r.cfg.table().API(op)
+		in.sched = []quotaStep{{rate: a.Rate, burst: a.Burst}}
+	}
+	if op == nbOp {
+		for _, e := range ev {
+			if e.caller == AccessKey(-1) && e.status < 300 {
+				in.others = append(in.others, r.unscaled(e.t.Sub(r.start)))
+			}
+		}
+	}
+	if r.cfg.InMemory {
+		in.leg = r.unscaled(r.cfg.Latency)
+	}
+	return in
 }
 
-// drainBound is the least time (unscaled seconds) in which op's bucket, under
-// the run's quota schedule, could have served n calls plus extra taken by
-// others: (n + extra − burst) ÷ rate, piecewise.
-func (r *run) drainBound(op string, n, extra int) float64 {
-	r.mu.Lock()
-	sched := append([]quotaStep(nil), r.schedule[op]...)
-	r.mu.Unlock()
-	if len(sched) == 0 {
-		a, _ := r.cfg.table().API(op)
-		sched = []quotaStep{{rate: a.Rate, burst: a.Burst}}
+// lowerBound is the least time (unscaled seconds) in which any strategy
+// could have ended as many calls of each operation as succeeded (ok, per
+// operation): the latest of the operations' ideal schedules, less a
+// microsecond, so that the clocks' rounding to the nanosecond (the run's
+// timers, the bound's float seconds) cannot put a perfect run below it.
+func (r *run) lowerBound(ok map[string]int, ev []event) float64 {
+	b := 0.0
+	for _, l := range r.loads {
+		b = math.Max(b, r.boundInput(l.op, ev).bound(l, ok[l.op]))
 	}
-	need := float64(n+extra) - float64(sched[0].burst)
-	if need <= 0 {
-		return 0
-	}
-	t := 0.0
-	for i, s := range sched {
-		end := math.Inf(1)
-		if i+1 < len(sched) {
-			end = sched[i+1].at
-		}
-		if got := s.rate * (end - s.at); got >= need {
-			return s.at + need/s.rate
-		} else {
-			need -= got
-			t = end
-		}
-	}
-	return t
+	return math.Max(0, b-1e-6)
 }
 
 // errRunEmpty reports a run without calls.

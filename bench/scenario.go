@@ -28,17 +28,25 @@ type Scenario struct {
 	About string
 	// Ops are the operations it calls.
 	Ops []string
-	// calls returns how many logical calls a run makes (for progress).
-	calls func(c Config) int
+	// loads returns the scenario's demand, one load per operation: how many
+	// calls and when they may be issued. The run drives exactly these loads,
+	// and the lower bound is computed from them.
+	loads func(c Config) []load
 	// run drives the workload; it returns when every call has ended.
 	run func(ctx context.Context, r *run) error
-	// bound returns the lower bound of the completion time, in unscaled
-	// seconds, given the run (its quota table and what the neighbour took).
-	bound func(r *run) float64
 	// multi reports a multi-caller scenario (fairness is measured).
 	multi bool
 	// under lists operations whose demand stays under their quota.
 	under []string
+}
+
+// calls returns how many logical calls a run makes (for progress).
+func (s Scenario) calls(c Config) int {
+	n := 0
+	for _, l := range s.loads(c) {
+		n += l.n
+	}
+	return n
 }
 
 // Scenario names.
@@ -77,32 +85,61 @@ var mixedDemand = []struct {
 	rate float64
 }{{opCurrentMetric, 8}, {opOutboundVoice, 3}, {opDescribeUser, 6}}
 
+// openLoad is n calls of op issued steadily over secs unscaled seconds.
+func openLoad(op string, n int, secs float64) load {
+	return load{op: op, n: n, rate: float64(n) / secs}
+}
+
+// driveOpen runs open loads side by side, as caller 0.
+func driveOpen(ctx context.Context, r *run, loads []load) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(loads))
+	for i, l := range loads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = r.openLoop(ctx, 0, l.op, l.n, l.rate, l.from)
+		}()
+	}
+	wg.Wait()
+	return firstErr(errs)
+}
+
 // Scenarios returns every scenario, in canonical order.
 func Scenarios() []Scenario {
+	sustained := func(c Config) []load {
+		return []load{openLoad(opDescribeUser, c.n(int(sustainedFactor*c.quota(opDescribeUser)*sustainedSecs)), sustainedSecs)}
+	}
+	quotaChange := func(c Config) []load {
+		return []load{openLoad(opDescribeUser, c.n(int(sustainedFactor*c.quota(opDescribeUser)*quotaSecs)), quotaSecs)}
+	}
+	mixed := func(c Config) []load {
+		var out []load
+		for _, d := range mixedDemand {
+			out = append(out, openLoad(d.op, c.n(int(d.rate*mixedSecs)), mixedSecs))
+		}
+		return out
+	}
 	return []Scenario{
 		{
 			Name: ScenarioBurst, About: "500 calls at once (a Lambda fan-out)", Ops: []string{opDescribeUser},
-			calls: func(c Config) int { return c.n(burstCalls) },
-			run: func(ctx context.Context, r *run) error {
-				return r.openLoop(ctx, 0, opDescribeUser, r.cfg.n(burstCalls), math.Inf(1), 0)
+			loads: func(c Config) []load {
+				return []load{{op: opDescribeUser, n: c.n(burstCalls), rate: math.Inf(1)}}
 			},
-			bound: func(r *run) float64 { return r.drainBound(opDescribeUser, r.cfg.n(burstCalls), 0) },
+			run: func(ctx context.Context, r *run) error { return driveOpen(ctx, r, r.loads) },
 		},
 		{
 			Name: ScenarioSustained, About: "demand 3× the quota for 20 s", Ops: []string{opDescribeUser},
-			calls: func(c Config) int { return c.n(int(sustainedFactor * c.quota(opDescribeUser) * sustainedSecs)) },
-			run: func(ctx context.Context, r *run) error {
-				n := r.cfg.n(int(sustainedFactor * r.cfg.quota(opDescribeUser) * sustainedSecs))
-				return r.openLoop(ctx, 0, opDescribeUser, n, float64(n)/sustainedSecs, 0)
-			},
-			bound: func(r *run) float64 {
-				n := r.cfg.n(int(sustainedFactor * r.cfg.quota(opDescribeUser) * sustainedSecs))
-				return r.drainBound(opDescribeUser, n, 0)
-			},
+			loads: sustained,
+			run:   func(ctx context.Context, r *run) error { return driveOpen(ctx, r, r.loads) },
 		},
 		{
 			Name: ScenarioFleet, About: "N independent callers (default 16), one account bucket", Ops: []string{opDescribeUser}, multi: true,
-			calls: func(c Config) int { return c.clients() * c.n(fleetPerClient) },
+			// The callers' calls and workers pooled: a caller that is done
+			// lends its workers to nobody, so the pooled bound is lower.
+			loads: func(c Config) []load {
+				return []load{{op: opDescribeUser, n: c.clients() * c.n(fleetPerClient), workers: c.clients() * fleetWorkers}}
+			},
 			run: func(ctx context.Context, r *run) error {
 				var wg sync.WaitGroup
 				errs := make([]error, r.cfg.clients())
@@ -116,32 +153,28 @@ func Scenarios() []Scenario {
 				wg.Wait()
 				return firstErr(errs)
 			},
-			bound: func(r *run) float64 {
-				return r.drainBound(opDescribeUser, r.cfg.clients()*r.cfg.n(fleetPerClient), 0)
-			},
 		},
 		{
 			Name: ScenarioNeighbour, About: "an ungoverned caller takes half the bucket from 15 s to 35 s", Ops: []string{opDescribeUser},
-			calls: func(c Config) int { return c.n(neighbourCalls) },
+			loads: func(c Config) []load {
+				return []load{{op: opDescribeUser, n: c.n(neighbourCalls), workers: singleWorkers}}
+			},
 			run: func(ctx context.Context, r *run) error {
 				nb := make(chan struct{})
 				go func() {
 					defer close(nb)
 					r.neighbour(ctx, opDescribeUser, r.cfg.quota(opDescribeUser)/2, neighbourFrom, neighbourTo)
 				}()
-				err := r.closedLoop(ctx, 0, opDescribeUser, r.cfg.n(neighbourCalls), singleWorkers)
+				l := r.loads[0]
+				err := r.closedLoop(ctx, 0, l.op, l.n, l.workers)
 				<-nb
 				return err
-			},
-			bound: func(r *run) float64 {
-				return r.drainBound(opDescribeUser, r.cfg.n(neighbourCalls), r.neighbourAccepted())
 			},
 		},
 		{
 			Name: ScenarioQuotaChange, About: "demand 3× the quota; the quota doubles at 10 s and halves back at 25 s", Ops: []string{opDescribeUser},
-			calls: func(c Config) int { return c.n(int(sustainedFactor * c.quota(opDescribeUser) * quotaSecs)) },
+			loads: quotaChange,
 			run: func(ctx context.Context, r *run) error {
-				n := r.cfg.n(int(sustainedFactor * r.cfg.quota(opDescribeUser) * quotaSecs))
 				q := r.cfg.table().API
 				a, _ := q(opDescribeUser)
 				go func() {
@@ -152,43 +185,13 @@ func Scenarios() []Scenario {
 						r.setQuota(opDescribeUser, a.Rate, a.Burst)
 					}
 				}()
-				return r.openLoop(ctx, 0, opDescribeUser, n, float64(n)/quotaSecs, 0)
-			},
-			bound: func(r *run) float64 {
-				n := r.cfg.n(int(sustainedFactor * r.cfg.quota(opDescribeUser) * quotaSecs))
-				return r.drainBound(opDescribeUser, n, 0)
+				return driveOpen(ctx, r, r.loads)
 			},
 		},
 		{
 			Name: ScenarioMixed, About: "metric polling, outbound calls and user reads at once, one caller", Ops: []string{opCurrentMetric, opOutboundVoice, opDescribeUser}, under: []string{opDescribeUser},
-			calls: func(c Config) int {
-				n := 0
-				for _, d := range mixedDemand {
-					n += c.n(int(d.rate * mixedSecs))
-				}
-				return n
-			},
-			run: func(ctx context.Context, r *run) error {
-				var wg sync.WaitGroup
-				errs := make([]error, len(mixedDemand))
-				for i, d := range mixedDemand {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						n := r.cfg.n(int(d.rate * mixedSecs))
-						errs[i] = r.openLoop(ctx, 0, d.op, n, float64(n)/mixedSecs, 0)
-					}()
-				}
-				wg.Wait()
-				return firstErr(errs)
-			},
-			bound: func(r *run) float64 {
-				b := 0.0
-				for _, d := range mixedDemand {
-					b = math.Max(b, r.drainBound(d.op, r.cfg.n(int(d.rate*mixedSecs)), 0))
-				}
-				return b
-			},
+			loads: mixed,
+			run:   func(ctx context.Context, r *run) error { return driveOpen(ctx, r, r.loads) },
 		},
 	}
 }

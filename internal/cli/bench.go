@@ -34,10 +34,17 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure retry and admission strategies side by side against the Connect simulator",
 		Long: `Run scenarios × strategies against a fresh in-process Connect simulator over
 real HTTP on 127.0.0.1, every strategy driving the real aws-sdk-go-v2 connect
-client, and report completion time ÷ lower bound, goodput ÷ quota, 429s and
+client, and report completion time ÷ lower bound, goodput ÷ ideal, 429s and
 HTTP calls per success, p50/p99 time per call (waits included), calls that
 gave up, fairness across callers, and for quota-change the time to reach 95%
-of the raised quota.
+of the raised quota. The lower bound is the least time in which any strategy
+could have ended the calls that succeeded, given the arrival schedule, the
+bucket (burst, rate, quota changes), the neighbour's takes during the work
+and the callers' workers: the ratio is never below 1.
+
+--chart writes .png (one image) or .html (the whole table, then one section
+per scenario with a panel per strategy on a shared scale, the quota drawn,
+spikes above the scenario's 98th percentile clipped and labelled).
 
 Scenarios: ` + strings.Join(bench.ScenarioNames(), ", ") + `
 Strategies: ` + strings.Join(bench.Strategies(), ", ") + `
