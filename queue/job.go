@@ -71,6 +71,20 @@ type Job struct {
 	DeadReason   string    `json:"dead_reason,omitempty"`
 	DeadDetail   string    `json:"dead_detail,omitempty"`
 	FinishedAt   time.Time `json:"finished_at,omitzero"` // when it succeeded or was dead-lettered
+
+	// Set by the dispatcher (through OutcomeRecorder) for operations that
+	// start a contact; empty for the others.
+
+	// ContactIDs are the contacts the job started (the ContactId Connect
+	// answered with; the same one again on a redelivery).
+	ContactIDs []string `json:"contact_ids,omitempty"`
+	// Outcome is how the contact ended: OutcomeConnected,
+	// OutcomeEndedWithoutConnecting, OutcomeRefused, or OutcomePlaced while
+	// the end is unknown.
+	Outcome string `json:"outcome,omitempty"`
+	// OutcomeReason is Connect's disconnect reason (e.g. TELECOM_BUSY) or
+	// the refusal (the error code and message).
+	OutcomeReason string `json:"outcome_reason,omitempty"`
 }
 
 // FailedReceives is the number of receives that count against MaxReceives:

@@ -52,6 +52,7 @@ func Run(t *testing.T, newQueue func(t *testing.T) queue.Queue) {
 		{"Canceled", testCanceled},
 		{"Close", testClose},
 		{"ConcurrentConsumers", testConcurrent},
+		{"RecordOutcome", testRecordOutcome},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

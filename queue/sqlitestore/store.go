@@ -176,6 +176,9 @@ func (s *Store) open() error {
 	if _, err := s.wconn.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("sqlitestore: create schema in %s: %w", s.path, err)
 	}
+	if _, err := s.wconn.ExecContext(ctx, outcomeSchema); err != nil {
+		return fmt.Errorf("sqlitestore: create the outcomes table in %s: %w", s.path, err)
+	}
 	if s.st, err = prepare(ctx, s.wconn); err != nil {
 		return err
 	}

@@ -17,8 +17,11 @@ type index struct {
 func newIndex(max int) *index { return &index{max: max, jobs: map[string]queue.Job{}} }
 
 func (x *index) put(j queue.Job) {
-	if _, ok := x.jobs[j.ID]; !ok {
+	if old, ok := x.jobs[j.ID]; !ok {
 		x.order = append(x.order, j.ID)
+	} else if j.Outcome == "" && len(j.ContactIDs) == 0 {
+		// Messages do not carry the outcome (RecordOutcome): keep it.
+		j.ContactIDs, j.Outcome, j.OutcomeReason = old.ContactIDs, old.Outcome, old.OutcomeReason
 	}
 	if j.Status == queue.StatusSucceeded {
 		j.Input = nil
