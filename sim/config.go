@@ -58,6 +58,13 @@ type Config struct {
 	MaxBodyBytes               int64             `yaml:"max_body_bytes"`
 	TimelineSeconds            int               `yaml:"timeline_seconds"`
 	MetricDrift                time.Duration     `yaml:"metric_drift"`
+	// ContactEventsQueue, when set, is the SQS queue (URL, or a name that
+	// is created when missing) the contact events of voice calls are
+	// published to, at ContactEventsEndpoint (e.g. a moto_server; empty:
+	// the SDK's resolution). `tollgate sim` builds the publisher
+	// (contactevents.Publisher); Options leaves Options.ContactEvents to it.
+	ContactEventsQueue    string `yaml:"contact_events_queue"`
+	ContactEventsEndpoint string `yaml:"contact_events_endpoint"`
 	AdminToken                 string            `yaml:"admin_token"`
 	Credentials                map[string]string `yaml:"credentials"`
 	CallDuration               Distribution      `yaml:"call_duration"`
