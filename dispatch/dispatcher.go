@@ -33,8 +33,8 @@ type Dispatcher struct {
 	running      atomic.Bool
 	inFlight     atomic.Int64
 	waitingCalls atomic.Int64
-	counts   [numResults]atomic.Int64
-	alarms   atomic.Int64
+	counts       [numResults]atomic.Int64
+	alarms       atomic.Int64
 }
 
 // New returns a Dispatcher for o. It builds the Connect client from o.AWS
@@ -90,14 +90,14 @@ type Stats struct {
 	Alarms    int64 `json:"alarms"` // hard quotas met
 
 	// Calls: StartOutboundVoiceContact jobs followed to their end.
-	CallsInProgress        int64 `json:"calls_in_progress"`         // contacts started whose end is not known yet
-	CallsWaiting           int64 `json:"calls_waiting"`             // jobs waiting for a slot of the calls-in-progress budget
-	Connected              int64 `json:"connected"`                 // contacts that ended answered
-	EndedWithoutConnecting int64 `json:"ended_without_connecting"`  // contacts that ended unanswered
-	Refused                int64 `json:"refused"`                   // calls Connect refused (dead-lettered)
-	EndsUnknown            int64 `json:"ends_unknown"`              // contacts whose end was not learned within MaxCallDuration
-	ContactEvents          int64 `json:"contact_events"`            // end-of-contact events received
-	ContactPolls           int64 `json:"contact_polls"`             // DescribeContact calls made
+	CallsInProgress        int64 `json:"calls_in_progress"`        // contacts started whose end is not known yet
+	CallsWaiting           int64 `json:"calls_waiting"`            // jobs waiting for a slot of the calls-in-progress budget
+	Connected              int64 `json:"connected"`                // contacts that ended answered
+	EndedWithoutConnecting int64 `json:"ended_without_connecting"` // contacts that ended unanswered
+	Refused                int64 `json:"refused"`                  // calls Connect refused (dead-lettered)
+	EndsUnknown            int64 `json:"ends_unknown"`             // contacts whose end was not learned within MaxCallDuration
+	ContactEvents          int64 `json:"contact_events"`           // end-of-contact events received
+	ContactPolls           int64 `json:"contact_polls"`            // DescribeContact calls made
 }
 
 // Stats returns the counters.
