@@ -158,13 +158,15 @@ func (d *Dispatcher) startTracking(job queue.Job, instance, contact string, slot
 	return t
 }
 
-// firstPoll is how long after the start a contact is first described: the
-// poll interval without contact events, the fallback interval with them.
+// firstPoll is how long after the start a contact is first described:
+// without contact events, the poll interval but at most a second (a call
+// that ended at once, refused by the network or past the quota, is known
+// quickly); with them, the fallback interval.
 func (d *Dispatcher) firstPoll() time.Duration {
 	if d.o.ContactEvents {
 		return d.o.ContactFallbackPoll
 	}
-	return d.o.ContactPoll
+	return min(d.o.ContactPoll, time.Second)
 }
 
 // registered marks the job acknowledged with its "placed" outcome written,

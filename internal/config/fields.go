@@ -121,7 +121,7 @@ func (c *Config) Fields() []Field {
 		{Key: "limits.redis_url", Flag: "redis-url", Usage: "share the buckets through Redis: redis://[user:pass@]host:port[/db] or rediss://", Secret: true, ptr: &c.Limits.RedisURL},
 		{Key: "limits.redis_timeout", Flag: "redis-timeout", Usage: "bound on every Redis command before falling back to local buckets (0 = 50ms)", ptr: &c.Limits.RedisTimeout},
 		{Key: "limits.quota_sync", Flag: "quota-sync", Usage: "re-read applied quotas from Service Quotas on this interval and apply them (e.g. 5m; 0 = off)", ptr: &c.Limits.QuotaSync},
-	}, c.staggerFields()...)
+	}, append(c.staggerFields(), c.voiceFields()...)...)
 }
 
 // table is c's field table.
