@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -97,6 +98,10 @@ type ConsumerOptions struct {
 	// WaitTime is the long-poll wait of each receive (1–20 s; 0 means
 	// 20 s, negative means short polling).
 	WaitTime time.Duration
+	// Receivers is the number of receive loops polling at once (0 means
+	// 2): while one waits for its answer or deletes, another is already
+	// waiting for the next event.
+	Receivers int
 	// Logger receives warnings (unreadable messages, SQS errors); nil
 	// discards.
 	Logger *slog.Logger
@@ -122,15 +127,28 @@ func NewConsumer(api API, o ConsumerOptions) (*Consumer, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Receivers <= 0 {
+		o.Receivers = 2
+	}
 	return &Consumer{api: api, o: o}, nil
 }
 
-// Run receives events until ctx ends, calls handle for each contact event
-// (in the order received, from this goroutine), then deletes the messages.
-// A message that is not a contact event is logged and deleted (it can
-// never be read). SQS errors are logged and retried after a pause. Run
-// returns nil when ctx ends.
+// Run receives events until ctx ends with Options.Receivers loops, calls
+// handle for each contact event (from those loops: handle must be safe for
+// concurrent use), then deletes the messages in the background. A message
+// that is not a contact event is logged and deleted (it can never be
+// read). SQS errors are logged and retried after a pause. Run returns nil
+// when ctx ends, after the deletes it started.
 func (c *Consumer) Run(ctx context.Context, handle func(Event)) error {
+	var wg sync.WaitGroup
+	for range c.o.Receivers {
+		wg.Go(func() { c.receive(ctx, handle, &wg) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func (c *Consumer) receive(ctx context.Context, handle func(Event), deletes *sync.WaitGroup) {
 	wait := int32(max(c.o.WaitTime, 0) / time.Second)
 	pause := time.Second
 	for ctx.Err() == nil {
@@ -139,12 +157,12 @@ func (c *Consumer) Run(ctx context.Context, handle func(Event)) error {
 		})
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return
 			}
 			c.o.Logger.Warn("contactevents: receive failed", "err", err)
 			select {
 			case <-ctx.Done():
-				return nil
+				return
 			case <-time.After(pause):
 			}
 			pause = min(2*pause, 30*time.Second)
@@ -162,10 +180,12 @@ func (c *Consumer) Run(ctx context.Context, handle func(Event)) error {
 			del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 		}
 		if len(del) > 0 {
-			if _, err := c.api.DeleteMessageBatch(context.WithoutCancel(ctx), &awssqs.DeleteMessageBatchInput{QueueUrl: aws.String(c.o.QueueURL), Entries: del}); err != nil {
-				// The events come again; ends are idempotent.
-				c.o.Logger.Warn("contactevents: delete failed", "err", err)
-			}
+			deletes.Go(func() {
+				if _, err := c.api.DeleteMessageBatch(context.WithoutCancel(ctx), &awssqs.DeleteMessageBatchInput{QueueUrl: aws.String(c.o.QueueURL), Entries: del}); err != nil {
+					// The events come again; ends are idempotent.
+					c.o.Logger.Warn("contactevents: delete failed", "err", err)
+				}
+			})
 		}
 		if wait == 0 && len(out.Messages) == 0 {
 			select {
@@ -174,5 +194,4 @@ func (c *Consumer) Run(ctx context.Context, handle func(Event)) error {
 			}
 		}
 	}
-	return nil
 }

@@ -105,8 +105,10 @@ func (d *Dispatcher) acquireCall(stop context.Context, job queue.Job, instance s
 		defer cancel()
 	}
 	d.waitingCalls.Add(1)
+	t0 := time.Now()
 	slot, err := d.o.CallBudget.Acquire(ctx, instance, Priority(job.Priority))
 	d.waitingCalls.Add(-1)
+	d.o.Logger.Debug("dispatch: call slot", "job", job.ID, "waited", time.Since(t0).String())
 	switch {
 	case err == nil:
 		return slot, nil
@@ -188,7 +190,11 @@ func (d *Dispatcher) registered(t *tracked) {
 // did not start are harmless.
 func (d *Dispatcher) ContactEnded(e ContactEnd) {
 	d.contacts.events.Add(1)
-	d.contactEnded(e, time.Now())
+	now := time.Now()
+	if !e.Disconnect.IsZero() {
+		d.o.Logger.Debug("dispatch: contact ended", "contact", e.ContactID, "lag", now.Sub(e.Disconnect).String())
+	}
+	d.contactEnded(e, now)
 }
 
 func (d *Dispatcher) contactEnded(e ContactEnd, now time.Time) {
@@ -216,7 +222,9 @@ func (d *Dispatcher) contactEnded(e ContactEnd, now time.Time) {
 	c.mu.Unlock()
 	d.endSlot(e.ContactID)
 	if reg {
-		d.finish(t, e)
+		// The slot is free now; writing the outcome (a queue commit) must
+		// not delay the next end the event consumer hands over.
+		d.finishing.Go(func() { d.finish(t, e) })
 	}
 }
 

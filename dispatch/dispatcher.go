@@ -28,7 +28,8 @@ type Dispatcher struct {
 	held    heldLeases
 	wake    chan struct{}
 
-	contacts *contacts
+	contacts  *contacts
+	finishing sync.WaitGroup // outcome writes started by ContactEnded
 
 	running      atomic.Bool
 	inFlight     atomic.Int64
@@ -162,7 +163,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	go func() { defer close(extDone); d.extendLoop(extCtx) }()
 	ctcDone := make(chan struct{})
 	go func() { defer close(ctcDone); d.contactLoop(ctx) }()
-	defer func() { <-ctcDone }()
+	defer func() { <-ctcDone; d.finishing.Wait() }()
 
 	var wg sync.WaitGroup
 	err := d.leaseLoop(ctx, callCtx, &wg)

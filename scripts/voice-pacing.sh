@@ -25,7 +25,7 @@ PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	rm -rf "$WORK"
+	if [ "${VOICE_PACING_KEEP:-}" = 1 ]; then echo "voice-pacing: logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -108,6 +108,11 @@ YAML
 	wait "$servepid" "$simpid" 2>/dev/null || true
 }
 
+if [ "${VOICE_PACING_ONLY_ON:-}" = 1 ]; then # a quicker look at the paced run alone
+	run pacing-on ${VOICE_SERVE_FLAGS:-}
+	jq '.' "$WORK/pacing-on/result.json" | tee "${VOICE_PACING_OUT:-/dev/null}"
+	exit 0
+fi
 run pacing-off --call-pacing=false
 run pacing-on
 jq -s '.' "$WORK/pacing-off/result.json" "$WORK/pacing-on/result.json" | tee "${VOICE_PACING_OUT:-/dev/null}"

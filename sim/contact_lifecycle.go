@@ -114,14 +114,16 @@ type emitter struct {
 	closed  bool
 	wake    chan struct{}
 	done    chan struct{}
-	cancel  context.CancelFunc
+	// publishing holds a token per publish in flight.
+	publishing chan struct{}
+	cancel     context.CancelFunc
 }
 
 func newEmitter(s *Server, sink ContactEventSink) *emitter {
 	if sink == nil {
 		return nil
 	}
-	return &emitter{s: s, sink: sink, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &emitter{s: s, sink: sink, wake: make(chan struct{}, 1), done: make(chan struct{}), publishing: make(chan struct{}, maxPublishing)}
 }
 
 // schedule queues an event of c at at. Safe with or without st.mu held.
@@ -163,6 +165,11 @@ func (e *emitter) scheduleCall(inst *instance, c *contact) {
 
 func (e *emitter) run(ctx context.Context) {
 	defer close(e.done)
+	defer func() { // wait for the publishes in flight
+		for range maxPublishing {
+			e.publishing <- struct{}{}
+		}
+	}()
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
@@ -215,15 +222,25 @@ func (e *emitter) publish(ctx context.Context, due []pendingEvent, now time.Time
 	if len(out) == 0 {
 		return
 	}
-	if err := e.sink.PublishContactEvents(ctx, out); err != nil {
-		e.s.stats.contactEventErrors.Add(int64(len(out)))
-		if e.s.o.Logger != nil {
-			e.s.o.Logger.Warn("sim: publishing contact events failed", "events", len(out), "err", err)
+	// Publish in the background (at most maxPublishing at once), so a slow
+	// sink does not hold back the events due next: EventBridge delivers
+	// unordered too.
+	e.publishing <- struct{}{}
+	go func() {
+		defer func() { <-e.publishing }()
+		if err := e.sink.PublishContactEvents(ctx, out); err != nil {
+			e.s.stats.contactEventErrors.Add(int64(len(out)))
+			if e.s.o.Logger != nil {
+				e.s.o.Logger.Warn("sim: publishing contact events failed", "events", len(out), "err", err)
+			}
+			return
 		}
-		return
-	}
-	e.s.stats.contactEvents.Add(int64(len(out)))
+		e.s.stats.contactEvents.Add(int64(len(out)))
+	}()
 }
+
+// maxPublishing bounds the publishes in flight.
+const maxPublishing = 4
 
 // event renders one event; requires st.mu held.
 func (e *emitter) event(p pendingEvent, id string) json.RawMessage {
