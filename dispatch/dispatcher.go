@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 
 	"github.com/tollgatehq/tollgate/awssdk"
+	"github.com/tollgatehq/tollgate/callbudget"
 	"github.com/tollgatehq/tollgate/campaigns"
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/queue"
@@ -27,10 +28,14 @@ type Dispatcher struct {
 	held    heldLeases
 	wake    chan struct{}
 
-	running  atomic.Bool
-	inFlight atomic.Int64
-	counts   [numResults]atomic.Int64
-	alarms   atomic.Int64
+	contacts  *contacts
+	finishing sync.WaitGroup // outcome writes started by ContactEnded
+
+	running      atomic.Bool
+	inFlight     atomic.Int64
+	waitingCalls atomic.Int64
+	counts       [numResults]atomic.Int64
+	alarms       atomic.Int64
 }
 
 // New returns a Dispatcher for o. It builds the Connect client from o.AWS
@@ -40,7 +45,7 @@ func New(o Options) (*Dispatcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dispatcher{o: o, wake: make(chan struct{}, 1)}
+	d := &Dispatcher{o: o, wake: make(chan struct{}, 1), contacts: newContacts()}
 	d.held.m = make(map[string]time.Time)
 	opts := []func(*connect.Options){awssdk.Govern(o.Governor)}
 	if o.Endpoint != "" {
@@ -84,6 +89,16 @@ type Stats struct {
 	Released  int64 `json:"released"`
 	Lost      int64 `json:"lost"`   // settled on a stale receipt (the lease had run out)
 	Alarms    int64 `json:"alarms"` // hard quotas met
+
+	// Calls: StartOutboundVoiceContact jobs followed to their end.
+	CallsInProgress        int64 `json:"calls_in_progress"`        // contacts started whose end is not known yet
+	CallsWaiting           int64 `json:"calls_waiting"`            // jobs waiting for a slot of the calls-in-progress budget
+	Connected              int64 `json:"connected"`                // contacts that ended answered
+	EndedWithoutConnecting int64 `json:"ended_without_connecting"` // contacts that ended unanswered
+	Refused                int64 `json:"refused"`                  // calls Connect refused (dead-lettered)
+	EndsUnknown            int64 `json:"ends_unknown"`             // contacts whose end was not learned within MaxCallDuration
+	ContactEvents          int64 `json:"contact_events"`           // end-of-contact events received
+	ContactPolls           int64 `json:"contact_polls"`            // DescribeContact calls made
 }
 
 // Stats returns the counters.
@@ -97,7 +112,29 @@ func (d *Dispatcher) Stats() Stats {
 		Released:  d.counts[ResultReleased].Load(),
 		Lost:      d.counts[ResultLost].Load(),
 		Alarms:    d.alarms.Load(),
+
+		CallsInProgress:        d.callsInProgress(),
+		CallsWaiting:           d.waitingCalls.Load(),
+		Connected:              d.contacts.connected.Load(),
+		EndedWithoutConnecting: d.contacts.unanswered.Load(),
+		Refused:                d.contacts.refused.Load(),
+		EndsUnknown:            d.contacts.unknown.Load(),
+		ContactEvents:          d.contacts.events.Load(),
+		ContactPolls:           d.contacts.polls.Load(),
 	}
+}
+
+func (d *Dispatcher) callsInProgress() int64 {
+	c := d.contacts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := int64(0)
+	for _, t := range c.m {
+		if t.end == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Run leases and delivers jobs until ctx ends, then stops leasing, lets the
@@ -124,6 +161,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	extCtx, stopExt := context.WithCancel(context.WithoutCancel(ctx))
 	extDone := make(chan struct{})
 	go func() { defer close(extDone); d.extendLoop(extCtx) }()
+	ctcDone := make(chan struct{})
+	go func() { defer close(ctcDone); d.contactLoop(ctx) }()
+	defer func() { <-ctcDone; d.finishing.Wait() }()
 
 	var wg sync.WaitGroup
 	err := d.leaseLoop(ctx, callCtx, &wg)
@@ -267,11 +307,56 @@ func (d *Dispatcher) runOne(callCtx, stop context.Context, l queue.Lease) {
 		// answers a repeat with the contact it already started.
 		setInputToken(in, job.ClientToken)
 	}
+	voice, _ := in.(*connect.StartOutboundVoiceContactInput)
+	var slot *callbudget.Slot
+	instance := ""
+	if voice != nil {
+		instance = instanceOf(aws.ToString(voice.InstanceId))
+		var a *action
+		if slot, a = d.acquireCall(stop, job, instance); a != nil {
+			d.apply(l, *a)
+			return
+		}
+	}
 	ctx, cancel, byNotAfter := d.callContext(callCtx, job)
 	ctx = awssdk.WithCallOptions(ctx, governor.CallOptions{Priority: Priority(job.Priority)})
-	_, err = spec.call(ctx, d.connect, in)
+	out, err := spec.call(ctx, d.connect, in)
 	cancel()
-	d.apply(l, d.decide(job, err, stop.Err() != nil, byNotAfter))
+	a := d.decide(job, err, stop.Err() != nil, byNotAfter)
+	if voice == nil {
+		d.apply(l, a)
+		return
+	}
+	d.settleCall(l, a, out, slot, instance)
+}
+
+// settleCall settles a StartOutboundVoiceContact job and follows its
+// contact: the slot is bound to the contact (or released when no call was
+// created), the job acknowledged with the outcome "placed", and the end
+// applied when it comes.
+func (d *Dispatcher) settleCall(l queue.Lease, a action, out any, slot *callbudget.Slot, instance string) {
+	contact := ""
+	if o, ok := out.(*connect.StartOutboundVoiceContactOutput); ok && o != nil {
+		contact = aws.ToString(o.ContactId)
+	}
+	if a.kind != ResultSucceeded || contact == "" {
+		// No contact was created (or none is known: a timed-out request
+		// that did create one is found again by the redelivery, whose
+		// ClientToken returns the same ContactId).
+		if slot != nil {
+			slot.Release()
+		}
+		d.apply(l, a)
+		if a.kind == ResultDead && (a.reason == queue.ReasonClientFault || a.reason == queue.ReasonHardQuota) {
+			d.contacts.refused.Add(1)
+			d.recordOutcome(l.Job.ID, queue.ContactOutcome{Outcome: queue.OutcomeRefused, Reason: a.detail})
+		}
+		return
+	}
+	t := d.startTracking(l.Job, instance, contact, slot, time.Now())
+	d.apply(l, a)
+	d.recordOutcome(l.Job.ID, queue.ContactOutcome{ContactIDs: []string{contact}, Outcome: queue.OutcomePlaced})
+	d.registered(t)
 }
 
 // callContext bounds a call by CallTimeout and by the job's NotAfter: a

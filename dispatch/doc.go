@@ -63,4 +63,23 @@
 // Concurrency caps the calls in flight; the rate comes from the governor's
 // buckets alone, so a campaign runs as fast as the quota allows and no
 // faster, and a redriven dead letter is paced like any other job.
+//
+// StartOutboundVoiceContact is paced on calls in progress too
+// (Options.CallBudget, package callbudget): Connect accepts a call past the
+// instance's concurrent-active-calls quota and the customer hears a
+// reorder tone. A call is made only once its instance has a free slot
+// (quota minus reserve) and then a rate token; until then the job waits
+// with its lease held and extended, spending no receive.
+//
+// # Following contacts
+//
+// Every contact a StartOutboundVoiceContact job starts is followed to its
+// end: by contact events (ContactEnded; package contactevents reads them
+// from the SQS queue an EventBridge rule delivers to), else by polling
+// DescribeContact at low priority through the Governor (ContactPoll), and
+// for at most MaxCallDuration. The end frees the call's slot and sets the
+// job's outcome (queue.OutcomeRecorder): ContactIDs and "placed" when the
+// call is accepted, then "connected" or "ended_without_connecting" with
+// Connect's DisconnectReason (asked from DescribeContact when the event
+// carries none); a refused call is "refused" with the error.
 package dispatch

@@ -180,7 +180,10 @@ func opOf(r *http.Request) string {
 
 func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := opOf(r)
-	body, _ := io.ReadAll(r.Body)
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(r.Body)
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	var tok struct{ ClientToken string }
 	_ = json.Unmarshal(body, &tok)

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/tollgatehq/tollgate/backoff"
+	"github.com/tollgatehq/tollgate/callbudget"
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/queue"
 )
@@ -23,6 +24,11 @@ const (
 	// AWS's advice for SQS consumers (at least six times the function
 	// timeout), so a lease outlives its call with room to spare.
 	VisibilityFactor = 6
+	// DefaultContactPoll, DefaultContactFallbackPoll and
+	// DefaultMaxCallDuration are the contact-following defaults.
+	DefaultContactPoll         = 5 * time.Second
+	DefaultContactFallbackPoll = time.Minute
+	DefaultMaxCallDuration     = callbudget.DefaultMaxDuration
 )
 
 // Options configure a Dispatcher. Queue, Governor and AWS are required; the
@@ -72,6 +78,31 @@ type Options struct {
 	// ConcurrencyDelay is the requeue delay for a full concurrency quota
 	// when the error suggests none. Default governor.DefaultConcurrencyDelay.
 	ConcurrencyDelay time.Duration
+	// CallBudget, when set, paces StartOutboundVoiceContact on calls in
+	// progress: a call is made only once a slot of its instance's budget
+	// (the concurrent-active-calls quota minus a reserve) is free, as well
+	// as a rate token; the job waits with its lease held (and extended),
+	// without failing and without spending a receive. The slot is held
+	// until the contact's end is learned (ContactEnded, DescribeContact) or
+	// the budget's MaxDuration passes. nil: paced on the rate alone.
+	CallBudget *callbudget.Budget
+	// ContactEvents says contact events feed ContactEnded (package
+	// contactevents, from the SQS queue an EventBridge rule delivers to):
+	// DescribeContact is then asked only for the reason of unanswered ends
+	// and, every ContactFallbackPoll, for contacts whose end has not come.
+	ContactEvents bool
+	// ContactPoll is how often DescribeContact is asked about a contact
+	// whose end is not known, without contact events (low priority,
+	// through the Governor). Default DefaultContactPoll; negative: never.
+	ContactPoll time.Duration
+	// ContactFallbackPoll is the poll interval with contact events (lost
+	// events). Default DefaultContactFallbackPoll.
+	ContactFallbackPoll time.Duration
+	// MaxCallDuration bounds how long a contact is followed; one whose end
+	// is never learned keeps the outcome "placed". Default
+	// DefaultMaxCallDuration (the CallBudget's own MaxDuration should match).
+	MaxCallDuration time.Duration
+
 	// Logger receives warnings (hard quotas, queue errors). nil discards.
 	Logger *slog.Logger
 	// Observer sees every settled job. It is called synchronously from
@@ -109,6 +140,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ContactPoll == 0 {
+		o.ContactPoll = DefaultContactPoll
+	}
+	if o.ContactFallbackPoll <= 0 {
+		o.ContactFallbackPoll = DefaultContactFallbackPoll
+	}
+	if o.MaxCallDuration <= 0 {
+		o.MaxCallDuration = DefaultMaxCallDuration
 	}
 	switch {
 	case o.Concurrency < 1 || o.Concurrency > 4096:

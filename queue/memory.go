@@ -344,6 +344,26 @@ func (m *Memory) Get(ctx context.Context, id string) (Job, error) {
 	return m.view(j, m.o.Now()), nil
 }
 
+// RecordOutcome implements OutcomeRecorder.
+func (m *Memory) RecordOutcome(ctx context.Context, id string, o ContactOutcome) error {
+	o, err := CheckOutcome(o)
+	if err != nil {
+		return err
+	}
+	if err := m.begin(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	j, ok := m.jobs[id]
+	if !ok {
+		return ErrNotFound
+	}
+	ApplyOutcome(&j.Job, o)
+	return nil
+}
+
+var _ OutcomeRecorder = (*Memory)(nil)
+
 // deadSorted returns the dead letters, oldest first. Requires mu held.
 func (m *Memory) deadSorted(reason string) []*memJob {
 	var d []*memJob

@@ -43,33 +43,40 @@ const maxConfigSize = 8 << 20
 //	credentials: {AKIDEXAMPLE: secret}
 //	seed_file: state.yaml            # or an inline "state:" section (see Seed)
 type Config struct {
-	Addr                       string            `yaml:"addr"`
-	AccountID                  string            `yaml:"account_id"`
-	Region                     string            `yaml:"region"`
-	RateScale                  float64           `yaml:"rate_scale"`
-	Seed                       int64             `yaml:"seed"`
-	AccountRate                float64           `yaml:"account_rate"`
-	AccountBurst               int               `yaml:"account_burst"`
-	RetryAfter                 bool              `yaml:"retry_after"`
-	CallLimit                  string            `yaml:"call_limit"`
-	RefusedDestinationPrefixes []string          `yaml:"refused_destination_prefixes"`
-	DialRate                   float64           `yaml:"dial_rate"`
-	DialBurst                  int               `yaml:"dial_burst"`
-	MaxBodyBytes               int64             `yaml:"max_body_bytes"`
-	BodyTimeout                time.Duration     `yaml:"body_timeout"`
-	TimelineSeconds            int               `yaml:"timeline_seconds"`
-	MetricDrift                time.Duration     `yaml:"metric_drift"`
-	AdminToken                 string            `yaml:"admin_token"`
-	Credentials                map[string]string `yaml:"credentials"`
-	CallDuration               Distribution      `yaml:"call_duration"`
-	ChatDuration               Distribution      `yaml:"chat_duration"`
-	TaskDuration               Distribution      `yaml:"task_duration"`
-	QuotaFile                  string            `yaml:"quota_file"`
-	Quotas                     QuotaOverrides    `yaml:"quotas"`
-	Resources                  map[string]int    `yaml:"resources"`
-	Faults                     map[string]Fault  `yaml:"faults"`
-	SeedFile                   string            `yaml:"seed_file"`
-	State                      *Seed             `yaml:"state"`
+	Addr                       string        `yaml:"addr"`
+	AccountID                  string        `yaml:"account_id"`
+	Region                     string        `yaml:"region"`
+	RateScale                  float64       `yaml:"rate_scale"`
+	Seed                       int64         `yaml:"seed"`
+	AccountRate                float64       `yaml:"account_rate"`
+	AccountBurst               int           `yaml:"account_burst"`
+	RetryAfter                 bool          `yaml:"retry_after"`
+	CallLimit                  string        `yaml:"call_limit"`
+	RefusedDestinationPrefixes []string      `yaml:"refused_destination_prefixes"`
+	DialRate                   float64       `yaml:"dial_rate"`
+	DialBurst                  int           `yaml:"dial_burst"`
+	MaxBodyBytes               int64         `yaml:"max_body_bytes"`
+	TimelineSeconds            int           `yaml:"timeline_seconds"`
+	BodyTimeout                time.Duration `yaml:"body_timeout"`
+	MetricDrift                time.Duration `yaml:"metric_drift"`
+	// ContactEventsQueue, when set, is the SQS queue (URL, or a name that
+	// is created when missing) the contact events of voice calls are
+	// published to, at ContactEventsEndpoint (e.g. a moto_server; empty:
+	// the SDK's resolution). `tollgate sim` builds the publisher
+	// (contactevents.Publisher); Options leaves Options.ContactEvents to it.
+	ContactEventsQueue    string            `yaml:"contact_events_queue"`
+	ContactEventsEndpoint string            `yaml:"contact_events_endpoint"`
+	AdminToken            string            `yaml:"admin_token"`
+	Credentials           map[string]string `yaml:"credentials"`
+	CallDuration          Distribution      `yaml:"call_duration"`
+	ChatDuration          Distribution      `yaml:"chat_duration"`
+	TaskDuration          Distribution      `yaml:"task_duration"`
+	QuotaFile             string            `yaml:"quota_file"`
+	Quotas                QuotaOverrides    `yaml:"quotas"`
+	Resources             map[string]int    `yaml:"resources"`
+	Faults                map[string]Fault  `yaml:"faults"`
+	SeedFile              string            `yaml:"seed_file"`
+	State                 *Seed             `yaml:"state"`
 
 	// Dir is the directory quota_file and seed_file are relative to (the
 	// configuration file's); "" means the working directory.

@@ -42,6 +42,16 @@
 //     same by default: 200, a ContactId, the contact ends at once and counts
 //     as rejected_reorder (not contacts_started). CallLimitError makes it a
 //     429 LimitExceededException instead, for clients that want a signal.
+//   - Contact lifecycle. A voice call the instance accepts rings (a tenth of
+//     its duration, at most 2 s), is answered and ends with
+//     CUSTOMER_DISCONNECT after its sampled duration (Options.CallDuration);
+//     StopContact ends it with OTHER; a reorder call ends at once,
+//     unanswered, with OTHER. DescribeContact (GET
+//     /contacts/{InstanceId}/{ContactId}) answers with the timestamps that
+//     have passed and the DisconnectReason; Options.ContactEvents receives
+//     INITIATED, CONNECTED_TO_SYSTEM and DISCONNECTED contact events in
+//     EventBridge's envelope when they happen (package contactevents
+//     publishes them to an SQS queue, as an EventBridge rule would).
 //   - Concurrent active chats: StartChatContact → 429
 //     LimitExceededException (as documented). Active tasks: StartTaskContact
 //     → 402 ServiceQuotaExceededException, also for more than 12 tasks per

@@ -34,6 +34,7 @@ const (
 	opDescribeInstanceAttribute
 	opListInstanceAttributes
 	opUpdateInstanceAttribute
+	opDescribeContact
 	numOps
 	opUnknown = numOps // stats slot for unrouted requests
 )
@@ -78,6 +79,7 @@ var ops = [numOps]opDef{
 	opDescribeInstanceAttribute: {"DescribeInstanceAttribute", "GET", "/instance/{InstanceId}/attribute/{AttributeType}", false, codeInvalidRequest, reads((*Server).describeInstanceAttribute)},
 	opListInstanceAttributes:    {"ListInstanceAttributes", "GET", "/instance/{InstanceId}/attributes", false, codeInvalidRequest, reads((*Server).listInstanceAttributes)},
 	opUpdateInstanceAttribute:   {"UpdateInstanceAttribute", "POST", "/instance/{InstanceId}/attribute/{AttributeType}", false, codeInvalidRequest, writes((*Server).updateInstanceAttribute)},
+	opDescribeContact:           {"DescribeContact", "GET", "/contacts/{InstanceId}/{ContactId}", false, codeInvalidParameter, reads((*Server).describeContact)},
 }
 
 // opByName maps operation names to ids; built in init to keep the

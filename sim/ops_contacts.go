@@ -102,13 +102,17 @@ func (s *Server) startOutboundVoiceContact(rc *reqCtx, in *startOutboundVoiceCon
 		}
 		// Real Connect accepts the call and the contact hears a reorder
 		// (fast-busy) tone: the contact ends at once.
-		c.end, c.reorder = rc.now, true
+		c.end, c.reorder, c.reason = rc.now, true, ReasonOther
 		s.stats.rejectedReorder.Add(1)
 	} else {
-		c.end = rc.now.Add(max(st.callDur.Sample(st.rng), time.Millisecond))
+		d := max(st.callDur.Sample(st.rng), time.Millisecond)
+		c.end = rc.now.Add(d)
+		c.connected = rc.now.Add(ringTime(d))
 		s.stats.contactsStarted.Add(1)
+		s.stats.callMillis.Add(d.Milliseconds())
 	}
 	inst.addContact(c, st.maxCtc)
+	s.events.scheduleCall(inst, c)
 	st.remember(rc.tokenKey, id, rc.now)
 	return contactIDOut{ContactId: &id}, nil
 }
@@ -139,6 +143,9 @@ func (s *Server) stopContact(rc *reqCtx, in *stopContactIn, inst *instance) (any
 		return nil, errf(codeContactNotFound, "Contact "+c.id+" is not active.")
 	}
 	inst.stopContact(c, rc.now)
+	if c.ch == chVoice {
+		s.events.schedule(rc.now, EventDisconnected, inst, c)
+	}
 	return struct{}{}, nil
 }
 

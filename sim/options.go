@@ -104,6 +104,12 @@ type Options struct {
 	DialRate  float64
 	DialBurst int
 
+	// ContactEvents, when set, receives the contact events of voice calls
+	// (INITIATED, CONNECTED_TO_SYSTEM, DISCONNECTED in EventBridge's
+	// envelope) when they happen; package contactevents publishes them to
+	// an SQS queue, as an EventBridge rule would. Server.Close stops it.
+	ContactEvents ContactEventSink
+
 	// Faults maps operation name (or "*" for every operation without its own
 	// entry) to injected faults.
 	Faults map[string]Fault

@@ -44,6 +44,7 @@ type Server struct {
 	awsVerifier *sigv4.Verifier // Service Quotas and CloudWatch (aws.go)
 	retryAfter  atomic.Bool
 	aws         awsServices // Service Quotas and CloudWatch (aws.go)
+	events      *emitter    // contact events (contact_lifecycle.go); nil without a sink
 }
 
 // opRuntime is the mutable, per-operation part: its bucket, the code a
@@ -109,6 +110,7 @@ func New(o Options) (*Server, error) {
 		s.adminToken = hex.EncodeToString(tb[:])
 	}
 	s.metrics = newMetricsHandler(s)
+	s.events = newEmitter(s, o.ContactEvents)
 	return s, nil
 }
 

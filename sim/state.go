@@ -113,9 +113,12 @@ type contact struct {
 	ch         channel
 	start, end time.Time
 	attrs      map[string]string
-	prev       string // tasks: PreviousContactId
-	idx        int    // index in the active heap, -1 when not active
-	reorder    bool   // rejected with a fast-busy tone
+	prev       string    // tasks: PreviousContactId
+	idx        int       // index in the active heap, -1 when not active
+	reorder    bool      // rejected with a fast-busy tone
+	connected  time.Time // voice: when it was answered (zero: never)
+	reason     string    // DisconnectReason once ended ("" means CUSTOMER_DISCONNECT)
+	endSent    bool      // the DISCONNECTED event was published
 }
 
 // contactHeap orders active contacts by end time.
@@ -396,6 +399,7 @@ func (in *instance) stopContact(c *contact, now time.Time) {
 		}
 	}
 	c.end = now
+	c.reason = ReasonOther // what Connect records for a disconnect by API
 }
 
 // tokenStore remembers ClientTokens for 7 days (bounded by maxToken,

@@ -90,9 +90,16 @@ type Stats struct {
 	ContactsStarted       int64             `json:"contacts_started"`
 	DuplicateClientTokens int64             `json:"duplicate_client_tokens"`
 	RejectedReorder       int64             `json:"rejected_reorder"`
-	DialRequests          map[string]int64  `json:"dial_requests,omitempty"` // PutDialRequestBatch items by outcome
-	Active                map[string]Active `json:"active"`
-	Timeline              []Second          `json:"timeline"`
+	// CallSeconds is the summed duration of the voice calls started (as
+	// sampled when each started; StopContact does not shorten it).
+	CallSeconds float64 `json:"call_seconds"`
+	// ContactEvents and ContactEventErrors count the contact events
+	// published to Options.ContactEvents and those whose publishing failed.
+	ContactEvents      int64             `json:"contact_events"`
+	ContactEventErrors int64             `json:"contact_event_errors,omitempty"`
+	DialRequests       map[string]int64  `json:"dial_requests,omitempty"` // PutDialRequestBatch items by outcome
+	Active             map[string]Active `json:"active"`
+	Timeline           []Second          `json:"timeline"`
 }
 
 // Caller keys used when no access key is known.
@@ -114,9 +121,12 @@ type stats struct {
 	maxCallers int
 	minutes    minuteLog // accepted calls per op per minute (aws.go); requires mu held
 
-	contactsStarted atomic.Int64
-	duplicates      atomic.Int64
-	rejectedReorder atomic.Int64
+	contactsStarted    atomic.Int64
+	duplicates         atomic.Int64
+	rejectedReorder    atomic.Int64
+	callMillis         atomic.Int64
+	contactEvents      atomic.Int64
+	contactEventErrors atomic.Int64
 }
 
 func newStats(now time.Time, timeline, maxCallers int) *stats {
@@ -195,6 +205,9 @@ func (s *stats) snapshot(st *Stats, now time.Time, last int) {
 	st.ContactsStarted = s.contactsStarted.Load()
 	st.DuplicateClientTokens = s.duplicates.Load()
 	st.RejectedReorder = s.rejectedReorder.Load()
+	st.CallSeconds = float64(s.callMillis.Load()) / 1000
+	st.ContactEvents = s.contactEvents.Load()
+	st.ContactEventErrors = s.contactEventErrors.Load()
 }
 
 // dial counts one PutDialRequestBatch item by outcome.
@@ -219,4 +232,7 @@ func (s *stats) reset(now time.Time) {
 	s.contactsStarted.Store(0)
 	s.duplicates.Store(0)
 	s.rejectedReorder.Store(0)
+	s.callMillis.Store(0)
+	s.contactEvents.Store(0)
+	s.contactEventErrors.Store(0)
 }

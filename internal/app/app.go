@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tollgatehq/tollgate/callbudget"
+	"github.com/tollgatehq/tollgate/contactevents"
 	"github.com/tollgatehq/tollgate/dispatch"
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/internal/config"
@@ -62,6 +64,11 @@ type App struct {
 	Admission  *Admission
 	Governor   *governor.Governor
 	Dispatcher *dispatch.Dispatcher
+	// CallBudget paces StartOutboundVoiceContact on calls in progress;
+	// nil when dispatch.call_pacing is off.
+	CallBudget *callbudget.Budget
+
+	events *contactevents.Consumer // dispatch.contact_events_queue; nil when unset
 
 	quotas *quotaWatch // limits.quota_sync (quotasync.go); nil when off
 
@@ -121,7 +128,14 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		MaxElapsed:  cfg.Dispatch.CallTimeout,
 		Observer:    governor.Observers(o.Hooks.Attempt, pollObserver(a.Poller), a.quotas.observer()),
 	})
-	a.Dispatcher, err = dispatch.New(dispatch.Options{
+	if a.events, err = newContactEvents(ctx, cfg, a.AWS, log); err != nil {
+		_ = a.closePoll()
+		_ = a.Admission.Close()
+		a.Queue.Close()
+		return nil, err
+	}
+	a.CallBudget = callBudget(cfg, table)
+	dopts := dispatch.Options{
 		Queue:             a.Queue,
 		Governor:          a.Governor,
 		AWS:               a.AWS,
@@ -134,7 +148,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		ShutdownGrace:     cfg.Dispatch.ShutdownGrace,
 		Logger:            log,
 		Observer:          o.Hooks.Outcome,
-	})
+	}
+	voiceOptions(&dopts, cfg, a.CallBudget)
+	a.Dispatcher, err = dispatch.New(dopts)
 	if err != nil {
 		_ = a.closePoll()
 		_ = a.Admission.Close()
@@ -151,6 +167,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 func (a *App) Run(ctx context.Context) error {
 	defer a.startBucketSaver(ctx)() // buckets.go: start from the last run's levels
 	go a.quotas.run(ctx)
+	if a.events != nil {
+		ectx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); runContactEvents(ectx, a.events, a.Dispatcher) }()
+		defer func() { stop(); <-done }()
+	}
 	if a.Poller != nil {
 		pctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})

@@ -32,17 +32,22 @@ flags: each layer overrides the one before, as for serve.`,
 		Example: `  tollgate sim
   tollgate sim --addr 127.0.0.1:0 --rate-scale 10 --quota ListQueues=1:1
   tollgate sim --config sim.yaml --seed-file state.yaml --access-key AKIDEXAMPLE=secret
-  TOLLGATE_SIM_RATE_SCALE=10 tollgate sim --quiet`,
+  TOLLGATE_SIM_RATE_SCALE=10 tollgate sim --quiet
+  tollgate sim --rate-scale 10 --call-duration uniform:2s..4s --contact-events-queue connect-events --contact-events-endpoint http://127.0.0.1:5055`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, opts, err := config.LoadSim(config.Sources{File: configPath, LookupEnv: os.LookupEnv, Flags: cmd.Flags()})
 			if err != nil {
 				return usageError("%v", err)
 			}
+			if opts.ContactEvents, err = contactEventsSink(cmd.Context(), cfg); err != nil {
+				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("sim: contact_events_queue: %w", err)}
+			}
 			s, err := sim.New(opts)
 			if err != nil {
 				return usageError("%v", err)
 			}
+			defer s.Close()
 			out := cmd.OutOrStdout()
 			err = sim.ListenAndServe(cmd.Context(), cfg.Addr, s, func(url string) {
 				if quiet {

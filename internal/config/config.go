@@ -92,6 +92,8 @@ type Dispatch struct {
 	MaxAttempts int `yaml:"max_attempts"`
 	// ShutdownGrace is how long calls in flight may finish at shutdown.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// Calls in progress: voice pacing and following contacts (voice.go).
+	Voice `yaml:",inline"`
 }
 
 // Limits seed the governor's buckets.
@@ -161,6 +163,7 @@ func Default() Config {
 			MaxBatch:      25,
 			MaxAttempts:   8,
 			ShutdownGrace: 10 * time.Second,
+			Voice:         DefaultVoice(),
 		},
 		Limits: Limits{RateScale: 1, BurstHeadroom: 1},
 		Poll:   Poll{Share: 0.5, Interval: 5 * time.Second},

@@ -45,10 +45,12 @@ func SimTable(c *sim.Config) Table {
 		Bind("body_timeout", "", "longest wait for one request's body (default 30s); a slower client gets 408", &c.BodyTimeout),
 		Bind("metric_drift", "metric-drift", "move the real-time metrics (seeded background traffic) every this long; 0 keeps them still", &c.MetricDrift),
 		Bind("timeline_seconds", "", "seconds of per-second history kept in the statistics", &c.TimelineSeconds),
-		Bind("call_duration", "", "how long calls stay active, e.g. uniform:30s..3m or exp:90s", &c.CallDuration),
+		Bind("call_duration", "call-duration", "how long calls stay active, e.g. uniform:30s..3m or exp:90s", &c.CallDuration),
 		Bind("chat_duration", "", "how long chats stay active", &c.ChatDuration),
 		Bind("task_duration", "", "how long tasks stay active", &c.TaskDuration),
 		Bind("faults", "", "injected faults per operation", &c.Faults),
+		Bind("contact_events_queue", "contact-events-queue", "publish voice calls' contact events (EventBridge envelope) to this SQS queue: URL or name (created if missing)", &c.ContactEventsQueue),
+		Bind("contact_events_endpoint", "contact-events-endpoint", "SQS endpoint URL of --contact-events-queue (e.g. a moto_server)", &c.ContactEventsEndpoint),
 		secret(Bind("admin_token", "admin-token", "bearer token for /_sim/ and /metrics (generated when --access-key is set)", &c.AdminToken)),
 		secret(Bind("credentials", "access-key", "ACCESS_KEY=SECRET to verify SigV4 (repeatable); none: any credentials are accepted", &c.Credentials)),
 	)

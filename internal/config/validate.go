@@ -137,6 +137,7 @@ func (c Config) Validate() error {
 		}
 	}
 	c.validateStagger(bad)
+	c.validateVoice(bad)
 	c.Poll.validate(bad)
 	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,10 +13,14 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/tollgatehq/tollgate/contactevents"
+	"github.com/tollgatehq/tollgate/dispatch"
 
 	"github.com/tollgatehq/tollgate/internal/api"
 	"github.com/tollgatehq/tollgate/internal/app"
@@ -36,8 +41,15 @@ type Options struct {
 	// Expiring of them have a deadline that passes before their turn
 	// (default Calls/20).
 	Expiring int
-	// RateScale scales every published quota (default 10).
+	// RateScale scales every published rate quota (default 10).
 	RateScale float64
+	// CallQuota is the instance's concurrent-active-calls quota, as in a
+	// new account (default 10, the published default; never raised to fit
+	// the campaign). CallMin and CallMax bound the simulated calls'
+	// durations (default 1s and 2s: short, so the demo takes a minute or
+	// two, not the hour real 30 s–3 min calls would).
+	CallQuota        int
+	CallMin, CallMax time.Duration
 	// PollEvery is the dashboard's GetCurrentMetricData period (default 1s).
 	PollEvery time.Duration
 	// Out receives the summary; Progress the progress display (nil: none).
@@ -64,6 +76,15 @@ func (o Options) withDefaults() (Options, error) {
 	if o.RateScale == 0 {
 		o.RateScale = 10
 	}
+	if o.CallQuota == 0 {
+		o.CallQuota = quotaDefault(quotas.ConcurrentActiveCalls)
+	}
+	if o.CallMin == 0 {
+		o.CallMin = time.Second
+	}
+	if o.CallMax == 0 {
+		o.CallMax = 2 * time.Second
+	}
 	if o.PollEvery == 0 {
 		o.PollEvery = time.Second
 	}
@@ -80,6 +101,10 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("refused + expiring (%d + %d) must be fewer than the calls (%d)", o.Refused, o.Expiring, o.Calls)
 	case o.RateScale <= 0 || o.RateScale > 1000:
 		return o, fmt.Errorf("rate-scale: must be > 0 and at most 1000, got %v", o.RateScale)
+	case o.CallQuota < 1 || o.CallQuota > 100000:
+		return o, fmt.Errorf("call quota: must be between 1 and 100000, got %d", o.CallQuota)
+	case o.CallMin <= 0 || o.CallMax < o.CallMin || o.CallMax > time.Hour:
+		return o, fmt.Errorf("call durations: want 0 < min (%v) <= max (%v) <= 1h", o.CallMin, o.CallMax)
 	}
 	return o, nil
 }
@@ -96,10 +121,18 @@ type Summary struct {
 	Requests     int64            // StartOutboundVoiceContact requests the simulator received
 	Polls        int64            // GetCurrentMetricData calls that succeeded
 	Duplicates   int64            // duplicate_client_tokens
-	Elapsed      time.Duration
-	Minimum      time.Duration // (N − burst)/rate for the N calls made
+	Elapsed      time.Duration    // until every job finished and every call ended
+	Minimum      time.Duration    // the bound: max(RateBound, CallsBound)
 	Rate, Burst  float64
 	QuotaNote    string
+
+	// Calls in progress.
+	CallQuota, CallBudget int           // the instance's quota, and the dispatcher's budget (quota − reserve)
+	CallSeconds           float64       // summed duration of the calls placed (the simulator's)
+	RateBound             time.Duration // (N − burst)/rate for the N requests made
+	CallsBound            time.Duration // CallSeconds / CallBudget: the calls must fit in the budget's slots
+	Reorders              int64         // calls past the quota (rejected_reorder): the customer heard a fast-busy tone
+	Connected, Unanswered int64         // outcomes the dispatcher learned
 }
 
 // Run runs the demo until the campaign is done or ctx ends.
@@ -110,23 +143,27 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	}
 	sum := Summary{Calls: o.Calls}
 
-	// The simulator, with the real quotas scaled, calls that last 30 s to
-	// 3 min scaled the same way, and room for the campaign's concurrent
-	// calls (the default is 10 per instance; a dialer asks for more).
+	// The simulator, with the real rate quotas scaled, the instance's
+	// concurrent-calls quota as a new account has it, short calls, and
+	// its contact events delivered to the dispatcher (in AWS: EventBridge
+	// → SQS → serve's dispatch.contact_events_queue).
+	var disp atomic.Pointer[dispatch.Dispatcher]
 	simSrv, err := sim.New(sim.Options{
-		RateScale:   o.RateScale,
-		Seed:        42,
-		MetricDrift: time.Second,
-		CallDuration: sim.Distribution{Kind: sim.DistUniform,
-			Min: time.Duration(float64(30*time.Second) / o.RateScale), Max: time.Duration(float64(3*time.Minute) / o.RateScale)},
+		RateScale:     o.RateScale,
+		Seed:          42,
+		MetricDrift:   time.Second,
+		CallDuration:  sim.Distribution{Kind: sim.DistUniform, Min: o.CallMin, Max: o.CallMax},
+		ContactEvents: eventSink{&disp},
 	})
 	if err != nil {
 		return sum, err
 	}
-	if err := simSrv.SetResourceQuota(quotas.ConcurrentActiveCalls, o.Calls); err != nil {
+	defer simSrv.Close()
+	if err := simSrv.SetResourceQuota(quotas.ConcurrentActiveCalls, o.CallQuota); err != nil {
 		return sum, err
 	}
-	sum.QuotaNote = fmt.Sprintf("concurrent active calls per instance raised to %d for the demo (default 10)", o.Calls)
+	sum.CallQuota, sum.CallBudget = o.CallQuota, o.CallQuota
+	sum.QuotaNote = fmt.Sprintf("concurrent active calls per instance: %d (not raised), calls of %v to %v", o.CallQuota, o.CallMin, o.CallMax)
 	voice, _ := quotas.Default().Scale(o.RateScale).API("StartOutboundVoiceContact")
 	sum.Rate, sum.Burst = voice.Rate, float64(voice.Burst)
 
@@ -158,6 +195,13 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	cfg.AWS.Endpoint = simURL
 	cfg.Limits.RateScale = o.RateScale
 	cfg.Dispatch.CallTimeout = 10 * time.Second
+	// The dispatcher's budget is the same quota (a quota file would carry
+	// an increase AWS granted; here it is the default).
+	qf := filepath.Join(dir, "quotas.yaml")
+	if err := os.WriteFile(qf, fmt.Appendf(nil, "resources:\n  - name: %s\n    value: %d\n", quotas.ConcurrentActiveCalls, o.CallQuota), 0o600); err != nil {
+		return sum, err
+	}
+	cfg.Limits.QuotaFile = qf
 	// The dashboard's poll: the wallboard query, through the poller.
 	cfg.Poll.Instance, cfg.Poll.Queues, cfg.Poll.Interval = sim.DefaultInstanceID, sim.DefaultQueueID, o.PollEvery
 	awsCfg := aws.Config{
@@ -168,6 +212,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	disp.Store(srv.App().Dispatcher)
 	token, _, err := server.LoadToken("", dir)
 	if err != nil {
 		return sum, err
@@ -190,7 +235,8 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	fmt.Fprintf(o.Out, "tollgate demo: a %d-call dialer campaign through `tollgate serve` (embedded queue) against the Amazon Connect simulator\n", o.Calls)
 	fmt.Fprintf(o.Out, "  quotas: the published table ×%g: StartOutboundVoiceContact %g calls/s, burst %d; GetCurrentMetricData %g/s\n",
 		o.RateScale, voice.Rate, voice.Burst, must(quotas.Default().Scale(o.RateScale).API("GetCurrentMetricData")).Rate)
-	fmt.Fprintf(o.Out, "  %d calls to refused numbers, %d low-priority calls that expire before their turn; %s\n", o.Refused, o.Expiring, sum.QuotaNote)
+	fmt.Fprintf(o.Out, "  %d calls to refused numbers, %d low-priority calls that expire before their turn\n", o.Refused, o.Expiring)
+	fmt.Fprintf(o.Out, "  %s; the dispatcher keeps its calls in progress under it and learns each end from contact events\n", sum.QuotaNote)
 	fmt.Fprintf(o.Out, "  dashboard: %s/ (sign in with the token in %s) — the poller reads GetCurrentMetricData every %v at low priority\n\n",
 		base, filepath.Join(dir, server.TokenFile), o.PollEvery)
 
@@ -201,7 +247,12 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if err := watch(ctx, client, o, start); err != nil {
 		return sum, err
 	}
+	if err := waitEnds(ctx, srv.App().Dispatcher); err != nil {
+		return sum, err
+	}
 	sum.Elapsed = time.Since(start)
+	ds := srv.App().Dispatcher.Stats()
+	sum.Connected, sum.Unanswered = ds.Connected, ds.EndedWithoutConnecting
 
 	st, err := client.Stats(ctx)
 	if err != nil {
@@ -232,10 +283,14 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 			sum.ThrottlesBy[op] = c.Throttled
 		}
 	}
+	sum.Reorders = ss.RejectedReorder
+	sum.CallSeconds = ss.CallSeconds
 	sovc := ss.Operations["StartOutboundVoiceContact"]
 	sum.Requests = sovc.Requests
 	n := float64(sovc.Requests - sovc.Throttled)
-	sum.Minimum = time.Duration(max(0, n-sum.Burst) / sum.Rate * float64(time.Second))
+	sum.RateBound = time.Duration(max(0, n-sum.Burst) / sum.Rate * float64(time.Second))
+	sum.CallsBound = time.Duration(sum.CallSeconds / float64(sum.CallBudget) * float64(time.Second))
+	sum.Minimum = max(sum.RateBound, sum.CallsBound)
 	if snap, ok := srv.App().Poller.Snapshot(config.QueuesQuery, time.Now()); ok {
 		sum.Polls = snap.Polls
 	}
@@ -271,9 +326,11 @@ func campaign(o Options, now time.Time) []api.JobSpec {
 		jobs = append(jobs, api.JobSpec{Op: "StartOutboundVoiceContact", Input: input(fmt.Sprintf("+1555000%04d", refused))})
 	}
 	// Low priority: leased only when the rest is done, which is after
-	// their deadline (40% of the campaign's theoretical duration).
+	// their deadline (40% of the campaign's theoretical duration: the
+	// longer of the rate's and the calls in progress's).
 	voice, _ := quotas.Default().Scale(o.RateScale).API("StartOutboundVoiceContact")
-	expected := max(0, float64(normal+o.Refused-voice.Burst)) / voice.Rate
+	expected := max(max(0, float64(normal+o.Refused-voice.Burst))/voice.Rate,
+		float64(normal)*(o.CallMin+o.CallMax).Seconds()/2/float64(o.CallQuota))
 	deadline := now.Add(max(300*time.Millisecond, time.Duration(0.4*expected*float64(time.Second))))
 	for i := 0; i < o.Expiring; i++ {
 		jobs = append(jobs, api.JobSpec{Op: "StartOutboundVoiceContact", Priority: 1, NotAfter: deadline,
@@ -368,10 +425,58 @@ func writeSummary(w io.Writer, s Summary) {
 	fmt.Fprintf(w, "  throttles met (simulator 429s)   %6d%s\n", s.Throttles, note)
 	fmt.Fprintf(w, "  GetCurrentMetricData polls       %6d by the poller, through the same governor at low priority\n", s.Polls)
 	fmt.Fprintf(w, "  duplicate_client_tokens          %6d\n", s.Duplicates)
+	fmt.Fprintf(w, "  calls past the quota (reorder)   %6d  (rejected_reorder: customers who would hear a fast-busy tone)\n", s.Reorders)
+	fmt.Fprintf(w, "  outcomes                         %6d connected, %d ended without connecting\n", s.Connected, s.Unanswered)
 	ratio := 0.0
 	if s.Minimum > 0 {
 		ratio = float64(s.Elapsed) / float64(s.Minimum)
 	}
-	fmt.Fprintf(w, "  time                             %6.1fs; theoretical minimum %.1fs = (N − burst)/rate = (%d − %g)/%g; ratio %.3f\n",
-		s.Elapsed.Seconds(), s.Minimum.Seconds(), s.Requests, s.Burst, s.Rate, ratio)
+	fmt.Fprintf(w, "  limit 1, the rate                %6.1fs = (N − burst)/rate = (%d − %g)/%g per s\n",
+		s.RateBound.Seconds(), s.Requests, s.Burst, s.Rate)
+	fmt.Fprintf(w, "  limit 2, calls in progress       %6.1fs = call time / calls at once = %.1f s / %d (quota %d)\n",
+		s.CallsBound.Seconds(), s.CallSeconds, s.CallBudget, s.CallQuota)
+	fmt.Fprintf(w, "  time                             %6.1fs until every call ended; bound %.1fs = the longer of the two; ratio %.3f\n",
+		s.Elapsed.Seconds(), s.Minimum.Seconds(), ratio)
+}
+
+// quotaDefault is a resource quota's published default.
+func quotaDefault(name string) int {
+	r, _ := quotas.Default().Resource(name)
+	return r.Default
+}
+
+// eventSink hands the simulator's contact events to the dispatcher, as
+// the SQS consumer of serve's dispatch.contact_events_queue does.
+type eventSink struct {
+	d *atomic.Pointer[dispatch.Dispatcher]
+}
+
+func (s eventSink) PublishContactEvents(_ context.Context, events []json.RawMessage) error {
+	d := s.d.Load()
+	if d == nil {
+		return nil
+	}
+	for _, b := range events {
+		ev, err := contactevents.Parse(b)
+		if err != nil {
+			return err
+		}
+		if ev.Ended() {
+			d.ContactEnded(dispatch.ContactEnd{ContactID: ev.ContactID, Answered: ev.Answered(),
+				Reason: ev.DisconnectReason, Initiation: ev.Initiation, Disconnect: ev.Disconnect})
+		}
+	}
+	return nil
+}
+
+// waitEnds waits until the dispatcher knows the end of every call it placed.
+func waitEnds(ctx context.Context, d *dispatch.Dispatcher) error {
+	for d.Stats().CallsInProgress > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
 }

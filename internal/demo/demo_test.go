@@ -32,6 +32,9 @@ func TestDemo(t *testing.T) {
 		{"client-fault dead letters", s.Dead[queue.ReasonClientFault], 10},
 		{"expired dead letters", s.Dead[queue.ReasonExpired], 10},
 		{"duplicate_client_tokens", s.Duplicates, 0},
+		{"calls past the concurrent-calls quota (rejected_reorder)", s.Reorders, 0},
+		{"outcomes: connected", s.Connected, 180},
+		{"concurrent-calls quota (not raised)", int64(s.CallQuota), 10},
 		{"requests to StartOutboundVoiceContact, less throttles", s.Requests - s.ThrottlesBy["StartOutboundVoiceContact"], 190},
 	} {
 		if st.got != st.want {
@@ -52,7 +55,10 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(s.DeadExamples[queue.ReasonClientFault], "DestinationNotAllowedException") {
 		t.Errorf("client-fault example %q", s.DeadExamples[queue.ReasonClientFault])
 	}
-	for _, w := range []string{"summary", "calls placed", "theoretical minimum", "duplicate_client_tokens", "expired"} {
+	if s.CallsBound <= s.RateBound || s.Minimum != s.CallsBound {
+		t.Errorf("bounds: rate %v, calls in progress %v, bound %v; with 10 calls at once the calls set the bound", s.RateBound, s.CallsBound, s.Minimum)
+	}
+	for _, w := range []string{"summary", "calls placed", "limit 1, the rate", "limit 2, calls in progress", "the longer of the two", "duplicate_client_tokens", "expired"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("summary lacks %q", w)
 		}

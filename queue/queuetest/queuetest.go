@@ -55,6 +55,7 @@ func Run(t *testing.T, newQueue func(t *testing.T) queue.Queue) {
 		{"Conflicts", testConflicts},
 		{"CancelPurge", testCancelPurge},
 		{"CancelRacesLease", testCancelRace},
+		{"RecordOutcome", testRecordOutcome},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

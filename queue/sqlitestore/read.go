@@ -20,6 +20,9 @@ func (s *Store) Get(ctx context.Context, id string) (queue.Job, error) {
 	if err != nil {
 		return queue.Job{}, s.note(err)
 	}
+	if err := s.readOutcome(ctx, &r.job); err != nil {
+		return queue.Job{}, err
+	}
 	return r.job, nil
 }
 

@@ -236,6 +236,9 @@ func (s *Store) open(markerID string) error {
 	if err := s.checkID(ctx, markerID); err != nil {
 		return err
 	}
+	if _, err := s.wconn.ExecContext(ctx, outcomeSchema); err != nil {
+		return fmt.Errorf("sqlitestore: create the outcomes table in %s: %w", s.path, err)
+	}
 	if s.st, err = prepare(ctx, s.wconn); err != nil {
 		return err
 	}

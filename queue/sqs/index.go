@@ -44,8 +44,11 @@ func (x *index) conflict(i int, j queue.Job) (known bool, err error) {
 }
 
 func (x *index) put(j queue.Job) {
-	if _, ok := x.jobs[j.ID]; !ok {
+	if old, ok := x.jobs[j.ID]; !ok {
 		x.order = append(x.order, j.ID)
+	} else if j.Outcome == "" && len(j.ContactIDs) == 0 {
+		// Messages do not carry the outcome (RecordOutcome): keep it.
+		j.ContactIDs, j.Outcome, j.OutcomeReason = old.ContactIDs, old.Outcome, old.OutcomeReason
 	}
 	if j.Status == queue.StatusSucceeded {
 		j.Input = nil
