@@ -54,6 +54,7 @@ func TestNoDuplicateCalls(t *testing.T) {
 			cfg.Token = testToken
 			cfg.AWS.Endpoint = simHTTP.URL
 			cfg.Limits.RateScale = 50
+			cfg.Dispatch.CallPacing = false // the simulator has room for every call (quota raised above)
 			cfg.Dispatch.CallTimeout = 2 * time.Second
 			awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDDUP", "secret", "")}
 			var m *moto.Server
@@ -240,6 +241,7 @@ func TestCancelRacesDispatch(t *testing.T) {
 	cfg.Token = testToken
 	cfg.AWS.Endpoint = simHTTP.URL
 	cfg.Limits.RateScale = 50
+	cfg.Dispatch.CallPacing = false // the simulator has room for every call (quota raised above)
 	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDRACE", "secret", "")}
 	s, err := server.New(context.Background(), cfg, app.Options{AWS: &awsCfg})
 	if err != nil {
