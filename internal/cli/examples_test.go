@@ -33,8 +33,11 @@ func exampleCalls(example string) [][]string {
 		if i := strings.Index(line, " #"); i >= 0 {
 			line = line[:i]
 		}
-		for _, m := range tollgateCall.FindAllString(line, -1) {
-			out = append(out, shellWords(m)[1:])
+		for _, ix := range tollgateCall.FindAllStringIndex(line, -1) {
+			if m := line[ix[0]:ix[1]]; strings.HasSuffix(m, "tollgate") && ix[1] < len(line) && !strings.ContainsRune(" |;&()<>`", rune(line[ix[1]])) {
+				continue // a word that starts with tollgate (tollgate-data/token), not the command
+			}
+			out = append(out, shellWords(line[ix[0]:ix[1]])[1:])
 		}
 	}
 	return out

@@ -25,10 +25,11 @@ var lambdaArchs = map[string]string{"x86_64": "amd64", "arm64": "arm64"}
 
 func newPackageCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "package",
-		Short: "Build deployment packages (a Lambda layer with the tollgate extension)",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		Use:     "package",
+		Short:   "Build deployment packages (a Lambda layer with the tollgate extension)",
+		Example: `  tollgate package lambda-layer --arch arm64 -o layer.zip`,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newPackageLayerCmd())
 	return cmd
@@ -54,7 +55,7 @@ Then publish it and add it to a function:
     --environment 'Variables={AWS_ENDPOINT_URL_CONNECT=http://127.0.0.1:9787,TOLLGATE_REDIS_URL=rediss://cache.example:6379}'`,
 		Example: `  tollgate package lambda-layer --arch arm64 -o layer.zip
   tollgate package lambda-layer --arch x86_64 -o layer-x86_64.zip --source ~/src/tollgate
-  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -o tollgate ./cmd/tollgate && tollgate package lambda-layer --arch arm64 --binary ./tollgate -o layer.zip`,
+  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -o ./tollgate-arm64 ./cmd/tollgate && tollgate package lambda-layer --arch arm64 --binary ./tollgate-arm64 -o layer.zip`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			goarch, ok := lambdaArchs[arch]

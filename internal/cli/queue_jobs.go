@@ -154,10 +154,10 @@ func (s *WaitSummary) add(j queue.Job) {
 		return r
 	}
 	switch {
+	case j.Status == queue.StatusDead: // a refused call is dead-lettered: count it by the dead-letter reason (client-fault, hard-quota, …), not by its message
+		s.DeadLettered[reason(j.DeadReason)]++
 	case j.Outcome == "refused":
 		s.Refused[reason(j.OutcomeReason)]++
-	case j.Status == queue.StatusDead:
-		s.DeadLettered[reason(j.DeadReason)]++
 	case j.Outcome == "ended_without_connecting":
 		s.EndedWithoutConnecting[reason(j.OutcomeReason)]++
 	default:
