@@ -94,7 +94,7 @@ func runGateway(cmd *cobra.Command, gf gatewayFlags) error {
 	if useTLS && (gf.tlsCert == "" || gf.tlsKey == "") {
 		return usageError("--tls-cert and --tls-key go together")
 	}
-	if !useTLS && !loopbackAddr(gf.listen) {
+	if !useTLS && !config.LoopbackAddr(gf.listen) {
 		return usageError("--listen %s: not a loopback address; without --tls-cert/--tls-key the gateway binds loopback only", gf.listen)
 	}
 	if gf.redisURL != "" && gf.account == "" {
@@ -206,17 +206,4 @@ func serveGateway(ctx context.Context, cmd *cobra.Command, gf gatewayFlags, h ht
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "tollgate gateway: stopped")
 	return nil
-}
-
-// loopbackAddr reports whether host:port names a loopback interface.
-func loopbackAddr(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
