@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 
 	"github.com/tollgatehq/tollgate/audit/collect"
+	"github.com/tollgatehq/tollgate/contactevents"
 	"github.com/tollgatehq/tollgate/dispatch"
 	"github.com/tollgatehq/tollgate/gateway"
 	"github.com/tollgatehq/tollgate/internal/config"
@@ -170,6 +171,17 @@ func (b *builder) serve(o Options) error {
 		}
 		b.ifaceSkip(reflect.TypeFor[sqs.API](), "queue/sqs.API (queue.backend: sqs)", res, skip)
 	}
+	if v := cfg.Dispatch.Voice; v.CallPacing && v.ContactEventsQueue != "" {
+		var res []string
+		if arns := b.queueARNs(config.SQS{QueueURL: v.ContactEventsQueue, DLQURL: v.ContactEventsQueue}); len(arns) > 0 {
+			res = arns[:1]
+		}
+		// serve only reads the queue an EventBridge rule fills; it
+		// creates nothing and sends nothing (contactevents.ResolveQueue
+		// with create false).
+		b.ifaceSkip(reflect.TypeFor[contactevents.API](), "contactevents.API (dispatch.contact_events_queue)", res,
+			map[string]bool{"CreateQueue": true, "SendMessageBatch": true, "GetQueueUrl": strings.Contains(v.ContactEventsQueue, "://")})
+	}
 	if cfg.Limits.QuotaSync > 0 {
 		b.iface(reflect.TypeFor[usage.QuotaReader](), "usage.QuotaReader (limits.quota_sync)", nil)
 	}
@@ -281,8 +293,20 @@ func (b *builder) ifaceSkip(t reflect.Type, source string, res []string, skip ma
 		if len(res) == 0 {
 			scope = "the API takes no resource-level permission here, or the resource is not known in advance"
 		}
-		b.add(iamPrefix(svc)+":"+m.Name, source, res, scope)
+		b.add(Action(svc, m.Name), source, res, scope)
 	}
+}
+
+// Action returns the IAM action that authorizes an API operation of an
+// SDK service package: mostly prefix:Operation, but the SQS batch calls are
+// authorized by their single-message actions (sqs:SendMessage for
+// SendMessageBatch, sqs:DeleteMessage, sqs:ChangeMessageVisibility), as IAM
+// has no …Batch action for them.
+func Action(svc, op string) string {
+	if svc == "sqs" {
+		op = strings.TrimSuffix(op, "Batch")
+	}
+	return iamPrefix(svc) + ":" + op
 }
 
 // iamPrefix maps an SDK package name to its IAM service prefix.

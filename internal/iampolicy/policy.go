@@ -54,7 +54,13 @@ func (p Policy) Actions() []string {
 
 // Grant returns the grant of action (case-insensitive, as IAM compares
 // actions) and whether there is one.
+//
+// An action named after an SQS batch call (sqs:SendMessageBatch) is looked
+// up as the action IAM uses for it (see Action).
 func (p Policy) Grant(action string) (Grant, bool) {
+	if svc, op, ok := strings.Cut(action, ":"); ok && strings.EqualFold(svc, "sqs") {
+		action = Action("sqs", op)
+	}
 	for _, g := range p.Grants {
 		if strings.EqualFold(g.Action, action) {
 			return g, true

@@ -64,3 +64,57 @@ func TestServeScopesQueuesAndInstance(t *testing.T) {
 		t.Errorf("queue resources %v", g.Resource)
 	}
 }
+
+// TestSQSBatchActions: IAM authorizes SQS batch calls with the
+// single-message actions, so the policy names those (sqs:SendMessage, not
+// sqs:SendMessageBatch, which IAM does not know) and Grant finds them by
+// either name.
+func TestSQSBatchActions(t *testing.T) {
+	cfg := config.Default()
+	cfg.Queue.Backend = "sqs"
+	cfg.Queue.SQS.QueueURL = "https://sqs.eu-west-2.amazonaws.com/123456789012/dialer"
+	p, err := For(Serve, Options{Serve: &cfg, Operations: []string{"StartOutboundVoiceContact"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range p.Grants {
+		if strings.HasPrefix(g.Action, "sqs:") && strings.HasSuffix(g.Action, "Batch") {
+			t.Errorf("policy names %s, which IAM does not know", g.Action)
+		}
+	}
+	for _, a := range []string{"sqs:SendMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessageBatch"} {
+		if _, ok := p.Grant(a); !ok {
+			t.Errorf("%s not granted", a)
+		}
+	}
+}
+
+// TestServeContactEventsQueue: with contact events configured, serve may
+// read and delete messages of that queue (and look up its URL when given a
+// name), and may not send to it or create it.
+func TestServeContactEventsQueue(t *testing.T) {
+	cfg := config.Default()
+	cfg.Dispatch.ContactEventsQueue = "https://sqs.eu-west-2.amazonaws.com/123456789012/connect-events"
+	p, err := For(Serve, Options{Serve: &cfg, Operations: []string{"StartOutboundVoiceContact"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "arn:aws:sqs:eu-west-2:123456789012:connect-events"
+	for _, a := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"} {
+		if g, ok := p.Grant(a); !ok || len(g.Resource) != 1 || g.Resource[0] != want {
+			t.Errorf("%s: got %v %v want %s", a, ok, g.Resource, want)
+		}
+	}
+	for _, a := range []string{"sqs:SendMessage", "sqs:CreateQueue", "sqs:GetQueueUrl"} {
+		if _, ok := p.Grant(a); ok {
+			t.Errorf("%s granted, want not", a)
+		}
+	}
+	cfg.Dispatch.ContactEventsQueue = "connect-events"
+	if p, err = For(Serve, Options{Serve: &cfg, Operations: []string{"StartOutboundVoiceContact"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.Grant("sqs:GetQueueUrl"); !ok {
+		t.Error("a queue given by name needs sqs:GetQueueUrl")
+	}
+}
