@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"path"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/tollgatehq/tollgate/backoff"
 )
 
 // API is the part of the SQS client the package uses; *sqs.Client has it.
@@ -58,6 +61,10 @@ func ResolveQueue(ctx context.Context, api API, nameOrURL string, create bool) (
 // Publisher sends events to an SQS queue, one message per event, as an
 // EventBridge rule with that queue as its target does. Its
 // PublishContactEvents method makes it a sim.ContactEventSink.
+//
+// Like EventBridge, which retries a failed delivery to a target, it sends a
+// batch (or the entries SQS reported failed) again after a backoff, up to
+// publishAttempts times, before it gives the events up.
 type Publisher struct {
 	api API
 	url string
@@ -66,22 +73,20 @@ type Publisher struct {
 // NewPublisher returns a Publisher sending to the queue at queueURL.
 func NewPublisher(api API, queueURL string) *Publisher { return &Publisher{api: api, url: queueURL} }
 
-// PublishContactEvents sends the events, ten per SendMessageBatch.
+// publishBackoff spaces the attempts of one batch: full jitter from 100 ms,
+// at most 5 s apart, publishAttempts in all (about 10 s at worst).
+var publishBackoff = backoff.Options{TransientBase: 100 * time.Millisecond, Cap: 5 * time.Second, MaxAttempts: publishAttempts}
+
+const publishAttempts = 6
+
+// PublishContactEvents sends the events, ten per SendMessageBatch,
+// retrying failures (see Publisher). The error names what was given up.
 func (p *Publisher) PublishContactEvents(ctx context.Context, events []json.RawMessage) error {
 	var errs []error
 	for len(events) > 0 {
 		n := min(10, len(events))
-		entries := make([]types.SendMessageBatchRequestEntry, n)
-		for i, e := range events[:n] {
-			entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(e))}
-		}
-		out, err := p.api.SendMessageBatch(ctx, &awssqs.SendMessageBatchInput{QueueUrl: aws.String(p.url), Entries: entries})
-		if err != nil {
+		if err := p.sendBatch(ctx, events[:n]); err != nil {
 			errs = append(errs, err)
-		} else {
-			for _, f := range out.Failed {
-				errs = append(errs, fmt.Errorf("message %s: %s %s", aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message)))
-			}
 		}
 		events = events[n:]
 	}
@@ -89,6 +94,48 @@ func (p *Publisher) PublishContactEvents(ctx context.Context, events []json.RawM
 		return fmt.Errorf("contactevents: publishing: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// sendBatch sends up to ten events, retrying what failed.
+func (p *Publisher) sendBatch(ctx context.Context, batch []json.RawMessage) error {
+	pending := batch
+	var prev time.Duration
+	for attempt := 1; ; attempt++ {
+		entries := make([]types.SendMessageBatchRequestEntry, len(pending))
+		for i, e := range pending {
+			entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(e))}
+		}
+		var failed []json.RawMessage
+		var errs []error
+		out, err := p.api.SendMessageBatch(ctx, &awssqs.SendMessageBatchInput{QueueUrl: aws.String(p.url), Entries: entries})
+		if err != nil {
+			failed, errs = pending, []error{err}
+		} else {
+			for _, f := range out.Failed {
+				i, convErr := strconv.Atoi(aws.ToString(f.Id))
+				if convErr != nil || i < 0 || i >= len(pending) {
+					continue
+				}
+				failed = append(failed, pending[i])
+				errs = append(errs, fmt.Errorf("message %d: %s %s", i, aws.ToString(f.Code), aws.ToString(f.Message)))
+			}
+		}
+		if len(failed) == 0 {
+			return nil
+		}
+		if !publishBackoff.Retry(attempt) || ctx.Err() != nil {
+			return fmt.Errorf("%d event(s) given up after %d attempt(s): %w", len(failed), attempt, errors.Join(errs...))
+		}
+		prev = publishBackoff.Delay(attempt, false, prev, rand.Float64())
+		t := time.NewTimer(prev)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%d event(s) given up: %w", len(failed), ctx.Err())
+		case <-t.C:
+		}
+		pending = failed
+	}
 }
 
 // ConsumerOptions configure a Consumer. QueueURL is required.
