@@ -3,6 +3,7 @@ package examples
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,6 +130,32 @@ func TestReadmeReferencesExamples(t *testing.T) {
 		}
 		if !strings.Contains(string(top), "examples/"+f) {
 			t.Errorf("README.md does not reference examples/%s", f)
+		}
+	}
+}
+
+// TestServePoolsConfig loads serve-pools.yaml through serve's pipeline:
+// two pools, each with its account, access key (secret from the
+// environment) and the same logical names.
+func TestServePoolsConfig(t *testing.T) {
+	root(t)
+	c, err := config.Load(config.Sources{File: "examples/serve-pools.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Pools) != 2 || c.Queue.Backend != "embedded" || c.AWS.Endpoint != "http://127.0.0.1:8999" {
+		t.Fatalf("serve-pools.yaml read as %+v", c)
+	}
+	for i, p := range c.Pools {
+		k := i + 1
+		if want := fmt.Sprintf("%012d", 100000000000+k); p.Account != want {
+			t.Errorf("pool %s: account %s, want the simulator's account %d (%s)", p.Name, p.Account, k, want)
+		}
+		if want := fmt.Sprintf("AKIDSIMACCOUNT%06d", k); p.Credentials.AccessKeyID != want || p.Credentials.SecretEnv == "" {
+			t.Errorf("pool %s: credentials %+v, want %s with a secret_env", p.Name, p.Credentials, want)
+		}
+		if p.IDs.ByMember()["ContactFlowId"]["outbound-sales"] == "" {
+			t.Errorf("pool %s: no outbound-sales flow", p.Name)
 		}
 	}
 }

@@ -37,6 +37,10 @@ type Config struct {
 	// (GET <url>/_tollgate/state with serve's token; https:// unless the
 	// host is loopback). Empty: no gateway panel.
 	GatewayURL string `yaml:"gateway_url"`
+	// Pools, when set, deliver the queue's jobs across several accounts
+	// (quota pools; pools.go). Empty: the single account of AWS and Limits,
+	// exactly as without the section.
+	Pools Pools `yaml:"pools"`
 }
 
 // AWS selects the upstream.

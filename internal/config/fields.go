@@ -124,6 +124,7 @@ func (c *Config) Fields() []Field {
 		{Key: "limits.redis_url", Flag: "redis-url", Usage: "share the buckets through Redis: redis://[user:pass@]host:port[/db] or rediss://", Secret: true, ptr: &c.Limits.RedisURL},
 		{Key: "limits.redis_timeout", Flag: "redis-timeout", Usage: "bound on every Redis command before falling back to local buckets (0 = 50ms)", ptr: &c.Limits.RedisTimeout},
 		{Key: "gateway_url", Flag: "gateway-url", Usage: "show this tollgate gateway's state on the dashboard (it must accept serve's token: run it with the same --data-dir or TOLLGATE_TOKEN)", ptr: &c.GatewayURL},
+		{Key: "pools", Usage: "quota pools (file only): several accounts sharing the queue, each with its credentials, quotas and IDs", ptr: &c.Pools},
 		{Key: "limits.quota_sync", Flag: "quota-sync", Usage: "re-read applied quotas from Service Quotas on this interval and apply them (e.g. 5m; 0 = off)", ptr: &c.Limits.QuotaSync},
 	}, append(c.staggerFields(), c.voiceFields()...)...)
 }

@@ -132,13 +132,14 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(l.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			bad("limits.redis_url", "must be redis://host:port or rediss://host:port, got %q", redisx.RedactURL(l.RedisURL))
 		}
-		if l.Account == "" {
+		if l.Account == "" && len(c.Pools) == 0 {
 			bad("limits.account", "is required with limits.redis_url (the shared buckets are per account and Region)")
 		}
 	}
 	c.validateStagger(bad)
 	c.validateVoice(bad)
 	c.Poll.validate(bad)
+	c.validatePools(bad)
 	return errors.Join(errs...)
 }
 
