@@ -106,6 +106,30 @@ type StatsResponse struct {
 	Queue    queue.Stats    `json:"queue"`
 	Dispatch dispatch.Stats `json:"dispatch"`
 	Uptime   float64        `json:"uptime_seconds"`
+	// Pools are the quota pools' figures, in the configuration's order;
+	// absent when serve runs one account (no pools section).
+	Pools []PoolStats `json:"pools,omitempty"`
+}
+
+// PoolStats are one quota pool's figures in GET /v1/stats (from the
+// dispatcher's PoolStats).
+type PoolStats struct {
+	Name     string `json:"name"`
+	Account  string `json:"account"`
+	Region   string `json:"region"`
+	Instance string `json:"instance"`
+	// Delivered are jobs that succeeded on the pool; Throttled, calls it
+	// answered with a throttle; InFlight, jobs on their way to it; Failed,
+	// attempts that failed there (definite failures and unknown outcomes).
+	Delivered int64 `json:"delivered"`
+	Throttled int64 `json:"throttled"`
+	InFlight  int64 `json:"in_flight"`
+	Failed    int64 `json:"failed"`
+	// Healthy is false while the pool is out of rotation (Health says why
+	// and when it is probed again: "ok" or "out: <reason>, back in <dur>").
+	Healthy         bool   `json:"healthy"`
+	Health          string `json:"health"`
+	CallsInProgress int64  `json:"calls_in_progress"`
 }
 
 // DeadLettersResponse is the answer to GET /v1/dlq.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,7 @@ import (
 	"github.com/tollgatehq/tollgate/contactevents"
 	"github.com/tollgatehq/tollgate/dispatch"
 	"github.com/tollgatehq/tollgate/governor"
+	"github.com/tollgatehq/tollgate/internal/api"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/poller"
 	"github.com/tollgatehq/tollgate/queue"
@@ -64,6 +66,10 @@ type App struct {
 	Admission  *Admission
 	Governor   *governor.Governor
 	Dispatcher *dispatch.Dispatcher
+	// Pools are the quota pools (the pools section; pools.go), nil for a
+	// single account. With pools, AWS, Quotas, Admission, Governor and
+	// CallBudget above are the first pool's.
+	Pools []*Pool
 	// CallBudget paces StartOutboundVoiceContact on calls in progress;
 	// nil when dispatch.call_pacing is off.
 	CallBudget *callbudget.Budget
@@ -89,6 +95,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Pools) > 0 {
+		return newPools(ctx, cfg, o, log)
 	}
 	a := &App{Config: cfg, Log: log}
 	var err error
@@ -135,7 +144,23 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	a.CallBudget = callBudget(cfg, table)
-	dopts := dispatch.Options{
+	dopts := a.dispatchOptions(o)
+	voiceOptions(&dopts, cfg, a.CallBudget)
+	a.Dispatcher, err = dispatch.New(dopts)
+	if err != nil {
+		_ = a.closePoll()
+		_ = a.Admission.Close()
+		a.Queue.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// dispatchOptions are the dispatcher's options from the configuration and
+// the parts built so far (the single account's; newPools adds the pools).
+func (a *App) dispatchOptions(o Options) dispatch.Options {
+	cfg := a.Config
+	return dispatch.Options{
 		Queue:             a.Queue,
 		Governor:          a.Governor,
 		AWS:               a.AWS,
@@ -146,18 +171,107 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		Visibility:        cfg.EffectiveVisibility(),
 		MaxBatch:          cfg.Dispatch.MaxBatch,
 		ShutdownGrace:     cfg.Dispatch.ShutdownGrace,
-		Logger:            log,
+		Logger:            a.Log,
 		Observer:          o.Hooks.Outcome,
 	}
-	voiceOptions(&dopts, cfg, a.CallBudget)
-	a.Dispatcher, err = dispatch.New(dopts)
-	if err != nil {
-		_ = a.closePoll()
-		_ = a.Admission.Close()
-		a.Queue.Close()
+}
+
+// newPools is New with the pools section: every pool gets its AWS
+// configuration (credentials retrieved now: an unassumable role or a
+// missing secret variable fails the start naming the pool and field), its
+// quota table, admission, governor (the same options and observers as the
+// single account's) and calls-in-progress budget, and the dispatcher gets
+// them all (dispatch.Options.Pools). The App's AWS, Quotas, Admission,
+// Governor and CallBudget are the first pool's, for the parts that take
+// one (the dashboard's limiter panel, stagger); Pools holds them all.
+//
+// The queue must be the embedded store (config refuses sqs: pins). The
+// contact events queue, when set, is read with the aws section's
+// credentials (the default chain, or Options.AWS) in its Region, else the
+// first pool's: every account's events arrive on the one queue and the
+// dispatcher finds each contact's pool.
+func newPools(ctx context.Context, cfg config.Config, o Options, log *slog.Logger) (*App, error) {
+	a := &App{Config: cfg, Log: log}
+	var err error
+	// The poller's observer needs the poller, which needs a pool's table:
+	// the governors report to it through this indirection.
+	poll := &lateObserver{}
+	observer := governor.Observers(o.Hooks.Attempt, poll)
+	if a.Pools, err = buildPools(ctx, cfg, o.AWS, observer, o.Hooks.Registerer, log); err != nil {
 		return nil, err
 	}
+	first := a.Pools[0]
+	a.AWS, a.Quotas, a.Admission, a.Governor, a.CallBudget = first.AWS, first.Quotas, first.Admission, first.Governor, first.CallBudget
+	fail := func(err error) (*App, error) {
+		if a.closePoll != nil {
+			_ = a.closePoll()
+		}
+		_ = closePools(a.Pools)
+		if a.Queue != nil && o.Queue == nil {
+			a.Queue.Close()
+		}
+		return nil, err
+	}
+	if cfg.Dispatch.ContactEventsQueue != "" {
+		home := cfg
+		if home.AWS.Region == "" {
+			home.AWS.Region = first.Config.Region
+		}
+		if home.AWS.Endpoint == "" {
+			home.AWS.Endpoint = cfg.Dispatch.ContactEventsEndpoint // placeholder credentials for an emulator
+		}
+		eventsAWS, err := loadAWS(ctx, home, o.AWS, log)
+		if err != nil {
+			return fail(fmt.Errorf("dispatch.contact_events_queue: %w", err))
+		}
+		if a.events, err = newContactEvents(ctx, cfg, eventsAWS, log); err != nil {
+			return fail(err)
+		}
+	}
+	a.Queue = o.Queue
+	if a.Queue == nil {
+		if a.Queue, err = openQueue(ctx, cfg, a.AWS); err != nil {
+			return fail(err)
+		}
+	}
+	if a.Poller, a.closePoll, err = newPoller(cfg, first.Config.Region, first.Admission.Table, a.connectCaller, log); err != nil {
+		return fail(err)
+	}
+	poll.o = pollObserver(a.Poller) // before anything runs: no governor has been called yet
+	dopts := a.dispatchOptions(o)
+	voiceOptions(&dopts, cfg, nil) // each pool has its own budget
+	if err := poolDispatchOptions(&dopts, a.Pools); err != nil {
+		return fail(err)
+	}
+	if a.Dispatcher, err = dispatch.New(dopts); err != nil {
+		return fail(err)
+	}
+	names := make([]string, len(a.Pools))
+	for i, p := range a.Pools {
+		names[i] = p.Config.Name
+	}
+	log.Info("delivering across quota pools", "pools", names)
 	return a, nil
+}
+
+// CheckJob validates a job as POST /v1/jobs does before enqueueing it:
+// dispatch.Check for one account; with pools the dispatcher's pool-aware
+// check (InstanceId may be left out, logical names are accepted when every
+// pool maps them).
+func (a *App) CheckJob(j queue.Job, now time.Time) (queue.Job, error) {
+	if len(a.Pools) == 0 {
+		return dispatch.Check(j, now)
+	}
+	return a.checkPoolJob(j, now)
+}
+
+// PoolStats are the pools' figures (delivered, throttled, in flight,
+// health …), in the configuration's order; nil without pools.
+func (a *App) PoolStats() []api.PoolStats {
+	if len(a.Pools) == 0 {
+		return nil
+	}
+	return a.poolStats()
 }
 
 // Run runs the background services (the dispatcher, and the live quota
@@ -194,7 +308,12 @@ func (a *App) Close() error {
 			errs = append(errs, fmt.Errorf("closing the poll cache: %w", err))
 		}
 	}
-	if err := a.Admission.Close(); err != nil {
+	if len(a.Pools) > 0 {
+		if err := closePools(a.Pools); err != nil {
+			a.Log.Warn("closing the limiters", "err", err)
+			errs = append(errs, err)
+		}
+	} else if err := a.Admission.Close(); err != nil {
 		a.Log.Warn("closing the limiter", "err", err)
 		errs = append(errs, err)
 	}

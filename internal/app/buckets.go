@@ -77,10 +77,32 @@ func (lv BucketLevels) Deficits(now time.Time, unsaved time.Duration, limit func
 	return out
 }
 
-func (a *App) bucketsPath() string { return filepath.Join(a.Config.DataDir, BucketsFile) }
+// bucketSets are the hierarchies whose levels are saved: the single
+// account's in BucketsFile, or each pool's in buckets.<pool>.json (each
+// pool has its own buckets: its own account's). Admissions whose buckets
+// live in Redis are left out.
+func (a *App) bucketSets() []bucketSet {
+	if len(a.Pools) == 0 {
+		if a.Admission.Buckets == nil {
+			return nil
+		}
+		return []bucketSet{{path: filepath.Join(a.Config.DataDir, BucketsFile), adm: a.Admission}}
+	}
+	var out []bucketSet
+	for _, p := range a.Pools {
+		if p.Admission.Buckets != nil {
+			out = append(out, bucketSet{path: filepath.Join(a.Config.DataDir, PoolBucketsFile(p.Config.Name)), adm: p.Admission})
+		}
+	}
+	return out
+}
 
-func (a *App) bucketOps() []string {
-	apis := a.Admission.Table.APIs()
+// PoolBucketsFile is the file in the data directory holding a pool's
+// buckets' levels.
+func PoolBucketsFile(pool string) string { return "buckets." + pool + ".json" }
+
+func (b bucketSet) ops() []string {
+	apis := b.adm.Table.APIs()
 	ops := make([]string, 0, len(apis))
 	for _, api := range apis {
 		ops = append(ops, api.Op)
@@ -88,24 +110,24 @@ func (a *App) bucketOps() []string {
 	return ops
 }
 
-// saveBuckets writes the levels atomically (a temporary file renamed).
-func (a *App) saveBuckets(now time.Time) error {
-	lv := SnapshotBuckets(a.Admission.Buckets, a.bucketOps(), now)
-	b, err := json.Marshal(lv)
+// save writes the levels atomically (a temporary file renamed).
+func (b bucketSet) save(now time.Time) error {
+	lv := SnapshotBuckets(b.adm.Buckets, b.ops(), now)
+	data, err := json.Marshal(lv)
 	if err != nil {
 		return err
 	}
-	tmp := a.bucketsPath() + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	tmp := b.path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return err
 	}
-	return os.Rename(tmp, a.bucketsPath())
+	return os.Rename(tmp, b.path)
 }
 
-// restoreBuckets takes from the fresh buckets what the previous run left
+// restore takes from the fresh buckets what the previous run left
 // unrefilled; it returns the operations it touched.
-func (a *App) restoreBuckets(now time.Time) (int, error) {
-	b, err := os.ReadFile(a.bucketsPath())
+func (b bucketSet) restore(now time.Time) (int, error) {
+	data, err := os.ReadFile(b.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -113,10 +135,10 @@ func (a *App) restoreBuckets(now time.Time) (int, error) {
 		return 0, err
 	}
 	var lv BucketLevels
-	if err := json.Unmarshal(b, &lv); err != nil {
-		return 0, fmt.Errorf("%s: %w", a.bucketsPath(), err)
+	if err := json.Unmarshal(data, &lv); err != nil {
+		return 0, fmt.Errorf("%s: %w", b.path, err)
 	}
-	h := a.Admission.Buckets
+	h := b.adm.Buckets
 	n := 0
 	for op, d := range lv.Deficits(now, BucketSaveInterval, h.Limit) {
 		if dec, err := h.TryAt(now, ratelimit.Request{Op: op, Cost: d, Priority: ratelimit.PriorityCritical}); err == nil && dec.OK {
@@ -126,19 +148,34 @@ func (a *App) restoreBuckets(now time.Time) (int, error) {
 	return n, nil
 }
 
+// saveBuckets saves every set; the first error is returned.
+func (a *App) saveBuckets(sets []bucketSet, now time.Time) error {
+	var first error
+	for _, b := range sets {
+		if err := b.save(now); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // startBucketSaver restores the levels of the previous run, then saves them
 // every BucketSaveInterval until the returned stop is called, and once
 // more then (calls in flight may still be admitted during the shutdown
 // grace, after ctx ends). Nothing happens when the buckets live in Redis (they outlive
-// the process there).
+// the process there). With pools each pool's buckets are saved in a file of
+// their own (PoolBucketsFile).
 func (a *App) startBucketSaver(ctx context.Context) (stop func()) {
-	if a.Admission.Buckets == nil || a.Config.DataDir == "" {
+	sets := a.bucketSets()
+	if len(sets) == 0 || a.Config.DataDir == "" {
 		return func() {}
 	}
-	if n, err := a.restoreBuckets(time.Now()); err != nil {
-		a.Log.Warn("bucket levels of the previous run not restored; starting full", "err", err)
-	} else if n > 0 {
-		a.Log.Info("buckets start from the previous run's admissions", "operations", n)
+	for _, b := range sets {
+		if n, err := b.restore(time.Now()); err != nil {
+			a.Log.Warn("bucket levels of the previous run not restored; starting full", "file", b.path, "err", err)
+		} else if n > 0 {
+			a.Log.Info("buckets start from the previous run's admissions", "file", filepath.Base(b.path), "operations", n)
+		}
 	}
 	done := make(chan struct{})
 	quit := make(chan struct{})
@@ -150,12 +187,12 @@ func (a *App) startBucketSaver(ctx context.Context) (stop func()) {
 		for {
 			select {
 			case <-quit:
-				if err := a.saveBuckets(time.Now()); err != nil {
+				if err := a.saveBuckets(sets, time.Now()); err != nil {
 					a.Log.Warn("saving bucket levels", "err", err)
 				}
 				return
 			case <-t.C:
-				if err := a.saveBuckets(time.Now()); err != nil && !warned {
+				if err := a.saveBuckets(sets, time.Now()); err != nil && !warned {
 					a.Log.Warn("saving bucket levels", "err", err)
 					warned = true
 				}

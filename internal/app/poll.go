@@ -79,9 +79,14 @@ func newPoller(cfg config.Config, region string, table *quotas.Table, call polle
 }
 
 // connectCaller calls Connect through the dispatcher's governed client at
-// the poller's priority.
+// the poller's priority; with pools, through the governed client of the
+// pool whose instance the input names (else the first pool).
 func (a *App) connectCaller(ctx context.Context, op string, in json.RawMessage) (json.RawMessage, error) {
 	ctx = awssdk.WithCallOptions(ctx, pollCallOptions)
+	if len(a.Pools) > 0 {
+		// The pool whose instance the query reads, else the first.
+		return dispatch.Call(ctx, poolOf(a.Pools, in).connect, op, in)
+	}
 	return dispatch.Call(ctx, a.Dispatcher.Connect(), op, in)
 }
 

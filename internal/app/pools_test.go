@@ -1,0 +1,221 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/tollgatehq/tollgate/internal/app"
+	"github.com/tollgatehq/tollgate/internal/config"
+	"github.com/tollgatehq/tollgate/queue"
+)
+
+// stsServer is a stand-in for STS AssumeRole (query protocol, XML
+// answers as AWS's): roles of account 222222222222 are assumed, any other
+// gets 403 AccessDenied in STS's error shape.
+// TODO(merge): switch to the multi-account simulator's STS (branch psim),
+// which answers the same way for its own accounts.
+type stsServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []map[string]string
+}
+
+func newSTS(t *testing.T) *stsServer {
+	s := &stsServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Form.Get("Action") != "AssumeRole" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		s.requests = append(s.requests, map[string]string{
+			"RoleArn": r.Form.Get("RoleArn"), "RoleSessionName": r.Form.Get("RoleSessionName"),
+			"ExternalId": r.Form.Get("ExternalId"), "Authorization": r.Header.Get("Authorization"),
+		})
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/xml")
+		role := r.Form.Get("RoleArn")
+		if !strings.HasPrefix(role, "arn:aws:iam::222222222222:role/") {
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::999999999999:user/tollgate is not authorized to perform: sts:AssumeRole on resource: %s</Message></Error>
+  <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>
+</ErrorResponse>`, role)
+			return
+		}
+		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <Credentials>
+      <AccessKeyId>ASIATEMPWEST0001</AccessKeyId>
+      <SecretAccessKey>temp-secret</SecretAccessKey>
+      <SessionToken>temp-session-token</SessionToken>
+      <Expiration>2099-01-01T00:00:00Z</Expiration>
+    </Credentials>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::222222222222:assumed-role/tollgate/%s</Arn>
+      <AssumedRoleId>AROATEMP:%s</AssumedRoleId>
+    </AssumedRoleUser>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c8</RequestId></ResponseMetadata>
+</AssumeRoleResponse>`, r.Form.Get("RoleSessionName"), r.Form.Get("RoleSessionName"))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// poolsConfig is a valid two-pool configuration: east by access key (the
+// secret in EAST_SECRET), west by a role assumed through sts.
+func poolsConfig(t *testing.T, stsURL string) config.Config {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.AWS.Endpoint = "http://127.0.0.1:1"
+	ids := func(n string) config.PoolIDs {
+		return config.PoolIDs{ContactFlows: map[string]string{"outbound-sales": "flow-" + n}, Queues: map[string]string{"sales": "queue-" + n}}
+	}
+	cfg.Pools = config.Pools{
+		{Name: "east", Account: "111111111111", Region: "us-east-1", InstanceID: "instance-east", Weight: 1,
+			Credentials: config.PoolCredentials{AccessKeyID: "AKIDEAST00000001", SecretEnv: "TOLLGATE_TEST_EAST_SECRET"}, IDs: ids("east")},
+		{Name: "west", Account: "222222222222", Region: "us-west-2", InstanceID: "instance-west", Weight: 2,
+			Credentials: config.PoolCredentials{RoleARN: "arn:aws:iam::222222222222:role/tollgate", ExternalID: "xid-west", STSEndpoint: stsURL}, IDs: ids("west")},
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestBuildPools: each pool gets its own credentials (the access key with
+// the secret from the environment; the role assumed at start through the
+// configured STS endpoint with the external id), Region, quota table (the
+// pool's quota file over limits.quota_file) and admission.
+func TestBuildPools(t *testing.T) {
+	sts := newSTS(t)
+	cfg := poolsConfig(t, sts.URL)
+	t.Setenv("TOLLGATE_TEST_EAST_SECRET", "east-secret-value")
+	qf := filepath.Join(t.TempDir(), "west-quotas.yaml")
+	if err := os.WriteFile(qf, []byte("overrides:\n  - {op: StartOutboundVoiceContact, rate: 7, burst: 11}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Pools[1].QuotaFile = qf
+	ps, err := app.BuildPools(context.Background(), cfg, staticAWS(), nil, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 {
+		t.Fatalf("%d pools", len(ps))
+	}
+	east, err := ps[0].AWS.Credentials.Retrieve(context.Background())
+	if err != nil || east.AccessKeyID != "AKIDEAST00000001" || east.SecretAccessKey != "east-secret-value" {
+		t.Errorf("east credentials %q, %v", east.AccessKeyID, err)
+	}
+	west, err := ps[1].AWS.Credentials.Retrieve(context.Background())
+	if err != nil || west.AccessKeyID != "ASIATEMPWEST0001" || west.SessionToken != "temp-session-token" {
+		t.Errorf("west credentials %q, %v; want the assumed role's", west.AccessKeyID, err)
+	}
+	sts.mu.Lock()
+	if len(sts.requests) != 1 {
+		t.Errorf("STS asked %d times at start, want once", len(sts.requests))
+	} else if r := sts.requests[0]; r["ExternalId"] != "xid-west" || r["RoleSessionName"] != "tollgate-west" || !strings.Contains(r["Authorization"], "AKIDAPP") {
+		t.Errorf("AssumeRole request %v", r)
+	}
+	sts.mu.Unlock()
+	if ps[0].AWS.Region != "us-east-1" || ps[1].AWS.Region != "us-west-2" || ps[1].Endpoint != "http://127.0.0.1:1" {
+		t.Errorf("regions %s %s, endpoint %s", ps[0].AWS.Region, ps[1].AWS.Region, ps[1].Endpoint)
+	}
+	if a, _ := ps[1].Quotas.API("StartOutboundVoiceContact"); a.Rate != 7 || a.Burst != 11 {
+		t.Errorf("west quota file not applied: %+v", a)
+	}
+	if a, _ := ps[0].Quotas.API("StartOutboundVoiceContact"); a.Rate == 7 {
+		t.Errorf("west's quota file applied to east: %+v", a)
+	}
+	if ps[0].Admission == ps[1].Admission || ps[0].Governor == ps[1].Governor || ps[0].Admission.Buckets == ps[1].Admission.Buckets {
+		t.Error("pools share an admission")
+	}
+	if ps[0].CallBudget == nil || ps[0].CallBudget == ps[1].CallBudget {
+		t.Error("each pool needs its own calls-in-progress budget")
+	}
+}
+
+// TestPoolsRefusedAtStart: credentials that cannot work fail the start,
+// naming the pool and the field — and never showing a secret.
+func TestPoolsRefusedAtStart(t *testing.T) {
+	sts := newSTS(t)
+	type step struct {
+		name string
+		edit func(*config.Config)
+		env  string // EAST's secret; "" unset
+		want []string
+	}
+	for i, s := range []step{
+		{"secret variable unset", nil, "", []string{"pools[0] (east).credentials.secret_env", "TOLLGATE_TEST_EAST_SECRET", "not set"}},
+		{"unassumable role", func(c *config.Config) {
+			c.Pools[1].Account = "333333333333" // a role the STS endpoint refuses
+			c.Pools[1].Credentials.RoleARN = "arn:aws:iam::333333333333:role/tollgate"
+		}, "east-secret-value", []string{"pools[1] (west).credentials.role_arn", "AccessDenied", "arn:aws:iam::333333333333:role/tollgate"}},
+		{"STS unreachable", func(c *config.Config) { c.Pools[1].Credentials.STSEndpoint = "http://127.0.0.1:1" },
+			"east-secret-value", []string{"pools[1] (west).credentials.role_arn"}},
+	} {
+		cfg := poolsConfig(t, sts.URL)
+		if s.edit != nil {
+			s.edit(&cfg)
+		}
+		if s.env != "" {
+			t.Setenv("TOLLGATE_TEST_EAST_SECRET", s.env)
+		} else {
+			os.Unsetenv("TOLLGATE_TEST_EAST_SECRET")
+		}
+		var logs bytes.Buffer
+		_, err := app.New(context.Background(), cfg, app.Options{AWS: staticAWS(), Queue: queue.NewMemory(queue.MemoryOptions{}),
+			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		if err == nil {
+			t.Errorf("step %d %s: started", i, s.name)
+			continue
+		}
+		t.Logf("step %d %s: %v", i, s.name, err)
+		for _, w := range s.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("step %d %s: got %q want it to mention %q", i, s.name, err, w)
+			}
+		}
+		if out := err.Error() + logs.String(); strings.Contains(out, "east-secret-value") || strings.Contains(out, "xid-west") {
+			t.Errorf("step %d %s: a secret is shown:\n%s", i, s.name, out)
+		}
+	}
+}
+
+// TestPoolsNeverShowSecrets: a successful start logs each pool's account,
+// Region, instance and kind of credentials, never the secret or the
+// external id.
+func TestPoolsNeverShowSecrets(t *testing.T) {
+	sts := newSTS(t)
+	cfg := poolsConfig(t, sts.URL)
+	t.Setenv("TOLLGATE_TEST_EAST_SECRET", "east-secret-value")
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ps, err := app.BuildPools(context.Background(), cfg, &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDAPP", "base-secret", "")}, nil, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	for _, leak := range []string{"east-secret-value", "xid-west", "temp-secret", "temp-session-token", "base-secret"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("%q logged:\n%s", leak, out)
+		}
+	}
+	if !strings.Contains(out, "pool=west") || !strings.Contains(out, "credentials=role") {
+		t.Errorf("log %s", out)
+	}
+	_ = ps
+}
