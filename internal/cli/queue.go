@@ -83,7 +83,7 @@ func newQueueStatsCmd(cf *queueClientFlags) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "stats",
-		Short: "Show queue and dispatcher statistics",
+		Short: "Show queue and dispatcher statistics (and, with quota pools, a row per pool)",
 		Example: `  tollgate queue stats
   tollgate queue stats --format json`,
 		Args: cobra.NoArgs,
@@ -115,11 +115,36 @@ func newQueueStatsCmd(cf *queueClientFlags) *cobra.Command {
 			if q.Approximate {
 				fmt.Fprintln(tw, "(counts are approximate)")
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			return printPools(out, st.Pools)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output: text or json")
 	return cmd
+}
+
+// printPools prints the quota pools' table (nothing without pools).
+func printPools(w io.Writer, pools []api.PoolStats) error {
+	if len(pools) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "POOL\tACCOUNT\tREGION\tDELIVERED\tTHROTTLED\tIN FLIGHT\tFAILED\tCALLS\tHEALTH")
+	for _, p := range pools {
+		health := p.Health
+		if health == "" {
+			health = "ok"
+			if !p.Healthy {
+				health = "out"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", p.Name, p.Account, p.Region,
+			p.Delivered, p.Throttled, p.InFlight, p.Failed, p.CallsInProgress, health)
+	}
+	return tw.Flush()
 }
 
 func newQueueDLQCmd(cf *queueClientFlags) *cobra.Command {

@@ -185,3 +185,37 @@ func TestSplitJobs(t *testing.T) {
 		t.Errorf("a large JSON array must be refused")
 	}
 }
+
+// TestQueueStatsPools: with quota pools, `queue stats` prints a row per
+// pool (delivered, throttled, in flight, health) and --format json keeps
+// them under "pools".
+func TestQueueStatsPools(t *testing.T) {
+	body := api.StatsResponse{Pools: []api.PoolStats{
+		{Name: "east", Account: "100000000001", Region: "us-east-1", Delivered: 612, Throttled: 3, InFlight: 4, Healthy: true, Health: "ok"},
+		{Name: "west", Account: "100000000002", Region: "us-east-1", Delivered: 388, Failed: 9, Health: "out: AccessDeniedException, back in 8s"},
+	}}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/stats" || r.Header.Get("Authorization") != "Bearer pools-cli-token-0123456789" {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(body)
+	}))
+	defer ts.Close()
+	t.Setenv("TOLLGATE_TOKEN", "pools-cli-token-0123456789")
+	code, out, errOut := cli(t, "", "queue", "stats", "--server", ts.URL)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"POOL", "HEALTH", "east", "612", "ok", "west", "388", "out: AccessDeniedException, back in 8s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stats text lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = cli(t, "", "queue", "stats", "--server", ts.URL, "--format", "json")
+	var st api.StatsResponse
+	if code != ExitOK || json.Unmarshal([]byte(out), &st) != nil || len(st.Pools) != 2 || st.Pools[1].Healthy || st.Pools[0].Delivered != 612 {
+		t.Errorf("stats json: exit %d, %s", code, out)
+	}
+}

@@ -169,7 +169,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	specs, lines, err := parseJobs(body)
 	if err == nil {
 		var jobs []queue.Job
-		if jobs, err = prepareJobs(specs, lines, time.Now(), s.cfg.Limits.Account); err == nil {
+		if jobs, err = prepareJobs(specs, lines, time.Now(), s.cfg.Limits.Account, s.app.CheckJob); err == nil {
 			s.enqueue(w, r, jobs, lines)
 			return
 		}
@@ -278,7 +278,8 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	if s.queueError(w, err, "stats") {
 		return
 	}
-	writeJSON(w, http.StatusOK, api.StatsResponse{Queue: st, Dispatch: s.app.Dispatcher.Stats(), Uptime: time.Since(s.started).Seconds()})
+	writeJSON(w, http.StatusOK, api.StatsResponse{Queue: st, Dispatch: s.app.Dispatcher.Stats(), Uptime: time.Since(s.started).Seconds(),
+		Pools: s.app.PoolStats()})
 }
 
 func (s *Server) ops(w http.ResponseWriter, _ *http.Request) {

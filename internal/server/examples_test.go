@@ -19,7 +19,7 @@ func TestExampleJobsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	jobs, err := prepareJobs(specs, lines, now, "")
+	jobs, err := prepareJobs(specs, lines, now, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

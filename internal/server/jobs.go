@@ -196,14 +196,20 @@ func jsonProblem(err error, data []byte) string {
 	return err.Error()
 }
 
-// prepareJobs validates every spec with dispatch.Check. The first problem
+// prepareJobs validates every spec with check (dispatch.Check, or with
+// pools the dispatcher's pool-aware check: app.CheckJob). The first problem
 // is returned, naming the job and the field. A job the caller named (id)
 // without a client_token gets queue.DeriveToken(account, its InstanceId,
-// id), so submitting it twice can never start two contacts.
-func prepareJobs(specs []api.JobSpec, lines []int, now time.Time, account string) ([]queue.Job, error) {
+// id), so submitting it twice can never start two contacts (with pools the
+// dispatcher derives each pool's token from it again, so pools never share
+// one).
+func prepareJobs(specs []api.JobSpec, lines []int, now time.Time, account string, check func(queue.Job, time.Time) (queue.Job, error)) ([]queue.Job, error) {
+	if check == nil {
+		check = dispatch.Check
+	}
 	jobs := make([]queue.Job, len(specs))
 	for i, spec := range specs {
-		j, err := dispatch.Check(spec.Job(), now)
+		j, err := check(spec.Job(), now)
 		if err != nil {
 			se := &SubmitError{Index: i, Message: jsonNames.Replace(err.Error())}
 			if lines != nil {

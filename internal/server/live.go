@@ -9,6 +9,7 @@ import (
 
 	"github.com/tollgatehq/tollgate/awserr"
 	"github.com/tollgatehq/tollgate/governor"
+	"github.com/tollgatehq/tollgate/internal/api"
 	"github.com/tollgatehq/tollgate/ratelimit"
 )
 
@@ -130,6 +131,9 @@ type LiveState struct {
 	Adaptive bool           `json:"adaptive"` // per-client learning on
 	Uptime   float64        `json:"uptime"`
 	Gateway  *GatewayPanel  `json:"gateway,omitempty"` // gateway_url's state (gateway.go)
+	// Pools are the quota pools' figures (the pools section); absent for
+	// one account.
+	Pools []api.PoolStats `json:"pools,omitempty"`
 }
 
 type tokensAt interface {
@@ -184,6 +188,7 @@ func (s *Server) liveState(ctx context.Context, now time.Time) LiveState {
 		p := s.gateway.read(ctx)
 		st.Gateway = &p
 	}
+	st.Pools = s.app.PoolStats()
 	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if qs, err := s.app.Queue.Stats(qctx); err == nil {

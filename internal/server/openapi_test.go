@@ -105,6 +105,7 @@ func TestOpenAPI(t *testing.T) {
 		"PurgeRequest": api.PurgeRequest{}, "PurgeResponse": api.PurgeResponse{}, "LookupRequest": api.LookupRequest{},
 		"LookupResponse": api.LookupResponse{}, "DeadLettersResponse": api.DeadLettersResponse{},
 		"RedriveRequest": api.RedriveRequest{}, "RedriveResponse": api.RedriveResponse{}, "StatsResponse": api.StatsResponse{},
+		"PoolStats": api.PoolStats{},
 	}
 	for name, v := range schemas {
 		var fields []string

@@ -110,6 +110,9 @@ func New(ctx context.Context, cfg config.Config, o app.Options) (*Server, error)
 		return nil, err
 	}
 	s.m.watchQueue(s.app.Queue)
+	if len(s.app.Pools) > 0 {
+		s.m.watchPools(s.app.PoolStats)
+	}
 	s.handler = s.routes()
 	return s, nil
 }

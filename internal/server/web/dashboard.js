@@ -158,7 +158,28 @@
     }
   }
 
+  // renderPools: one row per quota pool (serve's pools section).
+  function renderPools(pools) {
+    const sec = document.getElementById("pools-section");
+    if (!pools || !pools.length) { sec.hidden = true; return; }
+    sec.hidden = false;
+    const body = document.querySelector("#pools tbody");
+    body.replaceChildren();
+    for (const p of pools) {
+      const tr = el("tr", { "data-pool": p.name });
+      for (const [role, text] of [["name", p.name], ["account", p.account], ["region", p.region], ["health", p.health || (p.healthy ? "ok" : "out")],
+        ["delivered", String(p.delivered)], ["throttled", String(p.throttled)], ["in-flight", String(p.in_flight)],
+        ["failed", String(p.failed)], ["calls", String(p.calls_in_progress)]]) {
+        const td = el("td", { "data-role": role }, text);
+        if (role === "health") td.className = p.healthy ? "good" : "warn";
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+  }
+
   function onState(st) {
+    renderPools(st.pools);
     renderGateway(st.gateway);
     document.getElementById("conn").textContent = "live";
     document.getElementById("conn").className = "badge good";
