@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -384,3 +385,16 @@ func (b *Budget) EndAt(now time.Time, contactID string) bool {
 
 // End is EndAt with the budget's clock.
 func (b *Budget) End(contactID string) bool { return b.EndAt(b.o.Now(), contactID) }
+
+// Instances returns the instances the budget has seen (by Acquire,
+// TryAcquireAt, SetLimit or Limit), sorted.
+func (b *Budget) Instances() []string {
+	b.mu.Lock()
+	out := make([]string, 0, len(b.inst))
+	for name := range b.inst {
+		out = append(out, name)
+	}
+	b.mu.Unlock()
+	slices.Sort(out)
+	return out
+}

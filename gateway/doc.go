@@ -5,7 +5,8 @@
 //
 // # A request's path
 //
-//  1. Size: a body over Options.MaxBodyBytes is refused with 413.
+//  1. Size and pace: a body over Options.MaxBodyBytes is refused with 413;
+//     one not received within Options.BodyTimeout gets 408.
 //  2. Authentication: the caller's SigV4 signature is verified (package
 //     sigv4) against callers.yaml (LoadCallers): Region, service
 //     (connect or connect-campaigns), ±5 minute window, payload hash.

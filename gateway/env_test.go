@@ -80,6 +80,7 @@ type envOptions struct {
 	limits   map[string]ratelimit.Limit
 	deadline time.Duration
 	maxBody  int64
+	bodyWait time.Duration // Options.BodyTimeout
 }
 
 // newEnv starts the simulator (verifying only the gateway's key) and the
@@ -108,6 +109,7 @@ func newEnv(t testing.TB, eo envOptions) *env {
 		Callers:      cs,
 		Deadline:     eo.deadline,
 		MaxBodyBytes: eo.maxBody,
+		BodyTimeout:  eo.bodyWait,
 		Now:          func() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) },
 		Token:        apiToken,
 	})

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,6 +31,7 @@ const (
 	DefaultMaxBodyBytes = 1 << 20
 	DefaultDeadline     = 10 * time.Second
 	DefaultMaxDeadline  = 60 * time.Second
+	DefaultBodyTimeout  = 30 * time.Second
 	// DeadlineHeader lets a caller set its own deadline for one request:
 	// milliseconds ("2500") or a Go duration ("2.5s"), at most
 	// Options.MaxDeadline. It is never forwarded.
@@ -77,6 +79,12 @@ type Options struct {
 	Deadline time.Duration
 	// MaxDeadline caps DeadlineHeader (default 60 s).
 	MaxDeadline time.Duration
+	// BodyTimeout bounds reading one request's body over a real connection
+	// (default 30 s): a caller that announces a body and stalls gets 408
+	// RequestTimeoutException instead of holding a connection forever. The
+	// deadline is lifted once the body is read, so waiting for admission is
+	// bounded by the caller's deadline alone.
+	BodyTimeout time.Duration
 	// Transport sends upstream requests (default: a clone of
 	// http.DefaultTransport without transparent compression, so responses
 	// come back byte for byte).
@@ -117,6 +125,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxDeadline <= 0 {
 		o.MaxDeadline = DefaultMaxDeadline
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
 	}
 	if o.Transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -207,17 +218,31 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"Request body of "+strconv.FormatInt(r.ContentLength, 10)+" bytes exceeds the gateway's limit of "+strconv.FormatInt(g.o.MaxBodyBytes, 10)+" bytes.")
 		return
 	}
+	// Wall clock: connection deadlines are real time. Handlers without a
+	// connection (recorders, in-memory transports) support none and need none.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(g.o.BodyTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.o.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &mbe):
 			g.reject(w, r, "", "", http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
 				"Request body exceeds the gateway's limit of "+strconv.FormatInt(g.o.MaxBodyBytes, 10)+" bytes.")
+			return
+		case errors.As(err, &ne) && ne.Timeout():
+			w.Header().Set("Connection", "close")
+			g.reject(w, r, "", "", http.StatusRequestTimeout, "RequestTimeoutException",
+				"The request body was not received within "+g.o.BodyTimeout.String()+".")
 			return
 		}
 		g.reject(w, r, "", "", http.StatusBadRequest, "SerializationException", "Unable to read the request body.")
 		return
 	}
+	// Lifted: a deadline left set would cancel the request's context while
+	// it waits for admission (the server's background read would fail).
+	_ = rc.SetReadDeadline(time.Time{})
 	auth, err := g.verifier.Verify(r, body, g.o.Now())
 	if err != nil {
 		var e *sigv4.Error

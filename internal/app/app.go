@@ -153,6 +153,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		a.Queue.Close()
 		return nil, err
 	}
+	a.quotas.watchCalls(a.CallBudget, a.Dispatcher.Connect())
 	return a, nil
 }
 

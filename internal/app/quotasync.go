@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tollgatehq/tollgate/callbudget"
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/ratelimit"
@@ -17,8 +19,12 @@ import (
 // quotaWatch is the live quota sync (limits.quota_sync) and the per-
 // operation quota gauges.
 type quotaWatch struct {
-	sync  *usage.Sync
-	peaks *usage.SecondPeaks
+	sync     *usage.Sync
+	peaks    *usage.SecondPeaks
+	sq       usage.InstanceQuotaReader
+	interval time.Duration
+	log      *slog.Logger
+	calls    *callQuotas // the per-instance call budgets; nil without call pacing
 }
 
 // newQuotaWatch builds the sync when limits.quota_sync is set: Service
@@ -34,8 +40,11 @@ func newQuotaWatch(cfg config.Config, awsCfg aws.Config, l ratelimit.Limiter, lo
 	}
 	c := usage.NewClients(awsCfg, cfg.AWS.Endpoint)
 	w := &quotaWatch{
-		sync:  usage.NewSync(c.SQ, l, usage.SyncOptions{Interval: iv, RateScale: cfg.Limits.RateScale, Logger: log}),
-		peaks: usage.NewSecondPeaks(),
+		sync:     usage.NewSync(c.SQ, l, usage.SyncOptions{Interval: iv, RateScale: cfg.Limits.RateScale, Logger: log}),
+		peaks:    usage.NewSecondPeaks(),
+		sq:       c.SQ,
+		interval: iv,
+		log:      log,
 	}
 	if reg != nil {
 		if err := reg.Register(w); err != nil {
@@ -44,6 +53,16 @@ func newQuotaWatch(cfg config.Config, awsCfg aws.Config, l ratelimit.Limiter, lo
 	}
 	log.Info("quota sync on", "interval", iv.String())
 	return w
+}
+
+// watchCalls makes the sync keep b (the calls-in-progress budget; nil when
+// call pacing is off) at each instance's applied concurrent-active-calls
+// quota, asking DescribeInstance for ARNs through c (the governed client).
+func (w *quotaWatch) watchCalls(b *callbudget.Budget, c *connect.Client) {
+	if w == nil || b == nil {
+		return
+	}
+	w.calls = newCallQuotas(w.sq, c, b, w.interval, w.log)
 }
 
 // observer is the governor observer feeding the usage gauges.
@@ -56,9 +75,15 @@ func (w *quotaWatch) observer() governor.Observer {
 
 // run refreshes until ctx ends.
 func (w *quotaWatch) run(ctx context.Context) {
-	if w != nil {
-		_ = w.sync.Run(ctx)
+	if w == nil {
+		return
 	}
+	if w.calls != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); w.calls.run(ctx) }()
+		defer func() { <-done }()
+	}
+	_ = w.sync.Run(ctx)
 }
 
 var (

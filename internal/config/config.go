@@ -136,7 +136,10 @@ type Limits struct {
 	RedisTimeout time.Duration `yaml:"redis_timeout"`
 	// QuotaSync, when not 0, re-reads the applied quotas from Service
 	// Quotas on this interval and sets the limiter's rates (package usage),
-	// so an approved increase applies without a restart. 0: off.
+	// so an approved increase applies without a restart; with
+	// dispatch.call_pacing it also sets each instance's calls-in-progress
+	// budget from that instance's applied concurrent-active-calls quota.
+	// 0: off.
 	QuotaSync time.Duration `yaml:"quota_sync"`
 }
 
