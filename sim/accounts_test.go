@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -384,4 +385,40 @@ func TestSimMultiSeed(t *testing.T) {
 			t.Errorf("step %d: shiftNumber(%s, %d) = %s want %s", i, st.in, st.k, got, st.want)
 		}
 	}
+}
+
+// TestSimMultiContactEvents: every account publishes its calls' contact
+// events to the one sink, each with its own account id and instance.
+func TestSimMultiContactEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &sinkRecorder{}
+		m := newMulti(t, Options{Accounts: 2, ContactEvents: rec, CallDuration: Distribution{Kind: DistFixed, Min: 3 * time.Second, Max: 3 * time.Second}})
+		ids := map[string]int{}
+		for i, a := range m.Accounts() {
+			out, err := accountClient(t, m, i+1).StartOutboundVoiceContact(t.Context(), &connect.StartOutboundVoiceContactInput{
+				InstanceId: aws.String(a.InstanceID), ContactFlowId: aws.String(a.ContactFlowID), QueueId: aws.String(a.QueueID),
+				DestinationPhoneNumber: aws.String("+12065550100"), SourcePhoneNumber: aws.String(a.PhoneNumber)})
+			if err != nil {
+				t.Fatalf("account %d: %v", i+1, err)
+			}
+			ids[aws.ToString(out.ContactId)] = i + 1
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		_ = m.Close()
+		for id, k := range ids {
+			types, _, evs := rec.of(id)
+			if len(types) != 3 {
+				t.Fatalf("account %d contact %s: events %v", k, id, types)
+			}
+			for _, ev := range evs {
+				if ev.Account != MultiAccountID(k) || ev.InstanceID() != m.Accounts()[k-1].InstanceID {
+					t.Fatalf("account %d: event of account %s instance %s", k, ev.Account, ev.InstanceID())
+				}
+			}
+		}
+		if st := m.Stats(); st.ContactEvents != 6 {
+			t.Fatalf("contact_events summed: %d", st.ContactEvents)
+		}
+	})
 }
