@@ -174,7 +174,6 @@ func (s *stsService) assumeRole(w http.ResponseWriter, req stsRequest, caller, r
 	res.AssumedRoleUser.Arn = t.arn
 	res.AssumedRoleUser.AssumedRoleID = "AROA" + randomText(keyText, 11)[:17] + ":" + req.sessionName
 	res.Credentials = stsCredentials{AccessKeyID: akid, SecretAccessKey: t.secret, SessionToken: t.token, Expiration: t.expires.UTC().Format(time.RFC3339)}
-	res.PackedPolicySize = 0
 	out.RequestID = reqID
 	writeSTS(w, reqID, http.StatusOK, out)
 }
@@ -220,7 +219,7 @@ type assumeRoleResponse struct {
 			AssumedRoleID string `xml:"AssumedRoleId"`
 		} `xml:"AssumedRoleUser"`
 		Credentials      stsCredentials `xml:"Credentials"`
-		PackedPolicySize int            `xml:"PackedPolicySize"`
+		PackedPolicySize int            `xml:"PackedPolicySize,omitempty"`
 	} `xml:"AssumeRoleResult"`
 	RequestID string `xml:"ResponseMetadata>RequestId"`
 }
