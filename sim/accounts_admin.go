@@ -75,6 +75,7 @@ func (m *Multi) Accounts() []AccountInfo {
 // serveAdmin serves the admin paths of a Multi:
 //
 //	GET  /_sim/accounts                 []AccountInfo
+//	GET  /_sim/accounts/{k}             account k's AccountInfo
 //	*    /_sim/accounts/{k}/<route>     account k's /_sim/<route> (stats, quotas, faults, outage, …)
 //	GET  /_sim/accounts/{k}/metrics     account k's Prometheus metrics
 //	GET  /_sim/stats[?last=N]           with several accounts: the sum, and "accounts"
@@ -103,6 +104,10 @@ func (m *Multi) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		k, err := strconv.Atoi(ks)
 		if err != nil || k < 1 || k > len(m.accounts) {
 			adminError(w, http.StatusNotFound, "NotFound", "no account "+clip(ks)+" (accounts are 1.."+strconv.Itoa(len(m.accounts))+")")
+			return
+		}
+		if sub == "" && r.Method == http.MethodGet {
+			adminJSON(w, m.Accounts()[k-1])
 			return
 		}
 		r2 := new(http.Request)

@@ -314,6 +314,10 @@ func TestSimMultiAdminRoutes(t *testing.T) {
 			t.Fatalf("account entry lacks %q: %v", key, list[1])
 		}
 	}
+	var one AccountInfo
+	if code := get("/_sim/accounts/2", &one); code != 200 || one.AccountID != MultiAccountID(2) || one.Index != 2 {
+		t.Fatalf("account 2: %d %+v", code, one)
+	}
 	var info Info
 	if code := get("/_sim/accounts/2/info", &info); code != 200 || info.AccountID != MultiAccountID(2) {
 		t.Fatalf("account 2 info: %d %+v", code, info.AccountID)
