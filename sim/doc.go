@@ -122,7 +122,10 @@
 // the account 403 AccessDeniedException, "unavailable" a 503 with an HTML
 // body, "timeout" holds it until the client gives up (at most OutageHold,
 // 60 s, then a 503; a mode change or a shutdown answers held requests at
-// once); "off" ends it. Refused requests count in refused_outage. Service
+// once); "lost-response" serves the request (the call is placed) and then
+// holds its answer the same way, the unknown outcome a ClientToken exists
+// for; "off" ends it. Refused requests and lost answers count in
+// refused_outage. Service
 // Quotas, CloudWatch and STS are not affected.
 //
 // STS: AssumeRole and GetCallerIdentity in the query protocol (POST / with

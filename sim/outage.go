@@ -15,6 +15,11 @@ const (
 	OutageAccessDenied = "access-denied" // 403 AccessDeniedException
 	OutageUnavailable  = "unavailable"   // 503 with an HTML body, as a load balancer sends
 	OutageTimeout      = "timeout"       // held until the client gives up (at most OutageHold)
+	// OutageLostResponse serves the request (a call is placed, a contact
+	// started) and then holds the answer as OutageTimeout does: the
+	// client sees a timeout although the call took effect — the unknown
+	// outcome a ClientToken exists for.
+	OutageLostResponse = "lost-response"
 )
 
 // OutageHold bounds how long a request is held in OutageTimeout mode; a
@@ -54,9 +59,9 @@ func (o *outageSwitch) state() *outageState { return o.cur.Load() }
 // released.
 func (o *outageSwitch) set(mode string) error {
 	switch mode {
-	case OutageOff, OutageAccessDenied, OutageUnavailable, OutageTimeout:
+	case OutageOff, OutageAccessDenied, OutageUnavailable, OutageTimeout, OutageLostResponse:
 	default:
-		return fmt.Errorf("outage: mode: must be %q, %q, %q or %q, got %q", OutageAccessDenied, OutageUnavailable, OutageTimeout, OutageOff, mode)
+		return fmt.Errorf("outage: mode: must be %q, %q, %q, %q or %q, got %q", OutageAccessDenied, OutageUnavailable, OutageTimeout, OutageLostResponse, OutageOff, mode)
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -76,8 +81,9 @@ func (o *outageSwitch) set(mode string) error {
 }
 
 // SetOutage starts or ends an outage of the account: mode OutageOff,
-// OutageAccessDenied, OutageUnavailable or OutageTimeout. Refused requests
-// count in Stats.RefusedOutage.
+// OutageAccessDenied, OutageUnavailable, OutageTimeout or
+// OutageLostResponse. Refused requests and lost answers count in
+// Stats.RefusedOutage.
 func (s *Server) SetOutage(mode string) error {
 	if err := s.outage.set(mode); err != nil {
 		return err
@@ -102,18 +108,46 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, st *outageState,
 		writeUnavailable(w, reqID, date)
 		return
 	}
+	if s.hold(r, st) {
+		s.stats.record(op, caller, outError, codeOutageHeld, s.now())
+		writeUnavailable(w, reqID, date)
+		return
+	}
+	s.stats.record(op, caller, outError, codeClientClosedRequest, s.now())
+}
+
+// hold holds a request during the outage st until the client gives up
+// (false), OutageHold passes, the outage ends or the server shuts down
+// (true: answer it now).
+func (s *Server) hold(r *http.Request, st *outageState) bool {
 	t := time.NewTimer(OutageHold)
 	defer t.Stop()
 	select {
 	case <-r.Context().Done():
-		s.stats.record(op, caller, outError, codeClientClosedRequest, s.now())
-		return
+		return false
 	case <-t.C:
 	case <-st.release:
 	case <-s.held:
 	}
-	s.stats.record(op, caller, outError, codeOutageHeld, s.now())
-	writeUnavailable(w, reqID, date)
+	return true
+}
+
+// lostWriter swallows the answer of a request served during an
+// OutageLostResponse outage.
+type lostWriter struct{ h http.Header }
+
+func (l *lostWriter) Header() http.Header         { return l.h }
+func (l *lostWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (l *lostWriter) WriteHeader(int)             {}
+
+// loseAnswer is deferred by ServeHTTP in an OutageLostResponse outage: the
+// request has been served into a lostWriter; the client gets nothing until
+// it gives up, or a 503 when the hold ends first.
+func (s *Server) loseAnswer(w http.ResponseWriter, r *http.Request, st *outageState, reqID, date string) {
+	s.stats.refusedOutage.Add(1)
+	if s.hold(r, st) {
+		writeUnavailable(w, reqID, date)
+	}
 }
 
 // releaseHeld answers every request an outage holds, now and later (the

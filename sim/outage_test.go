@@ -167,3 +167,40 @@ func TestSimOutageShutdown(t *testing.T) {
 		t.Fatalf("ListenAndServe: %v", err)
 	}
 }
+
+// TestSimOutageLostResponse: a lost-response outage serves the request —
+// the call is placed — and holds the answer until the client gives up. The
+// same ClientToken after the outage returns the contact already started;
+// no second contact is placed.
+func TestSimOutageLostResponse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMulti(t, Options{Accounts: 2})
+		a := m.Accounts()[1]
+		c := accountClient(t, m, 2)
+		in := &connect.StartOutboundVoiceContactInput{InstanceId: aws.String(a.InstanceID), ContactFlowId: aws.String(a.ContactFlowID),
+			DestinationPhoneNumber: aws.String("+12065550123"), ClientToken: aws.String("lost-1")}
+		if err := m.Account(2).SetOutage(OutageLostResponse); err != nil {
+			t.Fatal(err)
+		}
+		cctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		_, err := c.StartOutboundVoiceContact(cctx, in)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("answer not lost: %v", err)
+		}
+		st := m.Account(2).Stats()
+		if st.ContactsStarted != 1 || st.RefusedOutage != 1 {
+			t.Fatalf("during the outage: contacts_started %d, refused_outage %d; want the call placed (1) and its answer lost (1)", st.ContactsStarted, st.RefusedOutage)
+		}
+		if err := m.Account(2).SetOutage(OutageOff); err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.StartOutboundVoiceContact(t.Context(), in)
+		if err != nil || aws.ToString(out.ContactId) == "" {
+			t.Fatalf("retry after the outage: %v", err)
+		}
+		if st := m.Account(2).Stats(); st.ContactsStarted != 1 || st.DuplicateClientTokens != 1 {
+			t.Fatalf("after the retry: contacts_started %d, duplicate_client_tokens %d; want 1 and 1", st.ContactsStarted, st.DuplicateClientTokens)
+		}
+	})
+}

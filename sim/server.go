@@ -209,8 +209,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if st := s.outage.state(); st != nil {
-		s.refuse(w, r, st, op, caller, reqID, date, now, def.campaigns)
-		return
+		if st.mode != OutageLostResponse {
+			s.refuse(w, r, st, op, caller, reqID, date, now, def.campaigns)
+			return
+		}
+		// Served as usual, the answer lost (outage.go).
+		defer s.loseAnswer(w, r, st, reqID, date)
+		w = &lostWriter{h: http.Header{}}
 	}
 	rt := &s.rt[op]
 	if ok, wait := s.admit(rt, now); !ok {
