@@ -86,6 +86,8 @@ type ResourceChange struct {
 //	POST   /_sim/faults           FaultChange
 //	DELETE /_sim/faults[?op=X]    clear faults (all, or one operation)
 //	GET    /_sim/info             account, instances and their resource ids
+//	GET    /_sim/outage           the outage mode in force (OutageStatus)
+//	POST   /_sim/outage           OutageChange: start or end an outage
 //	GET    /_sim/healthz          "ok"
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(r.URL.Path, "/")
@@ -170,6 +172,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		adminJSON(w, s.Faults())
 	case "GET /_sim/info":
 		adminJSON(w, s.Info())
+	case "GET /_sim/outage", "POST /_sim/outage":
+		s.serveOutage(w, r)
 	default:
 		adminError(w, http.StatusNotFound, "NotFound", "no admin endpoint "+r.Method+" "+path)
 	}

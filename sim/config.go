@@ -42,9 +42,11 @@ const maxConfigSize = 8 << 20
 //	  DescribeUser: {latency: "uniform:5ms..30ms", error_rate: 0.01}
 //	credentials: {AKIDEXAMPLE: secret}
 //	seed_file: state.yaml            # or an inline "state:" section (see Seed)
+//	accounts: 3                      # serve 3 accounts (NewMulti); 1..64, default 1
 type Config struct {
 	Addr                       string        `yaml:"addr"`
 	AccountID                  string        `yaml:"account_id"`
+	Accounts                   int           `yaml:"accounts"`
 	Region                     string        `yaml:"region"`
 	RateScale                  float64       `yaml:"rate_scale"`
 	Seed                       int64         `yaml:"seed"`
@@ -172,7 +174,7 @@ func (c *Config) Options() (Options, error) {
 		DialRate: c.DialRate, DialBurst: c.DialBurst, MaxBodyBytes: c.MaxBodyBytes, BodyTimeout: c.BodyTimeout,
 		TimelineSeconds: c.TimelineSeconds, AdminToken: c.AdminToken, Credentials: c.Credentials,
 		CallDuration: c.CallDuration, ChatDuration: c.ChatDuration, TaskDuration: c.TaskDuration,
-		Faults: c.Faults, State: c.State, MetricDrift: c.MetricDrift,
+		Faults: c.Faults, State: c.State, MetricDrift: c.MetricDrift, Accounts: c.Accounts,
 	}
 	if c.Addr != "" {
 		if _, _, err := splitHostPort(c.Addr); err != nil {

@@ -283,10 +283,12 @@ func (e *emitter) close() {
 	}
 }
 
-// Close stops publishing contact events (Options.ContactEvents). The
-// handler keeps serving requests.
+// Close stops publishing contact events (Options.ContactEvents) and
+// answers the requests an outage holds (OutageTimeout). The handler keeps
+// serving requests; an outage no longer holds them.
 func (s *Server) Close() error {
 	s.events.close()
+	s.releaseHeld()
 	return nil
 }
 

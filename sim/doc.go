@@ -95,6 +95,49 @@
 // UnrecognizedClientException, InvalidSignatureException (including a clock
 // skew over 5 minutes). The admin API then needs a bearer token.
 //
+// # Several accounts
+//
+// NewMulti serves Options.Accounts accounts (`tollgate sim --accounts N`,
+// `accounts: N`) behind one endpoint, for quota pools. Account k has id
+// MultiAccountID(k) (100000000001, …), signs with AccountKey(k)
+// (AKIDSIMACCOUNT000001 / sim-secret-1, …) and has its own Server: state
+// seeded from the same seed file with ids derived from the account (so
+// they differ between accounts but not between runs) and phone numbers
+// moved by 100·(k-1), buckets, statistics, contacts, faults and outage
+// switch. The access key of the Authorization header chooses the account;
+// Options.Credentials' keys are account 1's; a key of no account is 403
+// UnrecognizedClientException (an unsigned request 403
+// MissingAuthenticationTokenException), counted in no account. With one
+// account NewMulti is exactly New (today's ids; any key accepted).
+//
+// Admin: GET /_sim/accounts lists the accounts (AccountInfo); every admin
+// route is also under /_sim/accounts/{k}/ (stats, quotas, faults,
+// resources, info, outage, metrics) and the unprefixed ones are account
+// 1's, except GET /_sim/stats and POST /_sim/stats/reset, which with several
+// accounts sum (and reset) them all; the sum has "accounts": [each
+// account's Stats with its index]. /metrics is account 1's.
+//
+// Outage: POST /_sim/accounts/{k}/outage {"mode": …} (/_sim/outage for
+// account 1, SetOutage): "access-denied" answers every Connect request of
+// the account 403 AccessDeniedException, "unavailable" a 503 with an HTML
+// body, "timeout" holds it until the client gives up (at most OutageHold,
+// 60 s, then a 503; a mode change or a shutdown answers held requests at
+// once); "lost-response" serves the request (the call is placed) and then
+// holds its answer the same way, the unknown outcome a ClientToken exists
+// for; "off" ends it. Refused requests and lost answers count in
+// refused_outage. Service
+// Quotas, CloudWatch and STS are not affected.
+//
+// STS: AssumeRole and GetCallerIdentity in the query protocol (POST / with
+// a form body, XML answers and ErrorResponse errors), so the SDKs' STS
+// clients and stscreds work with BaseEndpoint set to the simulator. A role
+// arn:aws:iam::<one of the accounts>:role/<any name> can be assumed by any
+// caller (with Credentials: any verified caller, including another
+// temporary key); any other account is 403 AccessDenied. The temporary key
+// (ASIA…) signs for the role's account until it expires (DurationSeconds,
+// default 1 h; then 403 ExpiredTokenException); its session token is
+// checked when signatures are verified.
+//
 // # Faults
 //
 // Per operation (or "*"), seeded: a latency distribution, 500

@@ -37,6 +37,7 @@ const (
 	codeInvalidSignature     = "InvalidSignatureException"
 	codeUnrecognizedClient   = "UnrecognizedClientException"
 	codeMissingAuthToken     = "MissingAuthenticationTokenException"
+	codeExpiredToken         = "ExpiredTokenException"
 	codeIncompleteSignature  = "IncompleteSignatureException"
 	codeServiceUnavailable   = "ServiceUnavailable" // 503 HTML (stats only)
 	codeConnectionReset      = "ConnectionReset"    // hijack + RST (stats only)
@@ -73,6 +74,7 @@ var statusOf = map[string]int{
 	codeInvalidSignature:      403,
 	codeUnrecognizedClient:    403,
 	codeMissingAuthToken:      403,
+	codeExpiredToken:          403,
 	codeIncompleteSignature:   400,
 	codeUnauthorizedAdmin:     401,
 	codeMethodNotAllowed:      405,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tollgatehq/tollgate/quotas"
+	"github.com/tollgatehq/tollgate/sigv4"
 )
 
 // Defaults of the simulated account.
@@ -118,10 +119,28 @@ type Options struct {
 	TimelineSeconds int
 	// Logger receives one line per admin change; nil discards.
 	Logger *slog.Logger
+
+	// Accounts is the number of simulated accounts NewMulti serves (0
+	// means 1; at most MaxAccounts). New ignores it: a Server is one
+	// account.
+	Accounts int
+
+	// secrets, when set (by NewMulti), replaces Credentials as the lookup
+	// of signing secrets and turns verification on.
+	secrets sigv4.SecretFunc
 }
 
 // withDefaults fills defaults and validates; errors name the field.
 func (o Options) withDefaults() (Options, error) {
+	if o.Accounts < 0 || o.Accounts > MaxAccounts {
+		return o, fmt.Errorf("accounts: must be in 1..%d, got %d", MaxAccounts, o.Accounts)
+	}
+	if o.Accounts == 0 {
+		o.Accounts = 1
+	}
+	if o.Accounts > 1 && o.AccountID != "" {
+		return o, fmt.Errorf("account_id: cannot be set with accounts > 1 (account k's id is %s, %s, …)", MultiAccountID(1), MultiAccountID(2))
+	}
 	if o.AccountID == "" {
 		o.AccountID = DefaultAccountID
 	}

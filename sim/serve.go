@@ -30,6 +30,11 @@ func ListenAndServe(ctx context.Context, addr string, h http.Handler, ready func
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 	}
+	if h, ok := h.(interface{ releaseHeld() }); ok {
+		// Requests an outage holds are answered at once, so the
+		// shutdown does not wait for them.
+		srv.RegisterOnShutdown(h.releaseHeld)
+	}
 	if ready != nil {
 		ready("http://" + ln.Addr().String())
 	}

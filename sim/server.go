@@ -43,8 +43,11 @@ type Server struct {
 	verifier    *sigv4.Verifier
 	awsVerifier *sigv4.Verifier // Service Quotas and CloudWatch (aws.go)
 	retryAfter  atomic.Bool
-	aws         awsServices // Service Quotas and CloudWatch (aws.go)
-	events      *emitter    // contact events (contact_lifecycle.go); nil without a sink
+	aws         awsServices   // Service Quotas and CloudWatch (aws.go)
+	events      *emitter      // contact events (contact_lifecycle.go); nil without a sink
+	outage      outageSwitch  // outage.go
+	held        chan struct{} // closed by releaseHeld: requests held by an outage return
+	heldOnce    sync.Once
 }
 
 // opRuntime is the mutable, per-operation part: its bucket, the code a
@@ -71,10 +74,15 @@ func New(o Options) (*Server, error) {
 		now:    o.Now,
 		st:     st,
 		stats:  newStats(now, o.TimelineSeconds, DefaultMaxCallers),
-		verify: len(o.Credentials) > 0,
+		verify: len(o.Credentials) > 0 || o.secrets != nil,
+		held:   make(chan struct{}),
 	}
-	s.verifier = newVerifier(o.Credentials, o.Region, "connect", "connect-campaigns")
-	s.awsVerifier = newVerifier(o.Credentials, o.Region, "servicequotas", "monitoring")
+	secrets := o.secrets
+	if secrets == nil {
+		secrets = mapSecrets(o.Credentials)
+	}
+	s.verifier = newVerifier(secrets, o.Region, "connect", "connect-campaigns")
+	s.awsVerifier = newVerifier(secrets, o.Region, "servicequotas", "monitoring")
 	s.retryAfter.Store(o.RetryAfter)
 	s.faults.r = mrand.New(mrand.NewPCG(uint64(o.Seed), 0xfa017))
 	var rb [8]byte
@@ -132,8 +140,8 @@ func (s *Server) InstanceIDs() []string {
 }
 
 // ServeHTTP serves one request: admin and metrics paths, otherwise a Connect
-// operation: route → SigV4 → rate buckets → faults → decode and validate →
-// run against the state → restJson1 response.
+// operation: route → SigV4 → outage → rate buckets → faults → decode and
+// validate → run against the state → restJson1 response.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The body must arrive within BodyTimeout (wall clock: connection
 	// deadlines are real time). Handlers without a connection (in-memory
@@ -199,6 +207,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, op, caller, e, reqID, date, now, def.campaigns)
 			return
 		}
+	}
+	if st := s.outage.state(); st != nil {
+		if st.mode != OutageLostResponse {
+			s.refuse(w, r, st, op, caller, reqID, date, now, def.campaigns)
+			return
+		}
+		// Served as usual, the answer lost (outage.go).
+		defer s.loseAnswer(w, r, st, reqID, date)
+		w = &lostWriter{h: http.Header{}}
 	}
 	rt := &s.rt[op]
 	if ok, wait := s.admit(rt, now); !ok {
@@ -433,6 +450,9 @@ func (s *Server) StatsLast(n int) Stats {
 	now := s.now()
 	st := Stats{AccountID: s.o.AccountID, Region: s.o.Region}
 	s.stats.snapshot(&st, now, n)
+	if m := s.Outage(); m != OutageOff {
+		st.Outage = m
+	}
 	st.Active = map[string]Active{}
 	s.st.mu.Lock()
 	for id, in := range s.st.instances {

@@ -20,14 +20,19 @@ func parseAuthorization(h string) (sigv4.Authorization, bool) {
 }
 
 // newVerifier returns a SigV4 verifier of the simulated account: its
-// credentials, its Region and the signing names it accepts (Connect and
+// secrets, its Region and the signing names it accepts (Connect and
 // Outbound Campaigns for the Connect routes; Service Quotas and CloudWatch
-// for the services of aws.go).
-func newVerifier(creds map[string]string, region string, services ...string) *sigv4.Verifier {
-	return sigv4.NewVerifier(func(k string) (string, bool) {
+// for the services of aws.go; STS for sts.go).
+func newVerifier(secrets sigv4.SecretFunc, region string, services ...string) *sigv4.Verifier {
+	return sigv4.NewVerifier(secrets, sigv4.Options{Region: region, Services: services})
+}
+
+// mapSecrets looks secrets up in creds.
+func mapSecrets(creds map[string]string) sigv4.SecretFunc {
+	return func(k string) (string, bool) {
 		s, ok := creds[k]
 		return s, ok
-	}, sigv4.Options{Region: region, Services: services})
+	}
 }
 
 // verifySigV4 checks the request's SigV4 signature (package sigv4) and

@@ -79,7 +79,11 @@ type Active struct {
 }
 
 // Stats is the simulator's view of the traffic it served (GET /_sim/stats).
+// With several accounts (Multi) GET /_sim/stats is the sum of the
+// accounts' counters, AccountID is empty and Accounts holds each account's
+// own, with its Index.
 type Stats struct {
+	Index                 int               `json:"index,omitempty"`
 	AccountID             string            `json:"account_id"`
 	Region                string            `json:"region"`
 	Since                 time.Time         `json:"since"`
@@ -95,11 +99,16 @@ type Stats struct {
 	CallSeconds float64 `json:"call_seconds"`
 	// ContactEvents and ContactEventErrors count the contact events
 	// published to Options.ContactEvents and those whose publishing failed.
-	ContactEvents      int64             `json:"contact_events"`
-	ContactEventErrors int64             `json:"contact_event_errors,omitempty"`
-	DialRequests       map[string]int64  `json:"dial_requests,omitempty"` // PutDialRequestBatch items by outcome
-	Active             map[string]Active `json:"active"`
-	Timeline           []Second          `json:"timeline"`
+	ContactEvents      int64            `json:"contact_events"`
+	ContactEventErrors int64            `json:"contact_event_errors,omitempty"`
+	DialRequests       map[string]int64 `json:"dial_requests,omitempty"` // PutDialRequestBatch items by outcome
+	// RefusedOutage counts the Connect requests refused (or held) by an
+	// outage (SetOutage); Outage is the mode in force ("" when off).
+	RefusedOutage int64             `json:"refused_outage"`
+	Outage        string            `json:"outage,omitempty"`
+	Active        map[string]Active `json:"active"`
+	Timeline      []Second          `json:"timeline"`
+	Accounts      []Stats           `json:"accounts,omitempty"`
 }
 
 // Caller keys used when no access key is known.
@@ -127,6 +136,7 @@ type stats struct {
 	callMillis         atomic.Int64
 	contactEvents      atomic.Int64
 	contactEventErrors atomic.Int64
+	refusedOutage      atomic.Int64
 }
 
 func newStats(now time.Time, timeline, maxCallers int) *stats {
@@ -208,6 +218,7 @@ func (s *stats) snapshot(st *Stats, now time.Time, last int) {
 	st.CallSeconds = float64(s.callMillis.Load()) / 1000
 	st.ContactEvents = s.contactEvents.Load()
 	st.ContactEventErrors = s.contactEventErrors.Load()
+	st.RefusedOutage = s.refusedOutage.Load()
 }
 
 // dial counts one PutDialRequestBatch item by outcome.
@@ -235,4 +246,5 @@ func (s *stats) reset(now time.Time) {
 	s.callMillis.Store(0)
 	s.contactEvents.Store(0)
 	s.contactEventErrors.Store(0)
+	s.refusedOutage.Store(0)
 }

@@ -26,6 +26,12 @@ from the quota table, stateful quotas (instances, users, phone numbers,
 concurrent calls, chats and tasks), ClientToken idempotency, faults on demand,
 statistics at /_sim/stats and Prometheus metrics at /metrics.
 
+With --accounts N (N > 1) it serves N accounts at once, each with its own
+instance, ids, buckets, statistics and outage switch; the access key that
+signs a request chooses the account (AKIDSIMACCOUNT000001 / sim-secret-1 for
+account 1, …), and STS AssumeRole into any of them is served too. One line
+per account is printed at start; GET /_sim/accounts lists them.
+
 It serves until SIGINT or SIGTERM. Settings come from the configuration file
 (--config, see sim.Config), then TOLLGATE_SIM_* environment variables, then
 flags: each layer overrides the one before, as for serve.`,
@@ -33,6 +39,7 @@ flags: each layer overrides the one before, as for serve.`,
   tollgate sim --addr 127.0.0.1:0 --rate-scale 10 --quota ListQueues=1:1
   tollgate sim --config sim.yaml --seed-file state.yaml --access-key AKIDEXAMPLE=secret
   TOLLGATE_SIM_RATE_SCALE=10 tollgate sim --quiet
+  tollgate sim --accounts 3 --rate-scale 10 --quiet
   tollgate sim --rate-scale 10 --call-duration uniform:2s..4s --contact-events-queue connect-events --contact-events-endpoint http://127.0.0.1:5055`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -43,7 +50,7 @@ flags: each layer overrides the one before, as for serve.`,
 			if opts.ContactEvents, err = contactEventsSink(cmd.Context(), cfg); err != nil {
 				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("sim: contact_events_queue: %w", err)}
 			}
-			s, err := sim.New(opts)
+			s, err := sim.NewMulti(opts)
 			if err != nil {
 				return usageError("%v", err)
 			}
@@ -52,6 +59,7 @@ flags: each layer overrides the one before, as for serve.`,
 			err = sim.ListenAndServe(cmd.Context(), cfg.Addr, s, func(url string) {
 				if quiet {
 					fmt.Fprintf(out, "tollgate sim: listening on %s\n", url)
+					_ = s.WriteAccounts(out)
 					return
 				}
 				_ = s.WriteBanner(out, url)

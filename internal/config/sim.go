@@ -16,7 +16,7 @@ const SimEnvPrefix = "TOLLGATE_SIM_"
 // DefaultSim returns the simulator's configuration with the defaults its
 // flags show (the other fields' zero values mean sim.Options' defaults).
 func DefaultSim() sim.Config {
-	return sim.Config{Addr: sim.DefaultAddr, RateScale: 1, CallLimit: sim.CallLimitReorder, MetricDrift: 2 * time.Second}
+	return sim.Config{Addr: sim.DefaultAddr, Accounts: 1, RateScale: 1, CallLimit: sim.CallLimitReorder, MetricDrift: 2 * time.Second}
 }
 
 // SimTable returns the field table of `tollgate sim`, bound to c. The keys
@@ -26,6 +26,7 @@ func SimTable(c *sim.Config) Table {
 	return NewTable(SimEnvPrefix,
 		Bind("addr", "addr", "listen address (host:port; port 0 picks a free port)", &c.Addr),
 		Bind("account_id", "", "the simulated account (12 digits)", &c.AccountID),
+		Bind("accounts", "accounts", "serve this many accounts (1..64), each with its own instance, ids and buckets, chosen by the signing access key (AKIDSIMACCOUNT00000k)", &c.Accounts),
 		Bind("region", "", "the simulated Region", &c.Region),
 		Bind("seed_file", "seed-file", "state file (YAML or JSON): instances, queues, flows, users, phone numbers, campaigns", &c.SeedFile),
 		Bind("state", "", "inline state (the seed file's format)", &c.State),
