@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/tollgatehq/tollgate/internal/app"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/queue"
@@ -21,57 +24,60 @@ import (
 	"github.com/tollgatehq/tollgate/sim"
 )
 
-// accountSim is one simulated account on a real loopback port, verifying
-// SigV4 for its own key pair only (the multi-account simulator's account
-// k: AKIDSIMACCOUNT00000k / sim-secret-k), with its own instance, flow and
-// queue ids.
-func accountSim(t *testing.T, k int) (*sim.Server, string, config.Pool) {
+// multiSim is the simulator with two accounts on a real loopback port
+// (account k: key AKIDSIMACCOUNT00000k, secret sim-secret-k, verified),
+// and the pools over it: pool1 signs with account 1's access key (the
+// secret from the environment), pool2 assumes account 2's role through
+// the simulator's STS (signed with account 1's key, the "home" account).
+func multiSim(t *testing.T) (*sim.Multi, config.Pools) {
 	t.Helper()
-	seed := sim.DefaultSeed()
-	in := &seed.Instances[0]
-	in.ID = fmt.Sprintf("5e0f0000-0000-4000-8000-00000000000%d", k)
-	in.ContactFlows[0].ID = fmt.Sprintf("5e0f0000-0000-4000-8000-0000000000f%d", k)
-	in.Queues[0].ID = fmt.Sprintf("5e0f0000-0000-4000-8000-0000000000a%d", k)
-	key, secret := fmt.Sprintf("AKIDSIMACCOUNT%06d", k), fmt.Sprintf("sim-secret-%d", k)
-	account := fmt.Sprintf("%012d", 100000000000+k)
-	s, err := sim.New(sim.Options{AccountID: account, RateScale: 20, Seed: int64(k), State: seed,
-		Credentials:  map[string]string{key: secret},
+	m, err := sim.NewMulti(sim.Options{Accounts: 2, RateScale: 20, Seed: 1,
 		CallDuration: sim.Distribution{Kind: sim.DistFixed, Min: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetResourceQuota(quotas.ConcurrentActiveCalls, 1_000_000); err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
+	t.Cleanup(func() { _ = m.Close() })
+	ts := httptest.NewServer(m)
 	t.Cleanup(ts.Close)
-	env := fmt.Sprintf("TOLLGATE_TEST_POOL%d_SECRET", k)
-	t.Setenv(env, secret)
-	return s, ts.URL, config.Pool{
-		Name: fmt.Sprintf("pool%d", k), Account: account, Region: "us-east-1", InstanceID: in.ID, Endpoint: ts.URL, Weight: 1,
-		Credentials: config.PoolCredentials{AccessKeyID: key, SecretEnv: env},
-		IDs: config.PoolIDs{ContactFlows: map[string]string{"outbound-sales": in.ContactFlows[0].ID},
-			Queues: map[string]string{"sales": in.Queues[0].ID}},
+	var pools config.Pools
+	for _, a := range m.Accounts() {
+		if err := m.Account(a.Index).SetResourceQuota(quotas.ConcurrentActiveCalls, 1_000_000); err != nil {
+			t.Fatal(err)
+		}
+		p := config.Pool{Name: fmt.Sprintf("pool%d", a.Index), Account: a.AccountID, Region: a.Region, InstanceID: a.InstanceID,
+			Endpoint: ts.URL, Weight: 1,
+			IDs: config.PoolIDs{ContactFlows: map[string]string{"outbound-sales": a.ContactFlowID},
+				Queues: map[string]string{"sales": a.QueueID}}}
+		if a.Index == 1 {
+			env := "TOLLGATE_TEST_POOL1_SECRET"
+			t.Setenv(env, a.SecretAccessKey)
+			p.Credentials = config.PoolCredentials{AccessKeyID: a.AccessKeyID, SecretEnv: env}
+		} else {
+			p.Credentials = config.PoolCredentials{RoleARN: a.RoleARN, STSEndpoint: ts.URL}
+		}
+		pools = append(pools, p)
 	}
+	return m, pools
 }
 
 // TestNewTwoPools: app.New with two pools against two simulated accounts,
-// each pool signing with its own access key (secret from the
-// environment). Jobs name the logical flow and queue and no instance; every
+// one signing with its access key (secret from the environment), the other
+// with the role it assumed at start. Jobs name the logical flow and queue and no instance; every
 // one is delivered, the two accounts' contacts add up to the jobs, each
 // account saw only its own ids (a request signed for the other account is
 // refused there), and PoolStats reports both pools.
 func TestNewTwoPools(t *testing.T) {
-	sim1, _, p1 := accountSim(t, 1)
-	sim2, _, p2 := accountSim(t, 2)
+	m, pools := multiSim(t)
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Limits.RateScale = 20
 	cfg.Dispatch.CallTimeout = 5 * time.Second
 	cfg.Dispatch.CallPacing = false
-	cfg.Pools = config.Pools{p1, p2}
+	cfg.Pools = pools
 	q := queue.NewMemory(queue.MemoryOptions{})
-	a, err := app.New(context.Background(), cfg, app.Options{Queue: q, Logger: slog.New(slog.DiscardHandler)})
+	key, secret := sim.AccountKey(1)
+	home := &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")}
+	a, err := app.New(context.Background(), cfg, app.Options{AWS: home, Queue: q, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +126,7 @@ func TestNewTwoPools(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
 	}
-	s1, s2 := sim1.Stats(), sim2.Stats()
+	s1, s2 := m.Account(1).Stats(), m.Account(2).Stats()
 	if s1.ContactsStarted+s2.ContactsStarted != n {
 		t.Errorf("contacts started %d + %d, want %d", s1.ContactsStarted, s2.ContactsStarted, n)
 	}

@@ -3,10 +3,11 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,13 +20,13 @@ import (
 	"github.com/tollgatehq/tollgate/internal/app"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/queue"
+	"github.com/tollgatehq/tollgate/sim"
 )
 
-// stsServer is a stand-in for STS AssumeRole (query protocol, XML
-// answers as AWS's): roles of account 222222222222 are assumed, any other
-// gets 403 AccessDenied in STS's error shape.
-// TODO(merge): switch to the multi-account simulator's STS (branch psim),
-// which answers the same way for its own accounts.
+// stsServer is the multi-account simulator (accounts 100000000001 and
+// 100000000002), which answers STS AssumeRole as AWS does (query protocol,
+// XML) for roles of its accounts and 403 AccessDenied for any other; the
+// AssumeRole forms it receives are recorded.
 type stsServer struct {
 	*httptest.Server
 	mu       sync.Mutex
@@ -33,46 +34,34 @@ type stsServer struct {
 }
 
 func newSTS(t *testing.T) *stsServer {
+	m, err := sim.NewMulti(sim.Options{Accounts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
 	s := &stsServer{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil || r.Form.Get("Action") != "AssumeRole" {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") == "AssumeRole" {
+			s.mu.Lock()
+			s.requests = append(s.requests, map[string]string{
+				"RoleArn": form.Get("RoleArn"), "RoleSessionName": form.Get("RoleSessionName"),
+				"ExternalId": form.Get("ExternalId"), "Authorization": r.Header.Get("Authorization"),
+			})
+			s.mu.Unlock()
 		}
-		s.mu.Lock()
-		s.requests = append(s.requests, map[string]string{
-			"RoleArn": r.Form.Get("RoleArn"), "RoleSessionName": r.Form.Get("RoleSessionName"),
-			"ExternalId": r.Form.Get("ExternalId"), "Authorization": r.Header.Get("Authorization"),
-		})
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "text/xml")
-		role := r.Form.Get("RoleArn")
-		if !strings.HasPrefix(role, "arn:aws:iam::222222222222:role/") {
-			w.WriteHeader(http.StatusForbidden)
-			fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::999999999999:user/tollgate is not authorized to perform: sts:AssumeRole on resource: %s</Message></Error>
-  <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>
-</ErrorResponse>`, role)
-			return
-		}
-		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <AssumeRoleResult>
-    <Credentials>
-      <AccessKeyId>ASIATEMPWEST0001</AccessKeyId>
-      <SecretAccessKey>temp-secret</SecretAccessKey>
-      <SessionToken>temp-session-token</SessionToken>
-      <Expiration>2099-01-01T00:00:00Z</Expiration>
-    </Credentials>
-    <AssumedRoleUser>
-      <Arn>arn:aws:sts::222222222222:assumed-role/tollgate/%s</Arn>
-      <AssumedRoleId>AROATEMP:%s</AssumedRoleId>
-    </AssumedRoleUser>
-  </AssumeRoleResult>
-  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c8</RequestId></ResponseMetadata>
-</AssumeRoleResponse>`, r.Form.Get("RoleSessionName"), r.Form.Get("RoleSessionName"))
+		m.ServeHTTP(w, r)
 	}))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// homeAWS signs with the simulator's account 1 key: the "home" account
+// whose credentials call STS.
+func homeAWS() *aws.Config {
+	key, secret := sim.AccountKey(1)
+	return &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")}
 }
 
 // poolsConfig is a valid two-pool configuration: east by access key (the
@@ -85,10 +74,10 @@ func poolsConfig(t *testing.T, stsURL string) config.Config {
 		return config.PoolIDs{ContactFlows: map[string]string{"outbound-sales": "flow-" + n}, Queues: map[string]string{"sales": "queue-" + n}}
 	}
 	cfg.Pools = config.Pools{
-		{Name: "east", Account: "111111111111", Region: "us-east-1", InstanceID: "instance-east", Weight: 1,
+		{Name: "east", Account: "100000000001", Region: "us-east-1", InstanceID: "instance-east", Weight: 1,
 			Credentials: config.PoolCredentials{AccessKeyID: "AKIDEAST00000001", SecretEnv: "TOLLGATE_TEST_EAST_SECRET"}, IDs: ids("east")},
-		{Name: "west", Account: "222222222222", Region: "us-west-2", InstanceID: "instance-west", Weight: 2,
-			Credentials: config.PoolCredentials{RoleARN: "arn:aws:iam::222222222222:role/tollgate", ExternalID: "xid-west", STSEndpoint: stsURL}, IDs: ids("west")},
+		{Name: "west", Account: "100000000002", Region: "us-west-2", InstanceID: "instance-west", Weight: 2,
+			Credentials: config.PoolCredentials{RoleARN: "arn:aws:iam::100000000002:role/tollgate", ExternalID: "xid-west", STSEndpoint: stsURL}, IDs: ids("west")},
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -109,7 +98,7 @@ func TestBuildPools(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Pools[1].QuotaFile = qf
-	ps, err := app.BuildPools(context.Background(), cfg, staticAWS(), nil, nil, slog.New(slog.DiscardHandler))
+	ps, err := app.BuildPools(context.Background(), cfg, homeAWS(), nil, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,13 +110,13 @@ func TestBuildPools(t *testing.T) {
 		t.Errorf("east credentials %q, %v", east.AccessKeyID, err)
 	}
 	west, err := ps[1].AWS.Credentials.Retrieve(context.Background())
-	if err != nil || west.AccessKeyID != "ASIATEMPWEST0001" || west.SessionToken != "temp-session-token" {
-		t.Errorf("west credentials %q, %v; want the assumed role's", west.AccessKeyID, err)
+	if err != nil || !strings.HasPrefix(west.AccessKeyID, "ASIA") || west.SessionToken == "" || !west.CanExpire {
+		t.Errorf("west credentials %q, %v; want the assumed role's temporary ones", west.AccessKeyID, err)
 	}
 	sts.mu.Lock()
 	if len(sts.requests) != 1 {
 		t.Errorf("STS asked %d times at start, want once", len(sts.requests))
-	} else if r := sts.requests[0]; r["ExternalId"] != "xid-west" || r["RoleSessionName"] != "tollgate-west" || !strings.Contains(r["Authorization"], "AKIDAPP") {
+	} else if r := sts.requests[0]; r["ExternalId"] != "xid-west" || r["RoleSessionName"] != "tollgate-west" || !strings.Contains(r["Authorization"], "AKIDSIMACCOUNT000001") {
 		t.Errorf("AssumeRole request %v", r)
 	}
 	sts.mu.Unlock()
@@ -161,7 +150,7 @@ func TestPoolsRefusedAtStart(t *testing.T) {
 	for i, s := range []step{
 		{"secret variable unset", nil, "", []string{"pools[0] (east).credentials.secret_env", "TOLLGATE_TEST_EAST_SECRET", "not set"}},
 		{"unassumable role", func(c *config.Config) {
-			c.Pools[1].Account = "333333333333" // a role the STS endpoint refuses
+			c.Pools[1].Account = "333333333333" // not one of the simulator's accounts
 			c.Pools[1].Credentials.RoleARN = "arn:aws:iam::333333333333:role/tollgate"
 		}, "east-secret-value", []string{"pools[1] (west).credentials.role_arn", "AccessDenied", "arn:aws:iam::333333333333:role/tollgate"}},
 		{"STS unreachable", func(c *config.Config) { c.Pools[1].Credentials.STSEndpoint = "http://127.0.0.1:1" },
@@ -177,7 +166,7 @@ func TestPoolsRefusedAtStart(t *testing.T) {
 			os.Unsetenv("TOLLGATE_TEST_EAST_SECRET")
 		}
 		var logs bytes.Buffer
-		_, err := app.New(context.Background(), cfg, app.Options{AWS: staticAWS(), Queue: queue.NewMemory(queue.MemoryOptions{}),
+		_, err := app.New(context.Background(), cfg, app.Options{AWS: homeAWS(), Queue: queue.NewMemory(queue.MemoryOptions{}),
 			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 		if err == nil {
 			t.Errorf("step %d %s: started", i, s.name)
@@ -204,12 +193,19 @@ func TestPoolsNeverShowSecrets(t *testing.T) {
 	t.Setenv("TOLLGATE_TEST_EAST_SECRET", "east-secret-value")
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ps, err := app.BuildPools(context.Background(), cfg, &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDAPP", "base-secret", "")}, nil, nil, log)
+	ps, err := app.BuildPools(context.Background(), cfg, homeAWS(), nil, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	west, err := ps[1].AWS.Credentials.Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := logs.String()
-	for _, leak := range []string{"east-secret-value", "xid-west", "temp-secret", "temp-session-token", "base-secret"} {
+	if strings.Contains(out, west.SecretAccessKey) || strings.Contains(out, west.SessionToken) {
+		t.Errorf("the assumed role's secret or token logged:\n%s", out)
+	}
+	for _, leak := range []string{"east-secret-value", "xid-west", "sim-secret-1"} {
 		if strings.Contains(out, leak) {
 			t.Errorf("%q logged:\n%s", leak, out)
 		}
