@@ -41,6 +41,16 @@ too, so the fleet learns as one client; it requires --account, falls back to
 local buckets while Redis is unreachable, refuses to start when Redis rejects
 the password, and never logs the password.
 
+Several accounts (quota pools): the pools section of --config (file only;
+see examples/serve-pools.yaml) delivers the one queue across accounts and
+instances by headroom, each pool with its own credentials (profile, a role
+assumed through STS at start, an access key with its secret in an
+environment variable, or the default chain), buckets, quota file and IDs for
+the same logical names. A job whose outcome is unknown stays pinned to its
+pool; a failing pool leaves the rotation until a probe succeeds
+(tollgate_pool_healthy{pool} == 0 is the alarm). Pools need the embedded
+queue.
+
 The API binds 127.0.0.1:8787. --tls-cert and --tls-key serve it over HTTPS;
 a --listen address that is not loopback is refused without them unless
 --insecure-listen accepts sending the token in cleartext (e.g. behind a
@@ -56,6 +66,7 @@ SIGINT or SIGTERM stops leasing, lets calls in flight finish for
   tollgate serve --queue sqs --sqs-queue-url https://sqs.eu-west-2.amazonaws.com/123456789012/dialer
   tollgate serve --region eu-west-2 --account 123456789012 --redis-url rediss://my-cache.example:6379
   tollgate serve --region eu-west-2 --listen 0.0.0.0:8787 --tls-cert serve.crt --tls-key serve.key
+  tollgate serve --config examples/serve-pools.yaml     # two accounts: against tollgate sim --accounts 2
   tollgate serve --endpoint http://127.0.0.1:8999 --poll-instance c0ffee00-0000-4000-8000-000000000001 --poll-queues c0ffee00-0000-4000-8000-0000000000a1   # dashboard at /`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

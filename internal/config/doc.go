@@ -12,6 +12,12 @@
 // (TOLLGATE_*: Default, Parse, Validate, Load); sim.Config is
 // `tollgate sim`'s (TOLLGATE_SIM_*: DefaultSim, SimTable, LoadSim).
 //
+// Quota pools (Pools, pools.go: several accounts sharing the queue) are
+// set only in the file, as poll.queries are; Validate refuses a logical name
+// missing from one pool, two pools on one account and Region, two kinds of
+// credentials in one pool, an inline secret and the SQS backend, naming the
+// pool ("pools[1] (west)") and the field.
+//
 // The bearer token has no flag, so it never shows in a process listing: set
 // it in the file or in TOLLGATE_TOKEN, or let serve generate one in the data
 // directory. Secret fields are never echoed in errors.
