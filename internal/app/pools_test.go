@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -20,6 +22,7 @@ import (
 	"github.com/tollgatehq/tollgate/internal/app"
 	"github.com/tollgatehq/tollgate/internal/config"
 	"github.com/tollgatehq/tollgate/queue"
+	"github.com/tollgatehq/tollgate/ratelimit"
 	"github.com/tollgatehq/tollgate/sim"
 )
 
@@ -214,4 +217,55 @@ func TestPoolsNeverShowSecrets(t *testing.T) {
 		t.Errorf("log %s", out)
 	}
 	_ = ps
+}
+
+// TestPoolBucketsSaved: with pools, each pool's bucket levels are saved in
+// a file of its own (buckets.<pool>.json) and restored into that pool's
+// buckets only.
+func TestPoolBucketsSaved(t *testing.T) {
+	sts := newSTS(t)
+	cfg := poolsConfig(t, sts.URL)
+	t.Setenv("TOLLGATE_TEST_EAST_SECRET", "east-secret-value")
+	log := slog.New(slog.DiscardHandler)
+	ps, err := app.BuildPools(context.Background(), cfg, homeAWS(), nil, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const op = "StartOutboundVoiceContact"
+	now := time.Now()
+	burst := ps[1].Admission.Buckets.Limit(op).Burst
+	for range int(burst) {
+		_, _ = ps[1].Admission.Buckets.TryAt(now, ratelimit.Request{Op: op, Cost: 1})
+	}
+	a := &app.App{Config: cfg, Log: log, Pools: ps, Admission: ps[0].Admission}
+	a.StartBucketSaver(context.Background())()
+	var west app.BucketLevels
+	b, err := os.ReadFile(filepath.Join(cfg.DataDir, app.PoolBucketsFile("west")))
+	if err != nil || json.Unmarshal(b, &west) != nil {
+		t.Fatalf("west's levels: %v %s", err, b)
+	}
+	if _, ok := west.Ops[op]; !ok {
+		t.Errorf("west's spent bucket not saved: %+v", west)
+	}
+	var east app.BucketLevels
+	b, err = os.ReadFile(filepath.Join(cfg.DataDir, app.PoolBucketsFile("east")))
+	if err != nil || json.Unmarshal(b, &east) != nil || len(east.Ops) != 0 {
+		t.Errorf("east's levels: %v %s (east spent nothing)", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, app.BucketsFile)); err == nil {
+		t.Error("the single account's buckets.json written with pools")
+	}
+	// A new process takes the spent tokens back from west's fresh buckets only.
+	ps2, err := app.BuildPools(context.Background(), cfg, homeAWS(), nil, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2 := &app.App{Config: cfg, Log: log, Pools: ps2, Admission: ps2[0].Admission}
+	a2.StartBucketSaver(context.Background())()
+	if tk, _ := ps2[1].Admission.Buckets.TokensAt(time.Now(), op); tk >= burst-0.5 {
+		t.Errorf("west restarted with %v tokens of %v, want its spent bucket back", tk, burst)
+	}
+	if tk, _ := ps2[0].Admission.Buckets.TokensAt(time.Now(), op); tk < ps2[0].Admission.Buckets.Limit(op).Burst-0.5 {
+		t.Errorf("east restarted with %v tokens, want full", tk)
+	}
 }
