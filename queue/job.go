@@ -59,6 +59,13 @@ type Job struct {
 	// GroupKey lets the dispatcher batch compatible jobs (dial requests of
 	// one campaign into one PutDialRequestBatch). At most 128 bytes.
 	GroupKey string `json:"group_key,omitempty"`
+	// Pool is the quota pool (dispatch.Pool.Name) the job is pinned to:
+	// set by the caller, or by the dispatcher (through Pinner) once an
+	// attempt on that pool had an unknown outcome, because only that
+	// account deduplicates the job's ClientToken. A pinned job runs only on
+	// its pool. Empty means any pool. At most MaxPoolLen characters of
+	// [a-z0-9-]. Requeue, leases, restarts and Redrive keep it.
+	Pool string `json:"pool,omitempty"`
 
 	// Set by the queue.
 

@@ -40,7 +40,7 @@ func (s *Store) Enqueue(ctx context.Context, jobs ...queue.Job) ([]queue.Job, er
 				input = []byte(j.Input)
 			}
 			res, err := s.x.insert.ExecContext(w.ctx, j.ID, j.Op, input, j.Priority, ns(j.NotAfter), ns(j.NotBefore),
-				j.ClientToken, j.GroupKey, ns(j.VisibleAt), ns(j.EnqueuedAt), queue.Digest(j))
+				j.ClientToken, j.GroupKey, ns(j.VisibleAt), ns(j.EnqueuedAt), queue.Digest(j), j.Pool)
 			if err != nil {
 				return err
 			}

@@ -22,7 +22,7 @@ type stmts struct {
 
 // jobCols are the columns scanJob reads, in order.
 const jobCols = `seq, id, op, input, priority, not_after, not_before, token, group_key, state,
-	visible_at, lease, receives, free_used, enqueued_at, last_error, dead_reason, dead_detail, finished_at`
+	visible_at, lease, receives, free_used, enqueued_at, last_error, dead_reason, dead_detail, finished_at, pool`
 
 // Redrive and purge by reason both touch only dead rows; "state = 2" lets
 // SQLite use the jobs_dead partial index.
@@ -130,7 +130,7 @@ func scanJob(sc scanner, now time.Time) (row, error) {
 	j := &r.job
 	err := sc.Scan(&r.seq, &j.ID, &j.Op, &input, &j.Priority, &notAfter, &notBefore, &j.ClientToken, &j.GroupKey,
 		&r.state, &visibleAt, &r.lease, &j.Receives, &j.FreeRequeues, &enqueuedAt, &j.LastError,
-		&j.DeadReason, &j.DeadDetail, &finishedAt)
+		&j.DeadReason, &j.DeadDetail, &finishedAt, &j.Pool)
 	if err != nil {
 		return r, err
 	}
