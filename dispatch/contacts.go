@@ -43,6 +43,7 @@ type ContactEnd struct {
 // Its fields are guarded by contacts.mu.
 type tracked struct {
 	contact, job, instance string
+	pool                   *pool // nil: the single pool
 	started                time.Time
 	nextPoll               time.Time
 	polling                bool
@@ -91,11 +92,11 @@ func instanceOf(v string) string {
 	return v
 }
 
-// acquireCall waits for a slot of the instance's calls-in-progress budget
-// while the lease is held (and extended). It returns a nil slot and no
-// action when pacing is off.
-func (d *Dispatcher) acquireCall(stop context.Context, job queue.Job, instance string) (*callbudget.Slot, *action) {
-	if d.o.CallBudget == nil {
+// acquireCallOn waits for a slot of the instance's calls-in-progress
+// budget (the single pool's or a pool's) while the lease is held (and
+// extended). It returns a nil slot and no action when pacing is off.
+func (d *Dispatcher) acquireCallOn(stop context.Context, job queue.Job, budget *callbudget.Budget, instance string) (*callbudget.Slot, *action) {
+	if budget == nil {
 		return nil, nil
 	}
 	ctx := stop
@@ -106,7 +107,7 @@ func (d *Dispatcher) acquireCall(stop context.Context, job queue.Job, instance s
 	}
 	d.waitingCalls.Add(1)
 	t0 := time.Now()
-	slot, err := d.o.CallBudget.Acquire(ctx, instance, Priority(job.Priority))
+	slot, err := budget.Acquire(ctx, instance, Priority(job.Priority))
 	d.waitingCalls.Add(-1)
 	d.o.Logger.Debug("dispatch: call slot", "job", job.ID, "waited", time.Since(t0).String())
 	switch {
@@ -140,7 +141,7 @@ func (d *Dispatcher) recordOutcome(jobID string, o queue.ContactOutcome) {
 // startTracking follows a contact a job started: its slot (if any) is bound
 // to it, and an end that already arrived is applied once the job is
 // registered.
-func (d *Dispatcher) startTracking(job queue.Job, instance, contact string, slot *callbudget.Slot, now time.Time) *tracked {
+func (d *Dispatcher) startTracking(job queue.Job, instance, contact string, slot *callbudget.Slot, now time.Time, p *pool) *tracked {
 	if slot != nil {
 		slot.StartAt(now, contact)
 	}
@@ -150,7 +151,7 @@ func (d *Dispatcher) startTracking(job queue.Job, instance, contact string, slot
 	if t, ok := c.m[contact]; ok {
 		return t // a redelivery answered with the contact already followed
 	}
-	t := &tracked{contact: contact, job: job.ID, instance: instance, started: now, nextPoll: now.Add(d.firstPoll())}
+	t := &tracked{contact: contact, job: job.ID, instance: instance, pool: p, started: now, nextPoll: now.Add(d.firstPoll())}
 	c.m[contact] = t
 	if e, ok := c.early[contact]; ok {
 		delete(c.early, contact)
@@ -180,7 +181,7 @@ func (d *Dispatcher) registered(t *tracked) {
 	end := t.end
 	c.mu.Unlock()
 	if end != nil {
-		d.endSlot(end.ContactID)
+		d.endSlot(t)
 		d.finish(t, *end)
 	}
 }
@@ -220,7 +221,7 @@ func (d *Dispatcher) contactEnded(e ContactEnd, now time.Time) {
 	t.end = &e
 	reg := t.registered
 	c.mu.Unlock()
-	d.endSlot(e.ContactID)
+	d.endSlot(t)
 	if reg {
 		// The slot is free now; writing the outcome (a queue commit) must
 		// not delay the next end the event consumer hands over.
@@ -228,9 +229,10 @@ func (d *Dispatcher) contactEnded(e ContactEnd, now time.Time) {
 	}
 }
 
-func (d *Dispatcher) endSlot(contact string) {
-	if d.o.CallBudget != nil {
-		d.o.CallBudget.End(contact)
+// endSlot frees the call slot of t's contact in its pool's budget.
+func (d *Dispatcher) endSlot(t *tracked) {
+	if b := d.budgetFor(t); b != nil {
+		b.End(t.contact)
 	}
 }
 
@@ -312,7 +314,7 @@ func (d *Dispatcher) contactLoop(ctx context.Context) {
 		c.mu.Unlock()
 		for _, tr := range lost {
 			c.unknown.Add(1)
-			d.endSlot(tr.contact)
+			d.endSlot(tr)
 			d.recordOutcome(tr.job, queue.ContactOutcome{Outcome: queue.OutcomePlaced,
 				Reason: fmt.Sprintf("no end learned within max_call_duration (%v)", d.o.MaxCallDuration)})
 		}
@@ -338,7 +340,7 @@ func (d *Dispatcher) poll(ctx context.Context, tr *tracked) {
 	cctx, cancel := context.WithTimeout(ctx, d.o.CallTimeout)
 	defer cancel()
 	cctx = awssdk.WithCallOptions(cctx, governor.CallOptions{Priority: ratelimit.PriorityLow})
-	out, err := d.connect.DescribeContact(cctx, &connect.DescribeContactInput{
+	out, err := d.connectFor(tr).DescribeContact(cctx, &connect.DescribeContactInput{
 		InstanceId: aws.String(tr.instance), ContactId: aws.String(tr.contact)})
 	c := d.contacts
 	next := d.o.ContactPoll
