@@ -1,0 +1,406 @@
+package dispatch_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/tollgatehq/tollgate/dispatch"
+	"github.com/tollgatehq/tollgate/governor"
+	"github.com/tollgatehq/tollgate/queue"
+	"github.com/tollgatehq/tollgate/quotas"
+	"github.com/tollgatehq/tollgate/ratelimit"
+	"github.com/tollgatehq/tollgate/sim"
+)
+
+// testPool is one pool of a test: its own simulator (its own account),
+// governor and a recorder of the ClientTokens it saw.
+type testPool struct {
+	sim    *sim.Server
+	sc     *scripted
+	pool   dispatch.Pool
+	mu     sync.Mutex
+	resets map[string]int // ClientToken → resets injected
+}
+
+// poolAccount is the 12-digit account of pool k (1-based), as the
+// multi-account simulator numbers them.
+func poolAccount(k int) string { return fmt.Sprintf("%012d", 100000000000+k) }
+
+// newTestPool builds pool name (the k-th) on its own simulator with the
+// quotas scaled by scale. respond may answer requests itself (scripted);
+// gopts tunes its governor.
+func newTestPool(t *testing.T, k int, name string, scale float64, respond func(op string, n int) (int, string), gopts governor.Options) *testPool {
+	t.Helper()
+	tp := &testPool{sim: newSim(t, scale, nil), resets: map[string]int{}}
+	tp.sc = newScripted(tp.sim, respond)
+	if gopts.MaxElapsed == 0 {
+		gopts.MaxElapsed = 10 * time.Second
+	}
+	l := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Table: quotas.Default().Scale(scale)})
+	tp.pool = dispatch.Pool{
+		Name: name, Account: poolAccount(k), Region: "us-east-1", Instance: sim.DefaultInstanceID,
+		AWS: awsConfig(tp.sc), Endpoint: "http://connect.sim.local",
+		Governor: governor.New(l, gopts),
+		IDs: map[string]map[string]string{
+			"ContactFlowId": {"outbound-sales": sim.DefaultContactFlowID},
+			"QueueId":       {"sales": sim.DefaultQueueID},
+		},
+	}
+	return tp
+}
+
+// resetFirst makes the pool's transport deliver each of the first n
+// distinct StartOutboundVoiceContact requests to the simulator (the
+// contact is created) and then fail with a connection reset: the caller
+// never reads the answer. It returns the ClientTokens so treated.
+func (tp *testPool) resetFirst(n int) func() []string {
+	var mu sync.Mutex
+	var victims []string
+	next := tp.pool.AWS.HTTPClient
+	tp.pool.AWS.HTTPClient = clientFunc(func(r *http.Request) (*http.Response, error) {
+		res, err := next.Do(r)
+		if err != nil || r.Method != "PUT" || r.URL.Path != "/contact/outbound-voice" {
+			return res, err
+		}
+		tok := tp.sc.lastToken("StartOutboundVoiceContact")
+		mu.Lock()
+		defer mu.Unlock()
+		if len(victims) < n && !contains(victims, tok) {
+			victims = append(victims, tok)
+			res.Body.Close()
+			return nil, fmt.Errorf("read tcp 127.0.0.1:1->127.0.0.1:2: %w", syscall.ECONNRESET)
+		}
+		return res, nil
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), victims...)
+	}
+}
+
+type clientFunc func(*http.Request) (*http.Response, error)
+
+func (f clientFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scripted) lastToken(op string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts := s.tokens[op]
+	if len(ts) == 0 {
+		return ""
+	}
+	return ts[len(ts)-1]
+}
+
+// logical returns a StartOutboundVoiceContact job that names its flow by
+// logical name and leaves InstanceId to the pool.
+func logical(number string) queue.Job {
+	return queue.Job{Op: "StartOutboundVoiceContact", Input: []byte(fmt.Sprintf(
+		`{"ContactFlowId":"outbound-sales","DestinationPhoneNumber":%q}`, number))}
+}
+
+func enqueueN(t *testing.T, q queue.Queue, n int, from int) []queue.Job {
+	t.Helper()
+	jobs := make([]queue.Job, n)
+	for i := range jobs {
+		jobs[i] = logical(fmt.Sprintf("+1206555%04d", from+i))
+	}
+	out, err := q.Enqueue(context.Background(), jobs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func poolsOf(tps ...*testPool) []dispatch.Pool {
+	out := make([]dispatch.Pool, len(tps))
+	for i, tp := range tps {
+		out[i] = tp.pool
+	}
+	return out
+}
+
+func statsByName(d *dispatch.Dispatcher) map[string]dispatch.PoolStats {
+	m := map[string]dispatch.PoolStats{}
+	for _, s := range d.PoolStats() {
+		m[s.Name] = s
+	}
+	return m
+}
+
+// TestPoolsSpreadByHeadroom: two pools whose quotas are 2:1 (20/s burst 50
+// and 10/s burst 25 for StartOutboundVoiceContact) deliver 900 jobs about
+// 2:1, within 5% of the two-pool lower bound ((n − bursts)/(sum of rates)),
+// with under 1% throttled, contacts_started summed equal to the jobs done,
+// the flow's logical name substituted and the instance filled in.
+func TestPoolsSpreadByHeadroom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 900
+		a := newTestPool(t, 1, "a", 10, nil, governor.Options{})
+		b := newTestPool(t, 2, "b", 5, nil, governor.Options{})
+		q := queue.NewMemory(queue.MemoryOptions{})
+		enqueueN(t, q, n, 0)
+		var rec recorder
+		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 24,
+			CallTimeout: 10 * time.Second, Observer: rec.observe})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		stop := runDispatcher(d)
+		st := waitDone(t, q, 5*time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		_, last := rec.snapshot()
+		elapsed := last.Sub(start)
+		bound := time.Duration(float64(n-50-25) / 30 * float64(time.Second))
+		ps := statsByName(d)
+		sa, sb := a.sim.Stats(), b.sim.Stats()
+		t.Logf("elapsed %v bound %v ratio %.4f; a delivered %d (throttled %d), b delivered %d (throttled %d)",
+			elapsed, bound, float64(elapsed)/float64(bound), ps["a"].Delivered, sa.Totals.Throttled, ps["b"].Delivered, sb.Totals.Throttled)
+		if st.Succeeded != n || st.Dead != 0 {
+			t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
+		}
+		if got := sa.ContactsStarted + sb.ContactsStarted; got != n {
+			t.Errorf("contacts_started summed %d, want %d", got, n)
+		}
+		ratio := float64(ps["a"].Delivered) / float64(ps["b"].Delivered)
+		if ratio < 1.7 || ratio > 2.3 {
+			t.Errorf("delivered a:b = %d:%d (%.2f), want about 2:1", ps["a"].Delivered, ps["b"].Delivered, ratio)
+		}
+		if r := float64(elapsed) / float64(bound); r > 1.05 {
+			t.Errorf("elapsed %v is %.1f%% over the two-pool lower bound %v", elapsed, (r-1)*100, bound)
+		}
+		req := sa.Totals.Requests + sb.Totals.Requests
+		if thr := sa.Totals.Throttled + sb.Totals.Throttled; thr >= max(req/100, 1) {
+			t.Errorf("throttled %d of %d requests, want under 1%%", thr, req)
+		}
+		if !ps["a"].Healthy || ps["a"].Health != "ok" || ps["a"].Account != poolAccount(1) || ps["a"].InFlight != 0 {
+			t.Errorf("pool a stats: %+v", ps["a"])
+		}
+	})
+}
+
+// TestPoolsPinUnknownOutcome: pool a resets the connection after three
+// calls reached it (the contacts exist; nobody read the answer). Those jobs
+// are pinned to a (durably, in the queue), retried only there with the
+// same derived ClientToken, and Connect answers the retry with the contact
+// it already started: contacts_started summed over both accounts equals
+// the jobs succeeded.
+func TestPoolsPinUnknownOutcome(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 40
+		one := governor.Options{MaxAttempts: 1}
+		a := newTestPool(t, 1, "a", 10, nil, one)
+		b := newTestPool(t, 2, "b", 10, nil, one)
+		victims := a.resetFirst(3)
+		q := queue.NewMemory(queue.MemoryOptions{})
+		jobs := enqueueN(t, q, n, 0)
+		var rec recorder
+		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 8,
+			CallTimeout: 10 * time.Second, Observer: rec.observe, PoolFailures: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runDispatcher(d)
+		st := waitDone(t, q, 5*time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		sa, sb := a.sim.Stats(), b.sim.Stats()
+		if st.Succeeded != n || st.Dead != 0 {
+			t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
+		}
+		if got := sa.ContactsStarted + sb.ContactsStarted; got != n {
+			t.Errorf("contacts_started summed %d (a %d, b %d), want %d", got, sa.ContactsStarted, sb.ContactsStarted, n)
+		}
+		vs := victims()
+		if len(vs) != 3 {
+			t.Fatalf("victims %v, want 3", vs)
+		}
+		aTokens, bTokens := a.sc.tokensOf("StartOutboundVoiceContact"), b.sc.tokensOf("StartOutboundVoiceContact")
+		pinned := 0
+		for _, j := range jobs {
+			tokA := queue.DeriveToken(poolAccount(1), sim.DefaultInstanceID, j.ClientToken)
+			tokB := queue.DeriveToken(poolAccount(2), sim.DefaultInstanceID, j.ClientToken)
+			if !contains(vs, tokA) {
+				continue
+			}
+			pinned++
+			g, err := q.Get(context.Background(), j.ID)
+			if err != nil || g.Pool != "a" {
+				t.Errorf("job %s: pool %q (%v), want pinned to a", j.ID, g.Pool, err)
+			}
+			if contains(bTokens, tokB) {
+				t.Errorf("job %s (unknown outcome on a) was sent to pool b", j.ID)
+			}
+			seen := 0
+			for _, tk := range aTokens {
+				if tk == tokA {
+					seen++
+				}
+			}
+			if seen < 2 {
+				t.Errorf("job %s: its token reached a %d time(s), want the retry there too", j.ID, seen)
+			}
+		}
+		if pinned != 3 {
+			t.Errorf("%d victims matched jobs, want 3", pinned)
+		}
+		if sa.DuplicateClientTokens < 3 {
+			t.Errorf("pool a saw %d repeated ClientTokens, want at least 3 (the retries of the reset calls)", sa.DuplicateClientTokens)
+		}
+		var pooled int
+		all, _ := rec.snapshot()
+		for _, o := range all {
+			if o.Pool != "" {
+				pooled++
+			}
+		}
+		if pooled != len(all) {
+			t.Errorf("%d of %d outcomes name their pool", pooled, len(all))
+		}
+	})
+}
+
+// TestPoolsOutOfRotation: pool a's account refuses every call
+// (AccessDeniedException) while denied is set. After three failures in a
+// row it goes out of rotation; the jobs it refused move to b (free of
+// charge: none is dead-lettered) and every job completes. Once the account
+// works again a probe puts a back in rotation and it delivers again.
+func TestPoolsOutOfRotation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var denied atomic.Bool
+		denied.Store(true)
+		a := newTestPool(t, 1, "a", 10, func(op string, _ int) (int, string) {
+			if denied.Load() && op == "StartOutboundVoiceContact" {
+				return 403, "AccessDeniedException"
+			}
+			return 0, ""
+		}, governor.Options{})
+		b := newTestPool(t, 2, "b", 10, nil, governor.Options{})
+		q := queue.NewMemory(queue.MemoryOptions{})
+		enqueueN(t, q, 60, 0)
+		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 8, CallTimeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runDispatcher(d)
+		st := waitDone(t, q, 5*time.Minute)
+		ps := statsByName(d)
+		if st.Succeeded != 60 || st.Dead != 0 {
+			t.Fatalf("succeeded %d dead %d, want 60 and 0", st.Succeeded, st.Dead)
+		}
+		if ps["a"].Healthy || !strings.HasPrefix(ps["a"].Health, "out: AccessDeniedException") || ps["a"].Delivered != 0 || ps["a"].Failed < 3 {
+			t.Errorf("pool a while denied: %+v", ps["a"])
+		}
+		if ps["b"].Delivered != 60 || !ps["b"].Healthy {
+			t.Errorf("pool b: %+v", ps["b"])
+		}
+		if got := b.sim.Stats().ContactsStarted + a.sim.Stats().ContactsStarted; got != 60 {
+			t.Errorf("contacts_started %d, want 60", got)
+		}
+		denied.Store(false)
+		// Past the longest backoff a probe goes out and a comes back.
+		time.Sleep(dispatch.DefaultPoolMaxBackoff + time.Second)
+		enqueueN(t, q, 60, 100)
+		d.Wake()
+		waitDone(t, q, 5*time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		ps = statsByName(d)
+		if !ps["a"].Healthy || ps["a"].Health != "ok" || ps["a"].Delivered == 0 {
+			t.Errorf("pool a after the account works again: %+v", ps["a"])
+		}
+		if got := b.sim.Stats().ContactsStarted + a.sim.Stats().ContactsStarted; got != 120 {
+			t.Errorf("contacts_started %d, want 120", got)
+		}
+	})
+}
+
+// TestPoolsCheck: the pool-aware Check names the field (and the pool) of
+// what cannot be delivered, fills nothing it should not, and pins a job
+// whose InstanceId is one pool's.
+func TestPoolsCheck(t *testing.T) {
+	cfg := func(name, inst string, flows map[string]string) dispatch.Pool {
+		l := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Table: quotas.Default()})
+		return dispatch.Pool{Name: name, Account: poolAccount(1), Region: "us-east-1", Instance: inst,
+			Governor: governor.New(l, governor.Options{}),
+			IDs:      map[string]map[string]string{"ContactFlowId": flows}}
+	}
+	const instA, instB = "11111111-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002"
+	d, err := dispatch.New(dispatch.Options{Queue: queue.NewMemory(queue.MemoryOptions{}), Pools: []dispatch.Pool{
+		cfg("a", instA, map[string]string{"outbound-sales": "f-a", "support": "s-a"}),
+		cfg("b", instB, map[string]string{"outbound-sales": "f-b"}),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	job := func(in string) queue.Job { return queue.Job{Op: "StartOutboundVoiceContact", Input: []byte(in)} }
+	type step struct {
+		j        queue.Job
+		field    string // "" = valid
+		problem  string
+		wantPool string
+	}
+	for i, st := range []step{
+		{j: job(`{"ContactFlowId":"outbound-sales","DestinationPhoneNumber":"+12065550100"}`)},
+		{j: job(`{"ContactFlowId":"support","DestinationPhoneNumber":"+12065550100"}`), field: "Input.ContactFlowId", problem: "pool b"},
+		{j: job(`{"InstanceId":"` + instA + `","ContactFlowId":"support","DestinationPhoneNumber":"+12065550100"}`), wantPool: "a"},
+		{j: job(`{"InstanceId":"33333333-0000-4000-8000-000000000003","ContactFlowId":"x","DestinationPhoneNumber":"+12065550100"}`), field: "Input.InstanceId", problem: "not the instance of any pool"},
+		{j: job(`{"ContactFlowId":"outbound-sales"}`), field: "Input.DestinationPhoneNumber", problem: "required"},
+		{j: queue.Job{Op: "StartOutboundVoiceContact", Pool: "c", Input: []byte(`{"ContactFlowId":"f","DestinationPhoneNumber":"+1"}`)}, field: "Pool", problem: "not a configured pool"},
+	} {
+		got, err := d.Check(st.j, now)
+		if st.field == "" {
+			if err != nil || got.Pool != st.wantPool {
+				t.Errorf("step %d: got pool %q, %v; want pool %q and no error", i, got.Pool, err, st.wantPool)
+			}
+			continue
+		}
+		var ie *dispatch.InputError
+		if !errors.As(err, &ie) || ie.Field != st.field || !strings.Contains(ie.Problem, st.problem) {
+			t.Errorf("step %d: got %v, want an InputError on %s saying %q", i, err, st.field, st.problem)
+		}
+	}
+}
+
+// TestSinglePoolHasNoPoolStats: without Pools nothing changes: no pool
+// stats, and Check is the package's.
+func TestSinglePoolHasNoPoolStats(t *testing.T) {
+	d, err := dispatch.New(dispatch.Options{Queue: queue.NewMemory(queue.MemoryOptions{}), Governor: newGovernor(1, time.Second), AWS: awsConfig(http.NotFoundHandler())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := d.PoolStats(); ps != nil {
+		t.Fatalf("PoolStats = %v, want nil", ps)
+	}
+	j := sovc("+12065550100")
+	g1, e1 := d.Check(j, time.Now())
+	g2, e2 := dispatch.Check(j, time.Now())
+	if e1 != nil || e2 != nil || g1.ClientToken != g2.ClientToken || g1.Pool != "" {
+		t.Fatalf("Check differs from dispatch.Check: %+v %v / %+v %v", g1, e1, g2, e2)
+	}
+}
