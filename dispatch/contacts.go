@@ -37,13 +37,18 @@ type ContactEnd struct {
 	// Initiation and Disconnect are the contact's timestamps (zero when
 	// unknown).
 	Initiation, Disconnect time.Time
+	// Account is the AWS account the contact belongs to (a contact event's
+	// "account"), when known. With Options.Pools it picks among the pools
+	// of that account; empty: the contact is matched by ContactID alone.
+	Account string
 }
 
 // tracked is one contact the dispatcher started and follows to its end.
 // Its fields are guarded by contacts.mu.
 type tracked struct {
 	contact, job, instance string
-	pool                   *pool // nil: the single pool
+	pool                   *pool  // nil: the single pool
+	key                    string // in contacts.m: trackKey(pool, contact)
 	started                time.Time
 	nextPoll               time.Time
 	polling                bool
@@ -148,12 +153,13 @@ func (d *Dispatcher) startTracking(job queue.Job, instance, contact string, slot
 	c := d.contacts
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t, ok := c.m[contact]; ok {
+	key := trackKey(p, contact)
+	if t, ok := c.m[key]; ok {
 		return t // a redelivery answered with the contact already followed
 	}
-	t := &tracked{contact: contact, job: job.ID, instance: instance, pool: p, started: now, nextPoll: now.Add(d.firstPoll())}
-	c.m[contact] = t
-	if e, ok := c.early[contact]; ok {
+	t := &tracked{contact: contact, job: job.ID, instance: instance, pool: p, key: key, started: now, nextPoll: now.Add(d.firstPoll())}
+	c.m[key] = t
+	if e, ok := c.early[contact]; ok && (p == nil || e.end.Account == "" || e.end.Account == p.Account) {
 		delete(c.early, contact)
 		end := e.end
 		t.end = &end
@@ -201,7 +207,7 @@ func (d *Dispatcher) ContactEnded(e ContactEnd) {
 func (d *Dispatcher) contactEnded(e ContactEnd, now time.Time) {
 	c := d.contacts
 	c.mu.Lock()
-	t, ok := c.m[e.ContactID]
+	t, ok := d.lookupLocked(e)
 	if !ok {
 		if len(c.early) >= maxEarly {
 			for id, ee := range c.early {
@@ -214,6 +220,48 @@ func (d *Dispatcher) contactEnded(e ContactEnd, now time.Time) {
 		c.mu.Unlock()
 		return
 	}
+	d.endLocked(t, e)
+}
+
+// trackedEnded applies the end of a contact already in hand (a poll's
+// answer).
+func (d *Dispatcher) trackedEnded(t *tracked, e ContactEnd) {
+	d.contacts.mu.Lock()
+	d.endLocked(t, e)
+}
+
+// trackKey is the key of a tracked contact: its id, and with pools its
+// pool's name too (contact ids of different accounts need not differ).
+func trackKey(p *pool, contact string) string {
+	if p == nil {
+		return contact
+	}
+	return p.Name + "\x00" + contact
+}
+
+// lookupLocked finds the tracked contact e ends: by id, and with pools in
+// the pools of e's account (every pool when it is not known). Requires
+// contacts.mu held.
+func (d *Dispatcher) lookupLocked(e ContactEnd) (*tracked, bool) {
+	if d.pools == nil {
+		t, ok := d.contacts.m[e.ContactID]
+		return t, ok
+	}
+	for _, p := range d.pools {
+		if e.Account != "" && e.Account != p.Account {
+			continue
+		}
+		if t, ok := d.contacts.m[trackKey(p, e.ContactID)]; ok {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// endLocked records t's end, frees its slot and writes its outcome once
+// the job is registered. Requires contacts.mu held; releases it.
+func (d *Dispatcher) endLocked(t *tracked, e ContactEnd) {
+	c := d.contacts
 	if t.end != nil {
 		c.mu.Unlock()
 		return
@@ -249,11 +297,11 @@ func (d *Dispatcher) finish(t *tracked, e ContactEnd) {
 	}
 	c := d.contacts
 	c.mu.Lock()
-	if _, ok := c.m[t.contact]; !ok {
+	if _, ok := c.m[t.key]; !ok {
 		c.mu.Unlock()
 		return
 	}
-	delete(c.m, t.contact)
+	delete(c.m, t.key)
 	c.mu.Unlock()
 	o := queue.ContactOutcome{Outcome: queue.OutcomeConnected, Reason: e.Reason}
 	if e.Answered {
@@ -378,7 +426,7 @@ func (d *Dispatcher) poll(ctx context.Context, tr *tracked) {
 		d.finish(tr, e)
 		return
 	}
-	d.contactEnded(e, time.Now())
+	d.trackedEnded(tr, e)
 }
 
 // validTime: set and not a 1970 sentinel.

@@ -102,9 +102,12 @@ func (d *Dispatcher) runPooled(callCtx, stop context.Context, l queue.Lease) {
 //   - an unknown outcome (an attempt timed out, was reset or got a 5xx):
 //     the job is pinned to p (durably, queue.Pinner) before it is
 //     requeued or released, and the pool's failure count grows.
-//   - a definite pool failure (credentials refused, concurrency quota
-//     full, the request never sent): the failure count grows and the job
-//     is requeued at once, free of charge, for another pool.
+//   - a definite pool failure (credentials refused, the request never
+//     sent): the failure count grows and the job is requeued at once,
+//     free of charge, for another pool.
+//   - a full concurrency quota: the failure count grows; the job is
+//     requeued free of charge after the concurrency delay, as without
+//     pools, and routed afresh then.
 func (d *Dispatcher) poolVerdict(p *pool, probe, judge bool, job queue.Job, err error, unknown bool, a action) action {
 	a.pool = p.Name
 	if err == nil {
@@ -156,7 +159,12 @@ func (d *Dispatcher) poolVerdict(p *pool, probe, judge bool, job queue.Job, err 
 	case admissionOnly, stopping:
 		neutral()
 		return a
-	case info.Credentials(), info.Class == awserr.ClassConcurrencyQuota, info.Class == awserr.ClassTransient && info.Status == 0:
+	case info.Class == awserr.ClassConcurrencyQuota:
+		// Free of charge, after the concurrency delay: when every pool is
+		// full, jobs must not bounce between them.
+		failed(describe(info, ""))
+		return a
+	case info.Credentials(), info.Class == awserr.ClassTransient && info.Status == 0:
 		failed(describe(info, ""))
 		if a.kind == ResultDead && a.reason == queue.ReasonExpired {
 			return a

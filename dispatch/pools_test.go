@@ -168,6 +168,12 @@ func TestPoolsSpreadByHeadroom(t *testing.T) {
 		start := time.Now()
 		stop := runDispatcher(d)
 		st := waitDone(t, q, 5*time.Minute)
+		// Every contact is followed to its end on its own pool (both
+		// simulators are seeded alike: their contact ids are the same).
+		time.Sleep(5 * time.Second)
+		if ds := d.Stats(); ds.Connected+ds.EndedWithoutConnecting != n || ds.CallsInProgress != 0 {
+			t.Errorf("ends learned: connected %d + unanswered %d, in progress %d; want %d ended", ds.Connected, ds.EndedWithoutConnecting, ds.CallsInProgress, n)
+		}
 		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
