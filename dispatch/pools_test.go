@@ -147,64 +147,98 @@ func statsByName(d *dispatch.Dispatcher) map[string]dispatch.PoolStats {
 	return m
 }
 
-// TestPoolsSpreadByHeadroom: two pools whose quotas are 2:1 (20/s burst 50
-// and 10/s burst 25 for StartOutboundVoiceContact) deliver 900 jobs about
-// 2:1, within 5% of the two-pool lower bound ((n − bursts)/(sum of rates)),
+// TestPoolsSpreadByHeadroom: 1,000 jobs over 1, 2 and 4 pools of unequal
+// quotas (StartOutboundVoiceContact at 2/s burst 5 scaled by each pool's
+// scale) finish within 5% of the N-pool lower bound ((n − Σ bursts) /
+// Σ rates), each pool delivering its share (burst + rate × T, within 10%),
 // with under 1% throttled, contacts_started summed equal to the jobs done,
-// the flow's logical name substituted and the instance filled in.
+// every contact's end learned on its own pool, the flow's logical name
+// substituted and the instance filled in.
 func TestPoolsSpreadByHeadroom(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		const n = 900
-		a := newTestPool(t, 1, "a", 10, nil, governor.Options{})
-		b := newTestPool(t, 2, "b", 5, nil, governor.Options{})
-		q := queue.NewMemory(queue.MemoryOptions{})
-		enqueueN(t, q, n, 0)
-		var rec recorder
-		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 24,
-			CallTimeout: 10 * time.Second, Observer: rec.observe})
-		if err != nil {
-			t.Fatal(err)
-		}
-		start := time.Now()
-		stop := runDispatcher(d)
-		st := waitDone(t, q, 5*time.Minute)
-		// Every contact is followed to its end on its own pool (both
-		// simulators are seeded alike: their contact ids are the same).
-		time.Sleep(5 * time.Second)
-		if ds := d.Stats(); ds.Connected+ds.EndedWithoutConnecting != n || ds.CallsInProgress != 0 {
-			t.Errorf("ends learned: connected %d + unanswered %d, in progress %d; want %d ended", ds.Connected, ds.EndedWithoutConnecting, ds.CallsInProgress, n)
-		}
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
-		_, last := rec.snapshot()
-		elapsed := last.Sub(start)
-		bound := time.Duration(float64(n-50-25) / 30 * float64(time.Second))
-		ps := statsByName(d)
-		sa, sb := a.sim.Stats(), b.sim.Stats()
-		t.Logf("elapsed %v bound %v ratio %.4f; a delivered %d (throttled %d), b delivered %d (throttled %d)",
-			elapsed, bound, float64(elapsed)/float64(bound), ps["a"].Delivered, sa.Totals.Throttled, ps["b"].Delivered, sb.Totals.Throttled)
-		if st.Succeeded != n || st.Dead != 0 {
-			t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
-		}
-		if got := sa.ContactsStarted + sb.ContactsStarted; got != n {
-			t.Errorf("contacts_started summed %d, want %d", got, n)
-		}
-		ratio := float64(ps["a"].Delivered) / float64(ps["b"].Delivered)
-		if ratio < 1.7 || ratio > 2.3 {
-			t.Errorf("delivered a:b = %d:%d (%.2f), want about 2:1", ps["a"].Delivered, ps["b"].Delivered, ratio)
-		}
-		if r := float64(elapsed) / float64(bound); r > 1.05 {
-			t.Errorf("elapsed %v is %.1f%% over the two-pool lower bound %v", elapsed, (r-1)*100, bound)
-		}
-		req := sa.Totals.Requests + sb.Totals.Requests
-		if thr := sa.Totals.Throttled + sb.Totals.Throttled; thr >= max(req/100, 1) {
-			t.Errorf("throttled %d of %d requests, want under 1%%", thr, req)
-		}
-		if !ps["a"].Healthy || ps["a"].Health != "ok" || ps["a"].Account != poolAccount(1) || ps["a"].InFlight != 0 {
-			t.Errorf("pool a stats: %+v", ps["a"])
-		}
+	for _, scales := range [][]float64{{10}, {10, 5}, {10, 5, 5, 2.5}} {
+		t.Run(fmt.Sprintf("%d pools", len(scales)), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { testSpread(t, 1000, scales, false) })
+		})
+	}
+	// A limiter without ratelimit.Estimator (the Redis one): routing falls
+	// back to the jobs waiting on each pool and its rate.
+	t.Run("2 pools without Estimator", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) { testSpread(t, 1000, []float64{10, 5}, true) })
 	})
+}
+
+// plainLimiter hides every method of a limiter but the Limiter interface.
+type plainLimiter struct{ ratelimit.Limiter }
+
+func testSpread(t *testing.T, n int, scales []float64, plain bool) {
+	var tps []*testPool
+	var sumRate, sumBurst float64
+	for i, sc := range scales {
+		tp := newTestPool(t, i+1, fmt.Sprintf("p%d", i+1), sc, nil, governor.Options{})
+		if plain {
+			tp.pool.Governor = governor.New(plainLimiter{tp.pool.Governor.Limiter()}, governor.Options{MaxElapsed: 10 * time.Second})
+		}
+		tps = append(tps, tp)
+		sumRate += 2 * sc
+		sumBurst += 5 * sc
+	}
+	q := queue.NewMemory(queue.MemoryOptions{})
+	enqueueN(t, q, n, 0)
+	var rec recorder
+	d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(tps...), Concurrency: 32,
+		CallTimeout: 10 * time.Second, Observer: rec.observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	stop := runDispatcher(d)
+	st := waitDone(t, q, 5*time.Minute)
+	// Every contact is followed to its end on its own pool (the
+	// simulators are seeded alike: their contact ids are the same).
+	time.Sleep(5 * time.Second)
+	if ds := d.Stats(); ds.Connected+ds.EndedWithoutConnecting != int64(n) || ds.CallsInProgress != 0 {
+		t.Errorf("ends learned: connected %d + unanswered %d, in progress %d; want %d ended", ds.Connected, ds.EndedWithoutConnecting, ds.CallsInProgress, n)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, last := rec.snapshot()
+	elapsed := last.Sub(start)
+	bound := time.Duration((float64(n) - sumBurst) / sumRate * float64(time.Second))
+	if st.Succeeded != int64(n) || st.Dead != 0 {
+		t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
+	}
+	ps := statsByName(d)
+	var started, req, thr int64
+	for i, tp := range tps {
+		ss := tp.sim.Stats()
+		started += ss.ContactsStarted
+		req += ss.Totals.Requests
+		thr += ss.Totals.Throttled
+		name := tp.pool.Name
+		want := 5*scales[i] + 2*scales[i]*bound.Seconds()
+		got := float64(ps[name].Delivered)
+		t.Logf("pool %s: delivered %v (share %.0f), throttled %d", name, got, want, ss.Totals.Throttled)
+		if got < 0.9*want || got > 1.1*want {
+			t.Errorf("pool %s delivered %v, want about %.0f (burst + rate × T)", name, got, want)
+		}
+		if s := ps[name]; !s.Healthy || s.Health != "ok" || s.Account != poolAccount(i+1) || s.InFlight != 0 {
+			t.Errorf("pool %s stats: %+v", name, s)
+		}
+	}
+	t.Logf("elapsed %v, lower bound %v, ratio %.4f", elapsed, bound, float64(elapsed)/float64(bound))
+	if started != int64(n) {
+		t.Errorf("contacts_started summed %d, want %d", started, n)
+	}
+	if elapsed < bound-time.Second {
+		t.Errorf("elapsed %v is below the lower bound %v", elapsed, bound)
+	}
+	if r := float64(elapsed) / float64(bound); r > 1.05 {
+		t.Errorf("elapsed %v is %.1f%% over the %d-pool lower bound %v", elapsed, (r-1)*100, len(scales), bound)
+	}
+	if thr >= max(req/100, 1) {
+		t.Errorf("throttled %d of %d requests, want under 1%%", thr, req)
+	}
 }
 
 // TestPoolsPinUnknownOutcome: pool a resets the connection after three
