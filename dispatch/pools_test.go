@@ -340,25 +340,43 @@ func TestPoolsOutOfRotation(t *testing.T) {
 		}, governor.Options{})
 		b := newTestPool(t, 2, "b", 10, nil, governor.Options{})
 		q := queue.NewMemory(queue.MemoryOptions{})
-		enqueueN(t, q, 60, 0)
+		enqueueN(t, q, 59, 0)
+		// A job pinned to a waits for a, however long a is out.
+		pj := logical("+12065559999")
+		pj.Pool = "a"
+		pinned, err := q.Enqueue(context.Background(), pj)
+		if err != nil {
+			t.Fatal(err)
+		}
 		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 8, CallTimeout: 10 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
 		stop := runDispatcher(d)
-		st := waitDone(t, q, 5*time.Minute)
-		ps := statsByName(d)
-		if st.Succeeded != 60 || st.Dead != 0 {
-			t.Fatalf("succeeded %d dead %d, want 60 and 0", st.Succeeded, st.Dead)
+		for {
+			st, _ := q.Stats(context.Background())
+			if st.Succeeded == 59 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		if ps["a"].Healthy || !strings.HasPrefix(ps["a"].Health, "out: AccessDeniedException") || ps["a"].Delivered != 0 || ps["a"].Failed < 3 {
+		time.Sleep(10 * time.Second)
+		st, _ := q.Stats(context.Background())
+		ps := statsByName(d)
+		if st.Succeeded != 59 || st.Dead != 0 {
+			t.Fatalf("succeeded %d dead %d, want 59 (all but the pinned job) and 0", st.Succeeded, st.Dead)
+		}
+		if g, _ := q.Get(context.Background(), pinned[0].ID); g.Status != queue.StatusQueued || g.Pool != "a" {
+			t.Errorf("the job pinned to a: status %s pool %q, want still queued for a", g.Status, g.Pool)
+		}
+		if ps["a"].Healthy || !strings.Contains(ps["a"].Health, "AccessDeniedException") || ps["a"].Delivered != 0 || ps["a"].Failed < 3 {
 			t.Errorf("pool a while denied: %+v", ps["a"])
 		}
-		if ps["b"].Delivered != 60 || !ps["b"].Healthy {
+		if ps["b"].Delivered != 59 || !ps["b"].Healthy {
 			t.Errorf("pool b: %+v", ps["b"])
 		}
-		if got := b.sim.Stats().ContactsStarted + a.sim.Stats().ContactsStarted; got != 60 {
-			t.Errorf("contacts_started %d, want 60", got)
+		if got := b.sim.Stats().ContactsStarted + a.sim.Stats().ContactsStarted; got != 59 {
+			t.Errorf("contacts_started %d, want 59", got)
 		}
 		denied.Store(false)
 		// Past the longest backoff a probe goes out and a comes back.
@@ -372,6 +390,13 @@ func TestPoolsOutOfRotation(t *testing.T) {
 		ps = statsByName(d)
 		if !ps["a"].Healthy || ps["a"].Health != "ok" || ps["a"].Delivered == 0 {
 			t.Errorf("pool a after the account works again: %+v", ps["a"])
+		}
+		if g, _ := q.Get(context.Background(), pinned[0].ID); g.Status != queue.StatusSucceeded {
+			t.Errorf("the job pinned to a: status %s, want succeeded once a is back", g.Status)
+		}
+		tokB := queue.DeriveToken(poolAccount(2), sim.DefaultInstanceID, pinned[0].ClientToken)
+		if contains(b.sc.tokensOf("StartOutboundVoiceContact"), tokB) {
+			t.Errorf("the job pinned to a was sent to b")
 		}
 		if got := b.sim.Stats().ContactsStarted + a.sim.Stats().ContactsStarted; got != 120 {
 			t.Errorf("contacts_started %d, want 120", got)

@@ -1,0 +1,71 @@
+package dispatch
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHealth steps a pool's health: three failures in a row take it out
+// for the base backoff; before it passes nothing is let through; then one
+// probe; a failed probe doubles the backoff (capped); a successful one puts
+// the pool back and resets everything.
+func TestHealth(t *testing.T) {
+	var h health
+	h.init(3, time.Second, 4*time.Second)
+	t0 := time.Unix(1000, 0)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	type step struct {
+		name    string
+		do      func() bool // returns what the step reports
+		want    bool
+		healthy bool
+	}
+	var probe bool
+	take := func(d time.Duration) func() bool {
+		return func() bool {
+			ok, p := h.take(at(d))
+			if ok {
+				probe = p
+			}
+			return ok
+		}
+	}
+	for i, st := range []step{
+		{"fail 1", func() bool { return h.failure(at(0), false, "x") }, false, true},
+		{"fail 2", func() bool { return h.failure(at(0), false, "x") }, false, true},
+		{"success resets", func() bool { h.success(false); return true }, true, true},
+		{"fail 1 again", func() bool { return h.failure(at(0), false, "x") }, false, true},
+		{"fail 2 again", func() bool { return h.failure(at(0), false, "x") }, false, true},
+		{"fail 3: out", func() bool { return h.failure(at(0), false, "AccessDenied") }, true, false},
+		{"not before the backoff", take(500 * time.Millisecond), false, false},
+		{"probe after it", take(time.Second), true, false},
+		{"only one probe", take(time.Second), false, false},
+		{"probe fails: out again", func() bool { return h.failure(at(time.Second), probe, "AccessDenied") }, true, false},
+		{"backoff doubled", take(2900 * time.Millisecond), false, false},
+		{"second probe", take(3 * time.Second), true, false},
+		{"fails: doubled again", func() bool { return h.failure(at(3*time.Second), probe, "x") }, true, false},
+		{"third probe (cap 4s)", take(7 * time.Second), true, false},
+		{"fails: capped", func() bool { return h.failure(at(7*time.Second), probe, "x") }, true, false},
+		{"not before 4s", take(10500 * time.Millisecond), false, false},
+		{"fourth probe", take(11 * time.Second), true, false},
+		{"neutral probe frees the slot", func() bool { h.neutral(probe); return true }, true, false},
+		{"fifth probe", take(11 * time.Second), true, false},
+		{"probe succeeds: back", func() bool { h.success(probe); return true }, true, true},
+		{"in rotation", take(11 * time.Second), true, true},
+	} {
+		if got := st.do(); got != st.want {
+			t.Fatalf("step %d (%s): got %v want %v", i, st.name, got, st.want)
+		}
+		if ok, _ := h.describe(at(0)); ok != st.healthy {
+			t.Fatalf("step %d (%s): healthy %v want %v", i, st.name, ok, st.healthy)
+		}
+	}
+	// Back in rotation, it takes three failures again to go out.
+	if h.failure(at(12*time.Second), false, "x") || h.failure(at(12*time.Second), false, "x") || !h.failure(at(12*time.Second), false, "x") {
+		t.Fatal("after recovery: want out at the third failure")
+	}
+	if _, d := h.describe(at(12 * time.Second)); !strings.HasPrefix(d, "out: x, back in ") {
+		t.Fatalf("describe: %q", d)
+	}
+}
