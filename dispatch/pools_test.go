@@ -24,11 +24,9 @@ import (
 // testPool is one pool of a test: its own simulator (its own account),
 // governor and a recorder of the ClientTokens it saw.
 type testPool struct {
-	sim    *sim.Server
-	sc     *scripted
-	pool   dispatch.Pool
-	mu     sync.Mutex
-	resets map[string]int // ClientToken → resets injected
+	sim  *sim.Server
+	sc   *scripted
+	pool dispatch.Pool
 }
 
 // poolAccount is the 12-digit account of pool k (1-based), as the
@@ -38,9 +36,13 @@ func poolAccount(k int) string { return fmt.Sprintf("%012d", 100000000000+k) }
 // newTestPool builds pool name (the k-th) on its own simulator with the
 // quotas scaled by scale. respond may answer requests itself (scripted);
 // gopts tunes its governor.
-func newTestPool(t *testing.T, k int, name string, scale float64, respond func(op string, n int) (int, string), gopts governor.Options) *testPool {
+func newTestPool(t *testing.T, k int, name string, scale float64, respond func(op string, n int) (int, string), gopts governor.Options, mods ...func(*sim.Options)) *testPool {
 	t.Helper()
-	tp := &testPool{sim: newSim(t, scale, nil), resets: map[string]int{}}
+	tp := &testPool{sim: newSim(t, scale, func(o *sim.Options) {
+		for _, m := range mods {
+			m(o)
+		}
+	})}
 	tp.sc = newScripted(tp.sim, respond)
 	if gopts.MaxElapsed == 0 {
 		gopts.MaxElapsed = 10 * time.Second
@@ -53,9 +55,27 @@ func newTestPool(t *testing.T, k int, name string, scale float64, respond func(o
 		IDs: map[string]map[string]string{
 			"ContactFlowId": {"outbound-sales": sim.DefaultContactFlowID},
 			"QueueId":       {"sales": sim.DefaultQueueID},
+			"CampaignId":    {"spring": sim.DefaultCampaignID},
 		},
 	}
 	return tp
+}
+
+// resetDials makes the pool's transport deliver its first n
+// PutDialRequestBatch calls to the simulator and then fail with a
+// connection reset.
+func (tp *testPool) resetDials(n int) {
+	var left atomic.Int64
+	left.Store(int64(n))
+	next := tp.pool.AWS.HTTPClient
+	tp.pool.AWS.HTTPClient = clientFunc(func(r *http.Request) (*http.Response, error) {
+		res, err := next.Do(r)
+		if err == nil && strings.HasSuffix(r.URL.Path, "/dial-requests") && left.Add(-1) >= 0 {
+			res.Body.Close()
+			return nil, fmt.Errorf("read tcp 127.0.0.1:1->127.0.0.1:2: %w", syscall.ECONNRESET)
+		}
+		return res, err
+	})
 }
 
 // resetFirst makes the pool's transport deliver each of the first n
@@ -468,4 +488,62 @@ func TestSinglePoolHasNoPoolStats(t *testing.T) {
 	if e1 != nil || e2 != nil || g1.ClientToken != g2.ClientToken || g1.Pool != "" {
 		t.Fatalf("Check differs from dispatch.Check: %+v %v / %+v %v", g1, e1, g2, e2)
 	}
+}
+
+// TestPoolsDial: dial requests naming their campaign by logical name are
+// batched per pool with the pool's campaign id and per-pool tokens; the
+// first batch pool b sends is reset after it reached the simulator: its
+// items are pinned to b and resolved there (the tokens find the requests
+// already accepted), so the simulators together accept each request once.
+func TestPoolsDial(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 100
+		fast := func(o *sim.Options) { o.DialRate, o.DialBurst = 1000, 1000 }
+		one := governor.Options{MaxAttempts: 1}
+		a := newTestPool(t, 1, "a", 10, nil, one, fast)
+		b := newTestPool(t, 2, "b", 10, nil, one, fast)
+		b.resetDials(1)
+		q := queue.NewMemory(queue.MemoryOptions{})
+		jobs := make([]queue.Job, n)
+		for i := range jobs {
+			jobs[i] = queue.Job{Op: dispatch.OpPutDialRequestBatch, Input: []byte(fmt.Sprintf(
+				`{"campaignId":"spring","phoneNumber":"+1206555%04d"}`, i))}
+		}
+		jobs, err := q.Enqueue(context.Background(), jobs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 4, MaxBatch: 10,
+			CallTimeout: 10 * time.Second, PoolFailures: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runDispatcher(d)
+		st := waitDone(t, q, 5*time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if st.Succeeded != n || st.Dead != 0 {
+			t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
+		}
+		sa, sb := a.sim.Stats(), b.sim.Stats()
+		if got := sa.DialRequests["Accepted"] + sb.DialRequests["Accepted"]; got != n {
+			t.Errorf("dial requests accepted: a %d + b %d, want %d in all", sa.DialRequests["Accepted"], sb.DialRequests["Accepted"], n)
+		}
+		if sa.DialRequests["Accepted"] == 0 || sb.DialRequests["Accepted"] == 0 {
+			t.Errorf("accepted a %d b %d: want both pools used", sa.DialRequests["Accepted"], sb.DialRequests["Accepted"])
+		}
+		pinned := 0
+		for _, j := range jobs {
+			g, _ := q.Get(context.Background(), j.ID)
+			if g.Pool == "b" {
+				pinned++
+			} else if g.Pool != "" {
+				t.Errorf("job %s pinned to %q", j.ID, g.Pool)
+			}
+		}
+		if pinned == 0 || pinned > 10 || sb.DuplicateClientTokens != int64(pinned) {
+			t.Errorf("%d jobs pinned to b, %d repeated tokens at b; want the reset batch's items (1–10), each repeated once", pinned, sb.DuplicateClientTokens)
+		}
+	})
 }
