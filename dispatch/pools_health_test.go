@@ -42,7 +42,7 @@ func TestHealth(t *testing.T) {
 		{"probe after it", take(time.Second), true, false},
 		{"only one probe", take(time.Second), false, false},
 		{"probe fails: out again", func() bool { return h.failure(at(time.Second), probe, "AccessDenied") }, true, false},
-		{"backoff doubled", take(2900 * time.Millisecond), false, false},
+		{"backoff doubled", take(2700 * time.Millisecond), false, false},
 		{"second probe", take(3 * time.Second), true, false},
 		{"fails: doubled again", func() bool { return h.failure(at(3*time.Second), probe, "x") }, true, false},
 		{"third probe (cap 4s)", take(7 * time.Second), true, false},

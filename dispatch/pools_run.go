@@ -94,8 +94,10 @@ func (d *Dispatcher) runPooled(callCtx, stop context.Context, l queue.Lease) {
 }
 
 // poolVerdict adjusts the action decided for a call on p by what the
-// answer says about the pool, and keeps its counters and, when judge is
-// set (once per call: the first item of a dial batch), its health:
+// answer says about the pool (unknown: an attempt's outcome is unknown, as
+// the pool's transport saw it), and keeps the pool's counters and, when
+// judge is set (once per call: the first item of a dial batch), its
+// health:
 //
 //   - success, or an answer that shows the pool works (a throttle, a
 //     client fault, a hard quota): the pool is healthy; the action stands.
@@ -103,8 +105,8 @@ func (d *Dispatcher) runPooled(callCtx, stop context.Context, l queue.Lease) {
 //     the job is pinned to p (durably, queue.Pinner) before it is
 //     requeued or released, and the pool's failure count grows.
 //   - a definite pool failure (credentials refused, the request never
-//     sent): the failure count grows and the job is requeued at once,
-//     free of charge, for another pool.
+//     sent, credentials not to be had): the failure count grows and the
+//     job is requeued at once, free of charge, for another pool.
 //   - a full concurrency quota: the failure count grows; the job is
 //     requeued free of charge after the concurrency delay, as without
 //     pools, and routed afresh then.
@@ -135,9 +137,6 @@ func (d *Dispatcher) poolVerdict(p *pool, probe, judge bool, job queue.Job, err 
 	}
 	var ge *governor.Error
 	admissionOnly := errors.As(err, &ge) && ge.Err == nil
-	if !unknown && !admissionOnly && !(a.kind == ResultReleased) {
-		unknown = awserr.OutcomeUnknown(job.Op, err)
-	}
 	info := awserr.Classify(job.Op, err)
 	if info.Class == awserr.ClassRateThrottle {
 		p.throttled.Add(1)
@@ -164,7 +163,9 @@ func (d *Dispatcher) poolVerdict(p *pool, probe, judge bool, job queue.Job, err 
 		// full, jobs must not bounce between them.
 		failed(describe(info, ""))
 		return a
-	case info.Credentials(), info.Class == awserr.ClassTransient && info.Status == 0:
+	case info.Credentials(), info.Status == 0 && info.Code == "" && info.Class != awserr.ClassClientFault:
+		// Refused by the account, or never sent (connection refused,
+		// credentials not to be had): the job may go elsewhere.
 		failed(describe(info, ""))
 		if a.kind == ResultDead && a.reason == queue.ReasonExpired {
 			return a

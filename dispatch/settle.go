@@ -302,7 +302,10 @@ func (d *Dispatcher) runDialOn(callCtx, stop context.Context, u unit, p *pool, p
 			a := d.decide(l.Job, err, stop.Err() != nil, false)
 			if p != nil {
 				// The pool's health is judged once per batch.
-				a = d.poolVerdict(p, probe && i == 0, i == 0, l.Job, err, log.unknown.Load(), a)
+				// A Dialer of the caller's sends past the pool's
+				// transport: its error alone tells.
+				unknown := log.unknown.Load() || p.Dialer != nil && awserr.OutcomeUnknown(OpPutDialRequestBatch, err)
+				a = d.poolVerdict(p, probe && i == 0, i == 0, l.Job, err, unknown, a)
 			}
 			d.apply(l, a)
 		}
