@@ -113,13 +113,14 @@
 //
 // Outcomes per pool. On top of the table above:
 //
-//	unknown outcome (an attempt timed out,    Pin the job to the pool (queue.Pinner, durably) before
-//	was reset or got a 5xx: awserr.OutcomeUnknown)  the requeue; the retry there returns the same contact
-//	credentials refused (AccessDenied,        a pool failure; Requeue at once, free, to another pool
+//	unknown outcome: an attempt timed out,  Pin the job to the pool (queue.Pinner, durably) before
+//	was reset or got a 5xx                  the requeue; the retry there returns the same contact
+//	(awserr.OutcomeUnknown)
+//	credentials refused (AccessDenied,      a pool failure; Requeue at once, free, to another pool
 //	UnrecognizedClient, ExpiredToken, …),
 //	request never sent (connection refused)
-//	concurrency quota                         a pool failure; Requeue as above (free, delayed)
-//	any other answer                          the pool works; the job as above
+//	concurrency quota                       a pool failure; Requeue as above (free, delayed)
+//	any other answer                        the pool works; the job as above
 //
 // Health. PoolFailures (3) pool failures in a row take a pool out of
 // rotation for PoolBackoff (1s); then one probe job is let through: its

@@ -335,6 +335,13 @@ func (d *Dispatcher) runDialOn(callCtx, stop context.Context, u unit, p *pool, p
 	}
 	throttledDelay := d.o.Backoff.Delay(recv, true, 0, rand.Float64())
 	now = time.Now()
+	apply := d.apply
+	if p != nil {
+		apply = func(l queue.Lease, a action) {
+			a.pool = p.Name
+			d.apply(l, a)
+		}
+	}
 	for _, l := range live {
 		r, ok := byToken[token(l.Job)]
 		if p != nil && ok && r.ok {
@@ -342,25 +349,30 @@ func (d *Dispatcher) runDialOn(callCtx, stop context.Context, u unit, p *pool, p
 		}
 		switch {
 		case !ok:
-			d.apply(l, action{kind: ResultRequeued, delay: d.o.Backoff.Delay(max(l.Job.Receives, 1), false, 0, rand.Float64()),
+			if p != nil {
+				// Sent and not answered for: the item may have been
+				// accepted; only this pool's account knows its token.
+				d.pin(l.Job.ID, p.Name)
+			}
+			apply(l, action{kind: ResultRequeued, delay: d.o.Backoff.Delay(max(l.Job.Receives, 1), false, 0, rand.Float64()),
 				reason: awserr.ClassUnknown.String(), detail: "PutDialRequestBatch returned no result for the item"})
 		case r.ok:
-			d.apply(l, action{kind: ResultSucceeded})
+			apply(l, action{kind: ResultSucceeded})
 		case r.code == campaigns.FailureRequestThrottled:
 			// Outbound Campaigns has no capacity for more records now: wait
 			// and retry; this is not the job's fault.
-			d.apply(l, action{kind: ResultRequeued, free: true,
+			apply(l, action{kind: ResultRequeued, free: true,
 				delay:  throttledDelay,
 				reason: awserr.ClassConcurrencyQuota.String(), detail: "PutDialRequestBatch item failed: RequestThrottled (no dialing capacity)",
 				class: awserr.ClassConcurrencyQuota})
 		case r.code == campaigns.FailureInvalidInput:
 			if expired(l.Job, now) {
-				d.apply(l, deadAction(queue.ReasonExpired, "PutDialRequestBatch item failed: InvalidInput after the job's NotAfter"))
+				apply(l, deadAction(queue.ReasonExpired, "PutDialRequestBatch item failed: InvalidInput after the job's NotAfter"))
 			} else {
-				d.apply(l, deadAction(queue.ReasonClientFault, "PutDialRequestBatch item failed: InvalidInput"))
+				apply(l, deadAction(queue.ReasonClientFault, "PutDialRequestBatch item failed: InvalidInput"))
 			}
 		default:
-			d.apply(l, action{kind: ResultRequeued, delay: d.o.Backoff.Delay(max(l.Job.Receives, 1), false, 0, rand.Float64()),
+			apply(l, action{kind: ResultRequeued, delay: d.o.Backoff.Delay(max(l.Job.Receives, 1), false, 0, rand.Float64()),
 				reason: awserr.ClassTransient.String(), detail: "PutDialRequestBatch item failed: " + r.code, class: awserr.ClassTransient})
 		}
 	}
