@@ -547,3 +547,59 @@ func TestPoolsDial(t *testing.T) {
 		}
 	})
 }
+
+// TestPoolsPinSlow: pool a's simulator holds every call past the client's
+// timeout (the "slow" fault) for 20 s. The jobs whose calls timed out on a
+// are pinned to a, a goes out of rotation, the other jobs complete on b;
+// once a answers again its probe puts it back and the pinned jobs complete
+// there, never on b. contacts_started summed equals the jobs done.
+func TestPoolsPinSlow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 40
+		gopts := governor.Options{MaxElapsed: 2 * time.Second}
+		a := newTestPool(t, 1, "a", 10, nil, gopts)
+		b := newTestPool(t, 2, "b", 10, nil, gopts)
+		if err := a.sim.SetFault("StartOutboundVoiceContact", sim.Fault{SlowRate: 1, SlowDelay: sim.Duration(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		time.AfterFunc(20*time.Second, func() { _ = a.sim.SetFault("StartOutboundVoiceContact", sim.Fault{}) })
+		q := queue.NewMemory(queue.MemoryOptions{})
+		jobs := enqueueN(t, q, n, 0)
+		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 8, CallTimeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runDispatcher(d)
+		time.Sleep(10 * time.Second)
+		if ps := statsByName(d); ps["a"].Healthy || ps["a"].Failed < 3 {
+			t.Errorf("pool a while it times out: %+v", ps["a"])
+		}
+		st := waitDone(t, q, 10*time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if st.Succeeded != n || st.Dead != 0 {
+			t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
+		}
+		if got := a.sim.Stats().ContactsStarted + b.sim.Stats().ContactsStarted; got != n {
+			t.Errorf("contacts_started summed %d, want %d", got, n)
+		}
+		bTokens := b.sc.tokensOf("StartOutboundVoiceContact")
+		pinned := 0
+		for _, j := range jobs {
+			g, _ := q.Get(context.Background(), j.ID)
+			if g.Pool != "a" {
+				continue
+			}
+			pinned++
+			if contains(bTokens, queue.DeriveToken(poolAccount(2), sim.DefaultInstanceID, j.ClientToken)) {
+				t.Errorf("job %s, pinned to a, was sent to b", j.ID)
+			}
+		}
+		ps := statsByName(d)
+		t.Logf("pinned to a: %d; a: %+v; b delivered %d", pinned, ps["a"], ps["b"].Delivered)
+		if pinned == 0 || ps["a"].Delivered < int64(pinned) || !ps["a"].Healthy {
+			t.Errorf("pinned %d, a delivered %d healthy %v: want the pinned jobs delivered on a, back in rotation", pinned, ps["a"].Delivered, ps["a"].Healthy)
+		}
+	})
+}
