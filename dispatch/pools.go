@@ -46,7 +46,7 @@ type Pool struct {
 type PoolStats struct {
 	Name, Account, Region, Instance string
 	Delivered                       int64 // calls that succeeded on the pool (a dial request counts one)
-	Throttled                       int64 // calls the pool's account throttled (429)
+	Throttled                       int64 // requests the pool's account throttled (429 rate throttles, retries included)
 	InFlight                        int64 // jobs routed to the pool whose call has not returned
 	Failed                          int64 // pool failures: credentials refused, 5xx, timeouts, resets, concurrency quota full
 	Healthy                         bool  // in rotation (false while out, and while its probe runs)
@@ -108,7 +108,7 @@ func newPools(o Options) ([]*pool, error) {
 		if hc == nil {
 			hc = awshttp.NewBuildableClient()
 		}
-		aw.HTTPClient = trackingClient{next: hc}
+		aw.HTTPClient = trackingClient{next: hc, p: p}
 		opts := []func(*connect.Options){awssdk.Govern(cfg.Governor)}
 		if cfg.Endpoint != "" {
 			opts = append(opts, func(co *connect.Options) { co.BaseEndpoint = aws.String(cfg.Endpoint) })
@@ -177,9 +177,13 @@ func withAttemptLog(ctx context.Context) (context.Context, *attemptLog) {
 }
 
 // trackingClient is a pool's HTTP client: it records every attempt whose
-// outcome is unknown in the call's attemptLog. The governor may retry a
-// timed-out attempt and end on a throttle; the job is still pinned.
-type trackingClient struct{ next aws.HTTPClient }
+// outcome is unknown in the call's attemptLog (the governor may retry a
+// timed-out attempt and end on a throttle; the job is still pinned), and
+// counts the pool's rate throttles, retried or not.
+type trackingClient struct {
+	next aws.HTTPClient
+	p    *pool
+}
 
 func (c trackingClient) Do(r *http.Request) (*http.Response, error) {
 	res, err := c.next.Do(r)
@@ -190,6 +194,12 @@ func (c trackingClient) Do(r *http.Request) (*http.Response, error) {
 			}
 		} else if awserr.StatusOutcomeUnknown(res.StatusCode) {
 			l.unknown.Store(true)
+		}
+	}
+	if err == nil && res.StatusCode == http.StatusTooManyRequests {
+		code := awserr.SanitizeCode(res.Header.Get("X-Amzn-Errortype"))
+		if code == "" || awserr.ClassifyCode("", code, res.StatusCode).Class == awserr.ClassRateThrottle {
+			c.p.throttled.Add(1)
 		}
 	}
 	return res, err

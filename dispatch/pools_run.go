@@ -138,9 +138,6 @@ func (d *Dispatcher) poolVerdict(p *pool, probe, judge bool, job queue.Job, err 
 	var ge *governor.Error
 	admissionOnly := errors.As(err, &ge) && ge.Err == nil
 	info := awserr.Classify(job.Op, err)
-	if info.Class == awserr.ClassRateThrottle {
-		p.throttled.Add(1)
-	}
 	stopping := a.kind == ResultReleased
 	switch {
 	case unknown:

@@ -603,3 +603,32 @@ func TestPoolsPinSlow(t *testing.T) {
 		}
 	})
 }
+
+// TestPoolsThrottledCounted: the throttles a pool's account answers are
+// counted on that pool, retried ones included, and a throttle is not a
+// pool failure.
+func TestPoolsThrottledCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newTestPool(t, 1, "a", 10, func(op string, n int) (int, string) {
+			if op == "StartOutboundVoiceContact" && n <= 4 {
+				return 429, "ThrottlingException"
+			}
+			return 0, ""
+		}, governor.Options{})
+		q := queue.NewMemory(queue.MemoryOptions{})
+		enqueueN(t, q, 10, 0)
+		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a), Concurrency: 1, CallTimeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runDispatcher(d)
+		st := waitDone(t, q, 5*time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		ps := statsByName(d)["a"]
+		if st.Succeeded != 10 || ps.Throttled != 4 || ps.Failed != 0 || !ps.Healthy || ps.Delivered != 10 {
+			t.Fatalf("succeeded %d; pool a %+v; want 10 delivered, 4 throttled, no failure", st.Succeeded, ps)
+		}
+	})
+}
