@@ -83,21 +83,26 @@ func poolNameOK(s string) bool {
 // newPools builds the pools of o (already defaulted).
 func newPools(o Options) ([]*pool, error) {
 	seen := map[string]bool{}
+	byAcct := map[[2]string]string{} // account and Region → pool
 	out := make([]*pool, 0, len(o.Pools))
 	for i, cfg := range o.Pools {
-		where := fmt.Sprintf("dispatch: Pools[%d] (%q)", i, cfg.Name)
+		at := fmt.Sprintf("dispatch: Pools[%d] (%q)", i, cfg.Name)
 		switch {
 		case !poolNameOK(cfg.Name):
-			return nil, fmt.Errorf("%s: Name must be 1–64 characters of a-z 0-9 -", where)
+			return nil, fmt.Errorf("%s: Name must be 1–64 characters of a-z 0-9 -", at)
 		case seen[cfg.Name]:
-			return nil, fmt.Errorf("%s: Name is used by another pool", where)
+			return nil, fmt.Errorf("%s: Name is used by another pool", at)
 		case cfg.Governor == nil:
-			return nil, fmt.Errorf("%s: Governor is required", where)
+			return nil, fmt.Errorf("%s: Governor is required", at)
 		case cfg.Instance == "":
-			return nil, fmt.Errorf("%s: Instance is required", where)
+			return nil, fmt.Errorf("%s: Instance is required", at)
 		case cfg.Weight < 0:
-			return nil, fmt.Errorf("%s: Weight must be > 0, got %v", where, cfg.Weight)
+			return nil, fmt.Errorf("%s: Weight must be > 0, got %v", at, cfg.Weight)
 		}
+		if other, ok := byAcct[[2]string{cfg.Account, cfg.Region}]; ok && cfg.Account != "" {
+			return nil, fmt.Errorf("%s: Account and Region are pool %q's too (one pool per account and Region: they share its quotas)", at, other)
+		}
+		byAcct[[2]string{cfg.Account, cfg.Region}] = cfg.Name
 		seen[cfg.Name] = true
 		if cfg.Weight == 0 {
 			cfg.Weight = 1

@@ -62,14 +62,17 @@ func (h *health) take(now time.Time) (ok, probe bool) {
 }
 
 // success records an answer that shows the pool works (any answer but a
-// pool failure): the failure count resets; a probe puts the pool back.
-func (h *health) success(probe bool) {
+// pool failure): the failure count resets; a probe puts the pool back (it
+// reports that).
+func (h *health) success(probe bool) (back bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.fails = 0
 	if probe || !h.out {
+		back = h.out
 		h.out, h.probing, h.backoff, h.reason = false, false, 0, ""
 	}
+	return back
 }
 
 // neutral ends a probe that said nothing (the job was released, or not

@@ -115,13 +115,13 @@ func (d *Dispatcher) poolVerdict(p *pool, probe, judge bool, job queue.Job, err 
 	if err == nil {
 		p.delivered.Add(1)
 		if judge {
-			p.health.success(probe)
+			d.poolWorks(p, probe)
 		}
 		return a
 	}
 	ok := func() {
 		if judge {
-			p.health.success(probe)
+			d.poolWorks(p, probe)
 		}
 	}
 	neutral := func() {
@@ -172,6 +172,12 @@ func (d *Dispatcher) poolVerdict(p *pool, probe, judge bool, job queue.Job, err 
 	}
 	ok()
 	return a
+}
+
+func (d *Dispatcher) poolWorks(p *pool, probe bool) {
+	if p.health.success(probe) {
+		d.o.Logger.Info("dispatch: pool back in rotation", "pool", p.Name, "account", p.Account)
+	}
 }
 
 func (d *Dispatcher) poolFailed(p *pool, probe bool, reason string) {

@@ -430,7 +430,7 @@ func TestPoolsOutOfRotation(t *testing.T) {
 func TestPoolsCheck(t *testing.T) {
 	cfg := func(name, inst string, flows map[string]string) dispatch.Pool {
 		l := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Table: quotas.Default()})
-		return dispatch.Pool{Name: name, Account: poolAccount(1), Region: "us-east-1", Instance: inst,
+		return dispatch.Pool{Name: name, Account: poolAccount(int(name[0])), Region: "us-east-1", Instance: inst,
 			Governor: governor.New(l, governor.Options{}),
 			IDs:      map[string]map[string]string{"ContactFlowId": flows}}
 	}
@@ -631,4 +631,27 @@ func TestPoolsThrottledCounted(t *testing.T) {
 			t.Fatalf("succeeded %d; pool a %+v; want 10 delivered, 4 throttled, no failure", st.Succeeded, ps)
 		}
 	})
+}
+
+// TestPoolsNewRefuses: New names the pool and the field of a bad pool.
+func TestPoolsNewRefuses(t *testing.T) {
+	gov := newGovernor(1, time.Second)
+	ok := func(name string, k int) dispatch.Pool {
+		return dispatch.Pool{Name: name, Account: poolAccount(k), Region: "us-east-1", Instance: "i-" + name, Governor: gov}
+	}
+	for i, st := range []struct {
+		pools []dispatch.Pool
+		want  string
+	}{
+		{[]dispatch.Pool{ok("a", 1), ok("a", 2)}, `Pools[1] ("a"): Name is used`},
+		{[]dispatch.Pool{ok("a", 1), ok("B", 2)}, `Pools[1] ("B"): Name must be`},
+		{[]dispatch.Pool{ok("a", 1), ok("b", 1)}, `Pools[1] ("b"): Account and Region are pool "a"'s`},
+		{[]dispatch.Pool{ok("a", 1), {Name: "b", Account: poolAccount(2), Instance: "i"}}, `Pools[1] ("b"): Governor is required`},
+		{[]dispatch.Pool{{Name: "a", Governor: gov}}, `Pools[0] ("a"): Instance is required`},
+	} {
+		_, err := dispatch.New(dispatch.Options{Queue: queue.NewMemory(queue.MemoryOptions{}), Pools: st.pools})
+		if err == nil || !strings.Contains(err.Error(), st.want) {
+			t.Errorf("step %d: got %v, want an error containing %q", i, err, st.want)
+		}
+	}
 }

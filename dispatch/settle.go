@@ -312,7 +312,7 @@ func (d *Dispatcher) runDialOn(callCtx, stop context.Context, u unit, p *pool, p
 		return
 	}
 	if p != nil {
-		p.health.success(probe)
+		d.poolWorks(p, probe)
 	}
 	type result struct {
 		ok   bool
