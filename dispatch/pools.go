@@ -171,15 +171,31 @@ func (d *Dispatcher) PoolStats() []PoolStats {
 
 // attemptLog notes, for one governed call, whether any attempt's outcome
 // is unknown (awserr.OutcomeUnknown): the request may have reached Connect
-// and no answer was read.
-type attemptLog struct{ unknown atomic.Bool }
+// and no answer was read. probe says the call is its pool's probe.
+type attemptLog struct {
+	unknown atomic.Bool
+	probe   bool
+}
 
 type attemptLogKey struct{}
 
-func withAttemptLog(ctx context.Context) (context.Context, *attemptLog) {
-	l := &attemptLog{}
+func withAttemptLog(ctx context.Context, probe bool) (context.Context, *attemptLog) {
+	l := &attemptLog{probe: probe}
 	return context.WithValue(ctx, attemptLogKey{}, l), l
 }
+
+// poolOutError stops a job's request that was routed to a pool, and
+// admitted there, after the pool went out of rotation: it is not sent, and
+// the job goes back to be routed again. Its error code makes it a
+// non-retryable, definite failure for the governor.
+type poolOutError struct{ pool string }
+
+func (e *poolOutError) Error() string {
+	return "pool " + e.pool + " went out of rotation before the request was sent"
+}
+
+// ErrorCode is the code the governor classifies (unknown: not retried).
+func (e *poolOutError) ErrorCode() string { return "TollgatePoolOutOfRotation" }
 
 // trackingClient is a pool's HTTP client: it records every attempt whose
 // outcome is unknown in the call's attemptLog (the governor may retry a
@@ -191,8 +207,12 @@ type trackingClient struct {
 }
 
 func (c trackingClient) Do(r *http.Request) (*http.Response, error) {
+	l, ok := r.Context().Value(attemptLogKey{}).(*attemptLog)
+	if ok && !l.probe && c.p.health.isOut() {
+		return nil, &poolOutError{pool: c.p.Name}
+	}
 	res, err := c.next.Do(r)
-	if l, ok := r.Context().Value(attemptLogKey{}).(*attemptLog); ok {
+	if ok {
 		if err != nil {
 			if awserr.OutcomeUnknown("", err) {
 				l.unknown.Store(true)

@@ -38,11 +38,18 @@ func (h *health) usable(now time.Time) (ok bool, wait time.Duration) {
 	case !h.out:
 		return true, 0
 	case h.probing:
-		return false, max(h.base, time.Millisecond)
+		return false, max(h.backoff, time.Millisecond)
 	case !now.Before(h.until):
 		return true, 0
 	}
 	return false, max(h.until.Sub(now), time.Millisecond)
+}
+
+// isOut reports whether the pool is out of rotation.
+func (h *health) isOut() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.out
 }
 
 // take claims the pool for one job at now. probe says the job is the

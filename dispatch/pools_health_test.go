@@ -1,9 +1,14 @@
 package dispatch
 
 import (
+	"context"
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tollgatehq/tollgate/awserr"
 )
 
 // TestHealth steps a pool's health: three failures in a row take it out
@@ -67,5 +72,45 @@ func TestHealth(t *testing.T) {
 	}
 	if _, d := h.describe(at(12 * time.Second)); !strings.HasPrefix(d, "out: x, back in ") {
 		t.Fatalf("describe: %q", d)
+	}
+}
+
+type countingClient struct{ n int }
+
+func (c *countingClient) Do(*http.Request) (*http.Response, error) {
+	c.n++
+	return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+}
+
+// TestPoolOutRequestNotSent: a job's request reaching the transport of a
+// pool that went out of rotation after the job was routed there is not
+// sent (a probe's is); requests outside a job (DescribeContact polls) are.
+func TestPoolOutRequestNotSent(t *testing.T) {
+	p := &pool{Pool: Pool{Name: "a"}}
+	p.health.init(1, time.Second, time.Minute)
+	next := &countingClient{}
+	c := trackingClient{next: next, p: p}
+	req := func(ctx context.Context) *http.Request {
+		r, _ := http.NewRequestWithContext(ctx, "PUT", "http://sim/contact/outbound-voice", nil)
+		return r
+	}
+	job, _ := withAttemptLog(context.Background(), false)
+	probe, _ := withAttemptLog(context.Background(), true)
+	if _, err := c.Do(req(job)); err != nil || next.n != 1 {
+		t.Fatalf("in rotation: %v, sent %d", err, next.n)
+	}
+	p.health.failure(time.Now(), false, "x")
+	var out *poolOutError
+	if _, err := c.Do(req(job)); !errors.As(err, &out) || next.n != 1 {
+		t.Fatalf("out of rotation: %v, sent %d; want poolOutError, nothing sent", err, next.n)
+	}
+	if info := awserr.Classify("StartOutboundVoiceContact", &poolOutError{"a"}); info.Retryable() {
+		t.Fatalf("poolOutError classified %v: must not be retried", info.Class)
+	}
+	if _, err := c.Do(req(probe)); err != nil || next.n != 2 {
+		t.Fatalf("probe: %v, sent %d", err, next.n)
+	}
+	if _, err := c.Do(req(context.Background())); err != nil || next.n != 3 {
+		t.Fatalf("poll: %v, sent %d", err, next.n)
 	}
 }

@@ -31,7 +31,9 @@ func (d *Dispatcher) claim(job queue.Job, op string, voice bool) (*pool, bool, *
 	if pinned {
 		detail = "pinned to pool " + cands[0].Name + ", which is out of rotation"
 	}
-	a := action{kind: ResultRequeued, free: true, delay: wait, reason: "pool-unavailable", detail: detail}
+	// The job did not run: its receive is given back, so a job pinned to a
+	// pool waits for it as long as it takes.
+	a := action{kind: ResultRequeued, free: true, ret: true, delay: wait, reason: "pool-unavailable", detail: detail}
 	return nil, false, &a
 }
 
@@ -81,7 +83,7 @@ func (d *Dispatcher) runPooled(callCtx, stop context.Context, l queue.Lease) {
 	}
 	ctx, cancel, byNotAfter := d.callContext(callCtx, job)
 	ctx = awssdk.WithCallOptions(ctx, governor.CallOptions{Priority: Priority(job.Priority)})
-	ctx, log := withAttemptLog(ctx)
+	ctx, log := withAttemptLog(ctx, probe)
 	out, err := spec.call(ctx, p.connect, in)
 	cancel()
 	a2 := d.decide(job, err, stop.Err() != nil, byNotAfter)
@@ -137,6 +139,13 @@ func (d *Dispatcher) poolVerdict(p *pool, probe, judge bool, job queue.Job, err 
 	}
 	var ge *governor.Error
 	admissionOnly := errors.As(err, &ge) && ge.Err == nil
+	var out *poolOutError
+	if !unknown && errors.As(err, &out) {
+		// Routed here before the pool went out: route it again.
+		neutral()
+		return action{kind: ResultRequeued, free: true, ret: true, delay: d.jitter(20 * time.Millisecond), pool: p.Name,
+			reason: "pool-unavailable", detail: out.Error()}
+	}
 	info := awserr.Classify(job.Op, err)
 	stopping := a.kind == ResultReleased
 	switch {

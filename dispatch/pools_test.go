@@ -655,3 +655,109 @@ func TestPoolsNewRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolsOutMovesWaitingJobs: jobs routed to pool a and waiting there for
+// a token when a goes out of rotation (its calls start timing out) are not
+// sent into it: they are routed again, to b. Only the calls already sent
+// are pinned to a; they complete there once a answers again.
+func TestPoolsOutMovesWaitingJobs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 200
+		gopts := governor.Options{MaxElapsed: 10 * time.Second}
+		a := newTestPool(t, 1, "a", 2, nil, gopts)
+		b := newTestPool(t, 2, "b", 2, nil, gopts)
+		time.AfterFunc(5*time.Second, func() {
+			_ = a.sim.SetFault("StartOutboundVoiceContact", sim.Fault{SlowRate: 1, SlowDelay: sim.Duration(time.Minute)})
+		})
+		time.AfterFunc(60*time.Second, func() { _ = a.sim.SetFault("StartOutboundVoiceContact", sim.Fault{}) })
+		q := queue.NewMemory(queue.MemoryOptions{})
+		jobs := enqueueN(t, q, n, 0)
+		var rec recorder
+		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 40,
+			CallTimeout: 10 * time.Second, Visibility: time.Minute, Observer: rec.observe})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runDispatcher(d)
+		st := waitDone(t, q, 10*time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if st.Succeeded != n || st.Dead != 0 {
+			dl, _ := q.ListDead(context.Background(), queue.ListOptions{Limit: 3})
+			for _, j := range dl {
+				t.Logf("dead %s pool %q: %s %s; last %s; receives %d free %d", j.ID, j.Pool, j.DeadReason, j.DeadDetail, j.LastError, j.Receives, j.FreeRequeues)
+			}
+			t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
+		}
+		if got := a.sim.Stats().ContactsStarted + b.sim.Stats().ContactsStarted; got != n {
+			t.Errorf("contacts_started summed %d, want %d", got, n)
+		}
+		pinned := 0
+		for _, j := range jobs {
+			if g, _ := q.Get(context.Background(), j.ID); g.Pool == "a" {
+				pinned++
+			}
+		}
+		moved := 0
+		all, _ := rec.snapshot()
+		for _, o := range all {
+			if o.Reason == "pool-unavailable" && strings.Contains(o.Detail, "before the request was sent") {
+				moved++
+			}
+		}
+		ps := statsByName(d)
+		t.Logf("pinned to a %d, moved unsent %d; a delivered %d, b delivered %d", pinned, moved, ps["a"].Delivered, ps["b"].Delivered)
+		// Only calls sent before a went out (its third timeout, CallTimeout
+		// after the fault began: at most 4/s × 10 s, and the probes) may be
+		// pinned; the jobs admitted on a after that were not sent.
+		if pinned == 0 || pinned > 48 {
+			t.Errorf("%d jobs pinned to a, want 1–48", pinned)
+		}
+	})
+}
+
+// TestPoolsOutStopsUnsent: pool a (2/s, burst 5) refuses every call. Its
+// account sees little more than the calls that took it out and its probes:
+// routing sends the rest to b, and a job still waiting for one of a's
+// tokens when it went out would not be sent (TestPoolOutRequestNotSent).
+func TestPoolsOutStopsUnsent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 200
+		a := newTestPool(t, 1, "a", 1, func(op string, _ int) (int, string) {
+			if op == "StartOutboundVoiceContact" {
+				return 403, "AccessDeniedException"
+			}
+			return 0, ""
+		}, governor.Options{})
+		b := newTestPool(t, 2, "b", 10, nil, governor.Options{})
+		q := queue.NewMemory(queue.MemoryOptions{})
+		enqueueN(t, q, n, 0)
+		var rec recorder
+		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 64,
+			CallTimeout: 10 * time.Second, Observer: rec.observe})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runDispatcher(d)
+		st := waitDone(t, q, 10*time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if st.Succeeded != n || st.Dead != 0 {
+			t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
+		}
+		moved := 0
+		all, _ := rec.snapshot()
+		for _, o := range all {
+			if o.Reason == "pool-unavailable" && strings.Contains(o.Detail, "before the request was sent") {
+				moved++
+			}
+		}
+		sent := a.sc.count("StartOutboundVoiceContact")
+		t.Logf("a: %d calls reached the account, %d jobs routed again unsent", sent, moved)
+		if sent > 12 {
+			t.Errorf("a: %d calls reached the account, want the burst that took it out and its probes (≤ 12)", sent)
+		}
+	})
+}

@@ -65,6 +65,7 @@ type action struct {
 	class  awserr.Class
 	alarm  bool
 	pool   string // the pool the job ran on (pools only)
+	ret    bool   // requeues: the job did not run; its receive is given back (queue.Requeue.Return)
 }
 
 func deadAction(reason, detail string) action {
@@ -196,7 +197,7 @@ func (d *Dispatcher) apply(l queue.Lease, a action) {
 		if a.detail != "" {
 			reason += ": " + a.detail
 		}
-		err = d.o.Queue.Requeue(ctx, l.Receipt, queue.Requeue{Delay: a.delay, Reason: reason, Free: a.free})
+		err = d.o.Queue.Requeue(ctx, l.Receipt, queue.Requeue{Delay: a.delay, Reason: reason, Free: a.free, Return: a.ret})
 	case ResultDead:
 		err = d.o.Queue.DeadLetter(ctx, l.Receipt, a.reason, a.detail)
 	}
@@ -289,7 +290,7 @@ func (d *Dispatcher) runDialOn(callCtx, stop context.Context, u unit, p *pool, p
 	}
 	gov, dialer := d.dialTarget(p)
 	ctx, cancel := context.WithTimeout(callCtx, d.o.CallTimeout)
-	ctx, log := withAttemptLog(ctx)
+	ctx, log := withAttemptLog(ctx, probe)
 	var out *campaigns.PutDialRequestBatchOutput
 	err := gov.DoWith(ctx, OpPutDialRequestBatch, governor.CallOptions{Priority: Priority(prio)}, func(ctx context.Context) error {
 		o, err := dialer.PutDialRequestBatch(ctx, u.campaign, items)

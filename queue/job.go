@@ -116,6 +116,13 @@ type Requeue struct {
 	// concurrency quota: the receive does not count towards MaxReceives, up to
 	// the queue's MaxFreeRequeues; beyond the cap it counts.
 	Free bool
+	// Return gives the receive back: the job did not run at all (it waited
+	// for something outside it, such as the quota pool it is pinned to
+	// coming back into rotation), so Receives goes down by one and no free
+	// requeue is spent: a job can wait this way for as long as it takes.
+	// Backends that implement Pinner honour it; the others (SQS, which
+	// cannot take a receive back) treat it as Free.
+	Return bool
 }
 
 // Selector picks dead letters for Redrive and Purge. Exactly one of IDs and

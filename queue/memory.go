@@ -307,7 +307,10 @@ func (m *Memory) Requeue(ctx context.Context, receipt string, r Requeue) error {
 	if r.Reason != "" {
 		j.LastError = r.Reason
 	}
-	if r.Free && j.FreeRequeues < m.o.MaxFreeRequeues {
+	switch {
+	case r.Return:
+		j.Receives = max(j.Receives-1, 0)
+	case r.Free && j.FreeRequeues < m.o.MaxFreeRequeues:
 		j.FreeRequeues++
 	}
 	return nil

@@ -45,9 +45,24 @@ func testPin(t *testing.T, h *harness) {
 	if err := h.q.Requeue(h.ctx, la.Receipt, queue.Requeue{Reason: "unknown outcome", Free: true}); err != nil {
 		t.Fatalf("Requeue after Pin: %v", err)
 	}
-	l := h.leaseOne(t, h.unit)
+	l := h.leaseOne(t, Long)
 	if l.Job.ID != "pin-a" || l.Job.Pool != "east-1" {
 		t.Fatalf("leased %s with pool %q after requeue, want pin-a on east-1", l.Job.ID, l.Job.Pool)
+	}
+	// Waiting for its pool, the job gives its receives back: any number
+	// of times, spending no free requeue.
+	for i := range 3 {
+		if err := h.q.Requeue(h.ctx, l.Receipt, queue.Requeue{Reason: "pool out", Return: true}); err != nil {
+			t.Fatalf("step %d: Requeue(Return): %v", i, err)
+		}
+		if g := h.get(t, "pin-a"); g.Receives != 1 || g.FreeRequeues != 1 {
+			t.Fatalf("step %d: after Requeue(Return): Receives %d FreeRequeues %d, want 1 and 1 (as before the lease)", i, g.Receives, g.FreeRequeues)
+		}
+		if i < 2 {
+			l = h.leaseOne(t, Long)
+		} else {
+			l = h.leaseOne(t, h.unit)
+		}
 	}
 	// The lease runs out: delivered again, still pinned.
 	l = h.leaseWait(t, 1, Long, 10*h.unit)[0]

@@ -217,7 +217,7 @@ func (s *Store) Requeue(ctx context.Context, receipt string, r queue.Requeue) er
 		return err
 	}
 	return s.do(ctx, r.Delay == 0, func(w *wtx) error {
-		return updateLeased(w, w.st.requeue, receipt, w.now.Add(r.Delay).UnixNano(), r.Reason, r.Free, s.o.MaxFreeRequeues)
+		return updateLeased(w, w.st.requeue, receipt, w.now.Add(r.Delay).UnixNano(), r.Reason, r.Free, s.o.MaxFreeRequeues, r.Return)
 	})
 }
 

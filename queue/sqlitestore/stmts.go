@@ -44,8 +44,9 @@ var statements = map[string]string{
 	"extend": `UPDATE jobs SET visible_at = ? WHERE id = ? AND state = 0 AND lease = ?`,
 	"requeue": `UPDATE jobs SET lease = NULL, visible_at = ?1,
 		last_error = CASE WHEN ?2 = '' THEN last_error ELSE ?2 END,
-		free_used = free_used + CASE WHEN ?3 AND free_used < ?4 THEN 1 ELSE 0 END
-		WHERE id = ?5 AND state = 0 AND lease = ?6`,
+		free_used = free_used + CASE WHEN ?3 AND NOT ?5 AND free_used < ?4 THEN 1 ELSE 0 END,
+		receives = receives - CASE WHEN ?5 AND receives > 0 THEN 1 ELSE 0 END
+		WHERE id = ?6 AND state = 0 AND lease = ?7`,
 	"deadLetter": `UPDATE jobs SET state = 2, lease = NULL, dead_reason = ?, dead_detail = ?, finished_at = ?
 		WHERE id = ? AND state = 0 AND lease = ?`,
 	"redriveID": `UPDATE jobs SET state = 0, lease = NULL, visible_at = ?, receives = 0, free_used = 0,
