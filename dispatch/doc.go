@@ -93,16 +93,20 @@
 // Routing. A job is routed when a worker takes it, just before admission
 // (not when it is leased): a pinned job (Job.Pool, set by the caller, by
 // Dispatcher.Check for an InstanceId that is one pool's, or by the
-// dispatcher after an unknown outcome) runs only on its pool and waits,
-// requeued free of charge with a delay, while that pool is out of
-// rotation. Any other job goes to the pool in rotation that would admit it
-// soonest: join-the-shortest-queue on (jobs routed to the pool and not yet
-// answered + 1 − tokens available now) / (rate × Weight), with tokens from
-// ratelimit.Estimator when the pool's limiter has it (none assumed
-// otherwise); for StartOutboundVoiceContact a pool with a free call slot
-// comes first; ties go to the higher Weight, then the name. A job waiting
-// for a token is not moved again: the queues the routing builds are in
-// proportion to the pools' rates, so the pools finish together.
+// dispatcher after an unknown outcome) runs only on its pool, and while
+// that pool is out of rotation it waits in the queue, requeued with the
+// time until the pool's probe and its receive given back
+// (queue.Requeue.Return), so it waits as long as it takes and is never
+// dead-lettered for it. Any other job goes to the pool in rotation that
+// would admit it soonest: join-the-shortest-queue on (jobs routed to the
+// pool and not yet answered + 1 − tokens available now) / (rate × Weight),
+// with tokens and waiters from ratelimit.Estimator when the pool's limiter
+// has it (none assumed otherwise); for StartOutboundVoiceContact a pool
+// with a free call slot comes first; ties go to the higher Weight, then
+// the name. The queues this builds are in proportion to the pools' rates,
+// so the pools finish together. A job waiting for a pool's token is not
+// moved while the pool is in rotation; once the pool goes out, its
+// request is not sent (only the probe's is) and the job is routed again.
 //
 // Substitution. On its pool a job's empty InstanceId becomes the pool's
 // instance, and ContactFlowId, QueueId, SourcePhoneNumber and a dial
