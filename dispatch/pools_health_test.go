@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tollgatehq/tollgate/awserr"
+	"github.com/tollgatehq/tollgate/ratelimit"
 )
 
 // TestHealth steps a pool's health: three failures in a row take it out
@@ -112,5 +113,25 @@ func TestPoolOutRequestNotSent(t *testing.T) {
 	}
 	if _, err := c.Do(req(context.Background())); err != nil || next.n != 3 {
 		t.Fatalf("poll: %v, sent %d", err, next.n)
+	}
+}
+
+type wrapped struct{ ratelimit.Limiter }
+
+func (w wrapped) Inner() ratelimit.Limiter { return w.Limiter }
+
+// TestEstimatorUnwraps: the routing reads tokens through a limiter that
+// wraps another and exposes it (adaptive.Adapter's Inner), and does
+// without when nothing implements ratelimit.Estimator.
+func TestEstimatorUnwraps(t *testing.T) {
+	h := ratelimit.NewHierarchy(ratelimit.HierarchyOptions{Ops: map[string]ratelimit.Limit{"X": {Rate: 1, Burst: 3}}})
+	if e := estimator(wrapped{h}); e == nil {
+		t.Fatal("no Estimator through Inner")
+	} else if tok, _ := e.Available("X", time.Now()); tok != 3 {
+		t.Fatalf("tokens %v, want 3", tok)
+	}
+	type plain struct{ ratelimit.Limiter }
+	if e := estimator(plain{h}); e != nil {
+		t.Fatal("an Estimator found where none is exposed")
 	}
 }
