@@ -37,12 +37,18 @@ type ContactEnd struct {
 	// Initiation and Disconnect are the contact's timestamps (zero when
 	// unknown).
 	Initiation, Disconnect time.Time
+	// Account is the AWS account the contact belongs to (a contact event's
+	// "account"), when known. With Options.Pools it picks among the pools
+	// of that account; empty: the contact is matched by ContactID alone.
+	Account string
 }
 
 // tracked is one contact the dispatcher started and follows to its end.
 // Its fields are guarded by contacts.mu.
 type tracked struct {
 	contact, job, instance string
+	pool                   *pool  // nil: the single pool
+	key                    string // in contacts.m: trackKey(pool, contact)
 	started                time.Time
 	nextPoll               time.Time
 	polling                bool
@@ -91,11 +97,11 @@ func instanceOf(v string) string {
 	return v
 }
 
-// acquireCall waits for a slot of the instance's calls-in-progress budget
-// while the lease is held (and extended). It returns a nil slot and no
-// action when pacing is off.
-func (d *Dispatcher) acquireCall(stop context.Context, job queue.Job, instance string) (*callbudget.Slot, *action) {
-	if d.o.CallBudget == nil {
+// acquireCallOn waits for a slot of the instance's calls-in-progress
+// budget (the single pool's or a pool's) while the lease is held (and
+// extended). It returns a nil slot and no action when pacing is off.
+func (d *Dispatcher) acquireCallOn(stop context.Context, job queue.Job, budget *callbudget.Budget, instance string) (*callbudget.Slot, *action) {
+	if budget == nil {
 		return nil, nil
 	}
 	ctx := stop
@@ -106,7 +112,7 @@ func (d *Dispatcher) acquireCall(stop context.Context, job queue.Job, instance s
 	}
 	d.waitingCalls.Add(1)
 	t0 := time.Now()
-	slot, err := d.o.CallBudget.Acquire(ctx, instance, Priority(job.Priority))
+	slot, err := budget.Acquire(ctx, instance, Priority(job.Priority))
 	d.waitingCalls.Add(-1)
 	d.o.Logger.Debug("dispatch: call slot", "job", job.ID, "waited", time.Since(t0).String())
 	switch {
@@ -140,19 +146,20 @@ func (d *Dispatcher) recordOutcome(jobID string, o queue.ContactOutcome) {
 // startTracking follows a contact a job started: its slot (if any) is bound
 // to it, and an end that already arrived is applied once the job is
 // registered.
-func (d *Dispatcher) startTracking(job queue.Job, instance, contact string, slot *callbudget.Slot, now time.Time) *tracked {
+func (d *Dispatcher) startTracking(job queue.Job, instance, contact string, slot *callbudget.Slot, now time.Time, p *pool) *tracked {
 	if slot != nil {
 		slot.StartAt(now, contact)
 	}
 	c := d.contacts
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t, ok := c.m[contact]; ok {
+	key := trackKey(p, contact)
+	if t, ok := c.m[key]; ok {
 		return t // a redelivery answered with the contact already followed
 	}
-	t := &tracked{contact: contact, job: job.ID, instance: instance, started: now, nextPoll: now.Add(d.firstPoll())}
-	c.m[contact] = t
-	if e, ok := c.early[contact]; ok {
+	t := &tracked{contact: contact, job: job.ID, instance: instance, pool: p, key: key, started: now, nextPoll: now.Add(d.firstPoll())}
+	c.m[key] = t
+	if e, ok := c.early[contact]; ok && (p == nil || e.end.Account == "" || e.end.Account == p.Account) {
 		delete(c.early, contact)
 		end := e.end
 		t.end = &end
@@ -180,7 +187,7 @@ func (d *Dispatcher) registered(t *tracked) {
 	end := t.end
 	c.mu.Unlock()
 	if end != nil {
-		d.endSlot(end.ContactID)
+		d.endSlot(t)
 		d.finish(t, *end)
 	}
 }
@@ -200,7 +207,7 @@ func (d *Dispatcher) ContactEnded(e ContactEnd) {
 func (d *Dispatcher) contactEnded(e ContactEnd, now time.Time) {
 	c := d.contacts
 	c.mu.Lock()
-	t, ok := c.m[e.ContactID]
+	t, ok := d.lookupLocked(e)
 	if !ok {
 		if len(c.early) >= maxEarly {
 			for id, ee := range c.early {
@@ -213,6 +220,48 @@ func (d *Dispatcher) contactEnded(e ContactEnd, now time.Time) {
 		c.mu.Unlock()
 		return
 	}
+	d.endLocked(t, e)
+}
+
+// trackedEnded applies the end of a contact already in hand (a poll's
+// answer).
+func (d *Dispatcher) trackedEnded(t *tracked, e ContactEnd) {
+	d.contacts.mu.Lock()
+	d.endLocked(t, e)
+}
+
+// trackKey is the key of a tracked contact: its id, and with pools its
+// pool's name too (contact ids of different accounts need not differ).
+func trackKey(p *pool, contact string) string {
+	if p == nil {
+		return contact
+	}
+	return p.Name + "\x00" + contact
+}
+
+// lookupLocked finds the tracked contact e ends: by id, and with pools in
+// the pools of e's account (every pool when it is not known). Requires
+// contacts.mu held.
+func (d *Dispatcher) lookupLocked(e ContactEnd) (*tracked, bool) {
+	if d.pools == nil {
+		t, ok := d.contacts.m[e.ContactID]
+		return t, ok
+	}
+	for _, p := range d.pools {
+		if e.Account != "" && e.Account != p.Account {
+			continue
+		}
+		if t, ok := d.contacts.m[trackKey(p, e.ContactID)]; ok {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// endLocked records t's end, frees its slot and writes its outcome once
+// the job is registered. Requires contacts.mu held; releases it.
+func (d *Dispatcher) endLocked(t *tracked, e ContactEnd) {
+	c := d.contacts
 	if t.end != nil {
 		c.mu.Unlock()
 		return
@@ -220,7 +269,7 @@ func (d *Dispatcher) contactEnded(e ContactEnd, now time.Time) {
 	t.end = &e
 	reg := t.registered
 	c.mu.Unlock()
-	d.endSlot(e.ContactID)
+	d.endSlot(t)
 	if reg {
 		// The slot is free now; writing the outcome (a queue commit) must
 		// not delay the next end the event consumer hands over.
@@ -228,9 +277,10 @@ func (d *Dispatcher) contactEnded(e ContactEnd, now time.Time) {
 	}
 }
 
-func (d *Dispatcher) endSlot(contact string) {
-	if d.o.CallBudget != nil {
-		d.o.CallBudget.End(contact)
+// endSlot frees the call slot of t's contact in its pool's budget.
+func (d *Dispatcher) endSlot(t *tracked) {
+	if b := d.budgetFor(t); b != nil {
+		b.End(t.contact)
 	}
 }
 
@@ -247,11 +297,11 @@ func (d *Dispatcher) finish(t *tracked, e ContactEnd) {
 	}
 	c := d.contacts
 	c.mu.Lock()
-	if _, ok := c.m[t.contact]; !ok {
+	if _, ok := c.m[t.key]; !ok {
 		c.mu.Unlock()
 		return
 	}
-	delete(c.m, t.contact)
+	delete(c.m, t.key)
 	c.mu.Unlock()
 	o := queue.ContactOutcome{Outcome: queue.OutcomeConnected, Reason: e.Reason}
 	if e.Answered {
@@ -312,7 +362,7 @@ func (d *Dispatcher) contactLoop(ctx context.Context) {
 		c.mu.Unlock()
 		for _, tr := range lost {
 			c.unknown.Add(1)
-			d.endSlot(tr.contact)
+			d.endSlot(tr)
 			d.recordOutcome(tr.job, queue.ContactOutcome{Outcome: queue.OutcomePlaced,
 				Reason: fmt.Sprintf("no end learned within max_call_duration (%v)", d.o.MaxCallDuration)})
 		}
@@ -338,7 +388,7 @@ func (d *Dispatcher) poll(ctx context.Context, tr *tracked) {
 	cctx, cancel := context.WithTimeout(ctx, d.o.CallTimeout)
 	defer cancel()
 	cctx = awssdk.WithCallOptions(cctx, governor.CallOptions{Priority: ratelimit.PriorityLow})
-	out, err := d.connect.DescribeContact(cctx, &connect.DescribeContactInput{
+	out, err := d.connectFor(tr).DescribeContact(cctx, &connect.DescribeContactInput{
 		InstanceId: aws.String(tr.instance), ContactId: aws.String(tr.contact)})
 	c := d.contacts
 	next := d.o.ContactPoll
@@ -376,7 +426,7 @@ func (d *Dispatcher) poll(ctx context.Context, tr *tracked) {
 		d.finish(tr, e)
 		return
 	}
-	d.contactEnded(e, time.Now())
+	d.trackedEnded(tr, e)
 }
 
 // validTime: set and not a 1970 sentinel.

@@ -31,6 +31,10 @@ type Dispatcher struct {
 	contacts  *contacts
 	finishing sync.WaitGroup // outcome writes started by ContactEnded
 
+	pools  []*pool          // nil: the single pool of Options.AWS/Governor
+	byName map[string]*pool // pools by Name
+	pins   sync.Map         // job ID → pool name: pins set by this process
+
 	running      atomic.Bool
 	inFlight     atomic.Int64
 	waitingCalls atomic.Int64
@@ -39,7 +43,8 @@ type Dispatcher struct {
 }
 
 // New returns a Dispatcher for o. It builds the Connect client from o.AWS
-// and puts it under o.Governor.
+// and puts it under o.Governor; with o.Pools, one client per pool, under
+// the pool's governor.
 func New(o Options) (*Dispatcher, error) {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -47,6 +52,17 @@ func New(o Options) (*Dispatcher, error) {
 	}
 	d := &Dispatcher{o: o, wake: make(chan struct{}, 1), contacts: newContacts()}
 	d.held.m = make(map[string]time.Time)
+	if len(o.Pools) > 0 {
+		if d.pools, err = newPools(o); err != nil {
+			return nil, err
+		}
+		d.byName = make(map[string]*pool, len(d.pools))
+		for _, p := range d.pools {
+			d.byName[p.Name] = p
+		}
+		d.connect, d.dialer = d.pools[0].connect, d.pools[0].dialer
+		return d, nil
+	}
 	opts := []func(*connect.Options){awssdk.Govern(o.Governor)}
 	if o.Endpoint != "" {
 		opts = append(opts, func(co *connect.Options) { co.BaseEndpoint = aws.String(o.Endpoint) })
@@ -65,11 +81,17 @@ func New(o Options) (*Dispatcher, error) {
 
 // Connect returns the governed Connect client the dispatcher calls through.
 // Other callers in the process (a metrics poller, say) may use it to share
-// the same buckets.
+// the same buckets. With pools it is the first pool's.
 func (d *Dispatcher) Connect() *connect.Client { return d.connect }
 
-// Governor returns the governor every call is admitted through.
-func (d *Dispatcher) Governor() *governor.Governor { return d.o.Governor }
+// Governor returns the governor every call is admitted through; with pools,
+// the first pool's.
+func (d *Dispatcher) Governor() *governor.Governor {
+	if d.pools != nil {
+		return d.pools[0].Governor
+	}
+	return d.o.Governor
+}
 
 // Wake makes an idle Run poll the queue now (call it after an Enqueue).
 func (d *Dispatcher) Wake() {
@@ -230,9 +252,14 @@ func (d *Dispatcher) leaseLoop(ctx, callCtx context.Context, wg *sync.WaitGroup)
 			go func(u unit) {
 				defer wg.Done()
 				defer func() { <-slots }()
-				if u.dial {
+				switch {
+				case d.pools != nil && u.dial:
+					d.runDialPooled(callCtx, ctx, u)
+				case d.pools != nil:
+					d.runPooled(callCtx, ctx, u.leases[0])
+				case u.dial:
 					d.runDial(callCtx, ctx, u)
-				} else {
+				default:
 					d.runOne(callCtx, ctx, u.leases[0])
 				}
 			}(u)
@@ -263,18 +290,23 @@ type unit struct {
 }
 
 // group splits leased jobs into units, batching dial requests by campaign
-// up to MaxBatch. Order of first appearance is kept.
+// up to MaxBatch (with pools: by campaign and pin). Order of first
+// appearance is kept.
 func (d *Dispatcher) group(leases []queue.Lease) []unit {
 	var units []unit
-	open := map[string]int{} // campaign → index of its unit still filling
+	open := map[string]int{} // campaign (and pin) → index of its unit still filling
 	for _, l := range leases {
 		if l.Job.Op == OpPutDialRequestBatch {
 			if dr, err := decodeDial(l.Job.Input); err == nil && dr.CampaignID != "" {
-				if i, ok := open[dr.CampaignID]; ok && len(units[i].leases) < d.o.MaxBatch {
+				key := dr.CampaignID
+				if d.pools != nil {
+					key += "\x00" + d.pinOf(l.Job)
+				}
+				if i, ok := open[key]; ok && len(units[i].leases) < d.o.MaxBatch {
 					units[i].leases = append(units[i].leases, l)
 					continue
 				}
-				open[dr.CampaignID] = len(units)
+				open[key] = len(units)
 				units = append(units, unit{leases: []queue.Lease{l}, dial: true, campaign: dr.CampaignID})
 				continue
 			}
@@ -313,7 +345,7 @@ func (d *Dispatcher) runOne(callCtx, stop context.Context, l queue.Lease) {
 	if voice != nil {
 		instance = instanceOf(aws.ToString(voice.InstanceId))
 		var a *action
-		if slot, a = d.acquireCall(stop, job, instance); a != nil {
+		if slot, a = d.acquireCallOn(stop, job, d.o.CallBudget, instance); a != nil {
 			d.apply(l, *a)
 			return
 		}
@@ -327,14 +359,14 @@ func (d *Dispatcher) runOne(callCtx, stop context.Context, l queue.Lease) {
 		d.apply(l, a)
 		return
 	}
-	d.settleCall(l, a, out, slot, instance)
+	d.settleCallOn(l, a, out, slot, instance, nil)
 }
 
-// settleCall settles a StartOutboundVoiceContact job and follows its
-// contact: the slot is bound to the contact (or released when no call was
-// created), the job acknowledged with the outcome "placed", and the end
-// applied when it comes.
-func (d *Dispatcher) settleCall(l queue.Lease, a action, out any, slot *callbudget.Slot, instance string) {
+// settleCallOn settles a StartOutboundVoiceContact job and follows its
+// contact (on pool p; nil: the single pool): the slot is bound to the
+// contact (or released when no call was created), the job acknowledged
+// with the outcome "placed", and the end applied when it comes.
+func (d *Dispatcher) settleCallOn(l queue.Lease, a action, out any, slot *callbudget.Slot, instance string, p *pool) {
 	contact := ""
 	if o, ok := out.(*connect.StartOutboundVoiceContactOutput); ok && o != nil {
 		contact = aws.ToString(o.ContactId)
@@ -353,7 +385,7 @@ func (d *Dispatcher) settleCall(l queue.Lease, a action, out any, slot *callbudg
 		}
 		return
 	}
-	t := d.startTracking(l.Job, instance, contact, slot, time.Now())
+	t := d.startTracking(l.Job, instance, contact, slot, time.Now(), p)
 	d.apply(l, a)
 	d.recordOutcome(l.Job.ID, queue.ContactOutcome{ContactIDs: []string{contact}, Outcome: queue.OutcomePlaced})
 	d.registered(t)

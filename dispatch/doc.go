@@ -82,4 +82,58 @@
 // call is accepted, then "connected" or "ended_without_connecting" with
 // Connect's DisconnectReason (asked from DescribeContact when the event
 // carries none); a refused call is "refused" with the error.
+//
+// # Pools
+//
+// Options.Pools spreads one queue over several accounts (quota pools), each
+// a Pool with its own Connect client, governor (own buckets), call budget
+// and instance. Without Pools nothing of this applies: the single pool of
+// Options.AWS, Governor and CallBudget behaves as described above.
+//
+// Routing. A job is routed when a worker takes it, just before admission
+// (not when it is leased): a pinned job (Job.Pool, set by the caller, by
+// Dispatcher.Check for an InstanceId that is one pool's, or by the
+// dispatcher after an unknown outcome) runs only on its pool, and while
+// that pool is out of rotation it waits in the queue, requeued with the
+// time until the pool's probe and its receive given back
+// (queue.Requeue.Return), so it waits as long as it takes and is never
+// dead-lettered for it. Any other job goes to the pool in rotation that
+// would admit it soonest: join-the-shortest-queue on (jobs routed to the
+// pool and not yet answered + 1 − tokens available now) / (rate × Weight),
+// with tokens and waiters from ratelimit.Estimator when the pool's limiter
+// has it (none assumed otherwise); for StartOutboundVoiceContact a pool
+// with a free call slot comes first; ties go to the higher Weight, then
+// the name. The queues this builds are in proportion to the pools' rates,
+// so the pools finish together. A job waiting for a pool's token is not
+// moved while the pool is in rotation; once the pool goes out, its
+// request is not sent (only the probe's is) and the job is routed again.
+//
+// Substitution. On its pool a job's empty InstanceId becomes the pool's
+// instance, and ContactFlowId, QueueId, SourcePhoneNumber and a dial
+// request's campaignId that are logical names of Pool.IDs become the pool's
+// ids (other values pass unchanged). The ClientToken sent is derived per
+// pool, queue.DeriveToken(pool account, pool instance, job token): the same
+// on every redelivery to that pool, different on every other.
+//
+// Outcomes per pool. On top of the table above:
+//
+//	unknown outcome: an attempt timed out,  Pin the job to the pool (queue.Pinner, durably) before
+//	was reset or got a 5xx                  the requeue; the retry there returns the same contact
+//	(awserr.OutcomeUnknown)
+//	credentials refused (AccessDenied,      a pool failure; Requeue at once, free, to another pool
+//	UnrecognizedClient, ExpiredToken, …),
+//	request never sent (connection refused)
+//	concurrency quota                       a pool failure; Requeue as above (free, delayed)
+//	any other answer                        the pool works; the job as above
+//
+// Health. PoolFailures (3) pool failures in a row take a pool out of
+// rotation for PoolBackoff (1s); then one probe job is let through: its
+// success puts the pool back, its failure doubles the backoff up to
+// PoolMaxBackoff (1m). PoolStats reports each pool's counters and health
+// (the alarm: a pool not Healthy). A job pinned to a pool that stays out
+// spends free requeues (up to the queue's cap) and then receives.
+//
+// Contacts are followed on the pool that started them (its client, its
+// instance, its call budget); ContactEnd.Account, when set, tells pools
+// apart.
 package dispatch

@@ -103,6 +103,22 @@ type Options struct {
 	// DefaultMaxCallDuration (the CallBudget's own MaxDuration should match).
 	MaxCallDuration time.Duration
 
+	// Pools, when set, spread the work over several accounts (quota
+	// pools), each with its own client, governor and call budget; then
+	// Governor, AWS, Endpoint, CampaignsEndpoint, Dialer and CallBudget
+	// are ignored (Governor may be nil). Empty: the single pool those
+	// fields describe, exactly as without pools. See the package
+	// documentation, "Pools".
+	Pools []Pool
+	// PoolFailures is how many pool failures in a row take a pool out of
+	// rotation. Default DefaultPoolFailures (3).
+	PoolFailures int
+	// PoolBackoff and PoolMaxBackoff bound how long a pool stays out of
+	// rotation before a probe: PoolBackoff after it goes out, doubled after
+	// each failed probe up to PoolMaxBackoff. Defaults
+	// DefaultPoolBackoff (1s) and DefaultPoolMaxBackoff (1m).
+	PoolBackoff, PoolMaxBackoff time.Duration
+
 	// Logger receives warnings (hard quotas, queue errors). nil discards.
 	Logger *slog.Logger
 	// Observer sees every settled job. It is called synchronously from
@@ -114,9 +130,21 @@ func (o Options) withDefaults() (Options, error) {
 	switch {
 	case o.Queue == nil:
 		return o, errors.New("dispatch: Options.Queue is required")
-	case o.Governor == nil:
+	case o.Governor == nil && len(o.Pools) == 0:
 		return o, errors.New("dispatch: Options.Governor is required")
+	case o.PoolFailures < 0 || o.PoolBackoff < 0 || o.PoolMaxBackoff < 0:
+		return o, errors.New("dispatch: PoolFailures, PoolBackoff and PoolMaxBackoff must not be negative")
 	}
+	if o.PoolFailures == 0 {
+		o.PoolFailures = DefaultPoolFailures
+	}
+	if o.PoolBackoff == 0 {
+		o.PoolBackoff = DefaultPoolBackoff
+	}
+	if o.PoolMaxBackoff == 0 {
+		o.PoolMaxBackoff = DefaultPoolMaxBackoff
+	}
+	o.PoolMaxBackoff = max(o.PoolMaxBackoff, o.PoolBackoff)
 	if o.Concurrency == 0 {
 		o.Concurrency = DefaultConcurrency
 	}

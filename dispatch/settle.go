@@ -52,6 +52,7 @@ type Outcome struct {
 	Alarm    bool          // a hard quota: someone must ask for an increase
 	Receives int           // the job's receives including this one
 	Held     time.Duration // from the lease to the settlement
+	Pool     string        // with Options.Pools: the pool the job was routed to ("" if none)
 }
 
 // action is what to do with a leased job.
@@ -63,6 +64,8 @@ type action struct {
 	detail string
 	class  awserr.Class
 	alarm  bool
+	pool   string // the pool the job ran on (pools only)
+	ret    bool   // requeues: the job did not run; its receive is given back (queue.Requeue.Return)
 }
 
 func deadAction(reason, detail string) action {
@@ -194,7 +197,7 @@ func (d *Dispatcher) apply(l queue.Lease, a action) {
 		if a.detail != "" {
 			reason += ": " + a.detail
 		}
-		err = d.o.Queue.Requeue(ctx, l.Receipt, queue.Requeue{Delay: a.delay, Reason: reason, Free: a.free})
+		err = d.o.Queue.Requeue(ctx, l.Receipt, queue.Requeue{Delay: a.delay, Reason: reason, Free: a.free, Return: a.ret})
 	case ResultDead:
 		err = d.o.Queue.DeadLetter(ctx, l.Receipt, a.reason, a.detail)
 	}
@@ -221,7 +224,7 @@ func (d *Dispatcher) apply(l queue.Lease, a action) {
 		d.o.Observer(Outcome{
 			JobID: l.Job.ID, Op: l.Job.Op, Result: kind, Reason: a.reason, Detail: a.detail,
 			Class: a.class, Delay: a.delay, Free: a.free, Alarm: a.alarm && kind == ResultDead,
-			Receives: l.Job.Receives, Held: time.Since(l.Until.Add(-d.o.Visibility)),
+			Receives: l.Job.Receives, Held: time.Since(l.Until.Add(-d.o.Visibility)), Pool: a.pool,
 		})
 	}
 }
@@ -232,7 +235,17 @@ func (d *Dispatcher) apply(l queue.Lease, a action) {
 // failed receive, up to the queue's cap), InvalidInput is dead-lettered,
 // anything else is requeued.
 func (d *Dispatcher) runDial(callCtx, stop context.Context, u unit) {
+	d.runDialOn(callCtx, stop, u, nil, false)
+}
+
+// runDialOn is runDial on pool p (nil: the single pool); probe says the
+// batch is p's probe.
+func (d *Dispatcher) runDialOn(callCtx, stop context.Context, u unit, p *pool, probe bool) {
 	now := time.Now()
+	token := func(j queue.Job) string { return j.ClientToken }
+	if p != nil {
+		token = p.token
+	}
 	var live []queue.Lease
 	var items []campaigns.DialRequest
 	prio := 1 << 30
@@ -261,7 +274,7 @@ func (d *Dispatcher) runDial(callCtx, stop context.Context, u unit) {
 			exp = now.Add(DefaultDialExpiry)
 		}
 		items = append(items, campaigns.DialRequest{
-			ClientToken:    l.Job.ClientToken,
+			ClientToken:    token(l.Job),
 			PhoneNumber:    dr.PhoneNumber,
 			ExpirationTime: exp,
 			Attributes:     dr.Attributes,
@@ -270,21 +283,37 @@ func (d *Dispatcher) runDial(callCtx, stop context.Context, u unit) {
 		prio = min(prio, l.Job.Priority)
 	}
 	if len(live) == 0 {
+		if p != nil {
+			p.health.neutral(probe)
+		}
 		return
 	}
+	gov, dialer := d.dialTarget(p)
 	ctx, cancel := context.WithTimeout(callCtx, d.o.CallTimeout)
+	ctx, log := withAttemptLog(ctx, probe)
 	var out *campaigns.PutDialRequestBatchOutput
-	err := d.o.Governor.DoWith(ctx, OpPutDialRequestBatch, governor.CallOptions{Priority: Priority(prio)}, func(ctx context.Context) error {
-		o, err := d.dialer.PutDialRequestBatch(ctx, u.campaign, items)
+	err := gov.DoWith(ctx, OpPutDialRequestBatch, governor.CallOptions{Priority: Priority(prio)}, func(ctx context.Context) error {
+		o, err := dialer.PutDialRequestBatch(ctx, u.campaign, items)
 		out = o
 		return err
 	})
 	cancel()
 	if err != nil {
-		for _, l := range live {
-			d.apply(l, d.decide(l.Job, err, stop.Err() != nil, false))
+		for i, l := range live {
+			a := d.decide(l.Job, err, stop.Err() != nil, false)
+			if p != nil {
+				// The pool's health is judged once per batch.
+				// A Dialer of the caller's sends past the pool's
+				// transport: its error alone tells.
+				unknown := log.unknown.Load() || p.Dialer != nil && awserr.OutcomeUnknown(OpPutDialRequestBatch, err)
+				a = d.poolVerdict(p, probe && i == 0, i == 0, l.Job, err, unknown, a)
+			}
+			d.apply(l, a)
 		}
 		return
+	}
+	if p != nil {
+		d.poolWorks(p, probe)
 	}
 	type result struct {
 		ok   bool
@@ -307,29 +336,44 @@ func (d *Dispatcher) runDial(callCtx, stop context.Context, u unit) {
 	}
 	throttledDelay := d.o.Backoff.Delay(recv, true, 0, rand.Float64())
 	now = time.Now()
+	apply := d.apply
+	if p != nil {
+		apply = func(l queue.Lease, a action) {
+			a.pool = p.Name
+			d.apply(l, a)
+		}
+	}
 	for _, l := range live {
-		r, ok := byToken[l.Job.ClientToken]
+		r, ok := byToken[token(l.Job)]
+		if p != nil && ok && r.ok {
+			p.delivered.Add(1)
+		}
 		switch {
 		case !ok:
-			d.apply(l, action{kind: ResultRequeued, delay: d.o.Backoff.Delay(max(l.Job.Receives, 1), false, 0, rand.Float64()),
+			if p != nil {
+				// Sent and not answered for: the item may have been
+				// accepted; only this pool's account knows its token.
+				d.pin(l.Job.ID, p.Name)
+			}
+			apply(l, action{kind: ResultRequeued, delay: d.o.Backoff.Delay(max(l.Job.Receives, 1), false, 0, rand.Float64()),
 				reason: awserr.ClassUnknown.String(), detail: "PutDialRequestBatch returned no result for the item"})
 		case r.ok:
-			d.apply(l, action{kind: ResultSucceeded})
+			apply(l, action{kind: ResultSucceeded})
 		case r.code == campaigns.FailureRequestThrottled:
 			// Outbound Campaigns has no capacity for more records now: wait
 			// and retry; this is not the job's fault.
-			d.apply(l, action{kind: ResultRequeued, free: true,
+			apply(l, action{kind: ResultRequeued, free: true,
 				delay:  throttledDelay,
 				reason: awserr.ClassConcurrencyQuota.String(), detail: "PutDialRequestBatch item failed: RequestThrottled (no dialing capacity)",
 				class: awserr.ClassConcurrencyQuota})
 		case r.code == campaigns.FailureInvalidInput:
 			if expired(l.Job, now) {
-				d.apply(l, deadAction(queue.ReasonExpired, "PutDialRequestBatch item failed: InvalidInput after the job's NotAfter"))
+				apply(l, deadAction(queue.ReasonExpired, "PutDialRequestBatch item failed: InvalidInput after the job's NotAfter"))
 			} else {
-				d.apply(l, deadAction(queue.ReasonClientFault, "PutDialRequestBatch item failed: InvalidInput"))
+				apply(l, deadAction(queue.ReasonClientFault, "PutDialRequestBatch item failed: InvalidInput"))
 			}
 		default:
-			d.apply(l, action{kind: ResultRequeued, delay: d.o.Backoff.Delay(max(l.Job.Receives, 1), false, 0, rand.Float64()),
+			apply(l, action{kind: ResultRequeued, delay: d.o.Backoff.Delay(max(l.Job.Receives, 1), false, 0, rand.Float64()),
 				reason: awserr.ClassTransient.String(), detail: "PutDialRequestBatch item failed: " + r.code, class: awserr.ClassTransient})
 		}
 	}

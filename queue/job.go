@@ -59,6 +59,13 @@ type Job struct {
 	// GroupKey lets the dispatcher batch compatible jobs (dial requests of
 	// one campaign into one PutDialRequestBatch). At most 128 bytes.
 	GroupKey string `json:"group_key,omitempty"`
+	// Pool is the quota pool (dispatch.Pool.Name) the job is pinned to:
+	// set by the caller, or by the dispatcher (through Pinner) once an
+	// attempt on that pool had an unknown outcome, because only that
+	// account deduplicates the job's ClientToken. A pinned job runs only on
+	// its pool. Empty means any pool. At most MaxPoolLen characters of
+	// [a-z0-9-]. Requeue, leases, restarts and Redrive keep it.
+	Pool string `json:"pool,omitempty"`
 
 	// Set by the queue.
 
@@ -109,6 +116,13 @@ type Requeue struct {
 	// concurrency quota: the receive does not count towards MaxReceives, up to
 	// the queue's MaxFreeRequeues; beyond the cap it counts.
 	Free bool
+	// Return gives the receive back: the job did not run at all (it waited
+	// for something outside it, such as the quota pool it is pinned to
+	// coming back into rotation), so Receives goes down by one and no free
+	// requeue is spent: a job can wait this way for as long as it takes.
+	// Backends that implement Pinner honour it; the others (SQS, which
+	// cannot take a receive back) treat it as Free.
+	Return bool
 }
 
 // Selector picks dead letters for Redrive and Purge. Exactly one of IDs and

@@ -307,7 +307,10 @@ func (m *Memory) Requeue(ctx context.Context, receipt string, r Requeue) error {
 	if r.Reason != "" {
 		j.LastError = r.Reason
 	}
-	if r.Free && j.FreeRequeues < m.o.MaxFreeRequeues {
+	switch {
+	case r.Return:
+		j.Receives = max(j.Receives-1, 0)
+	case r.Free && j.FreeRequeues < m.o.MaxFreeRequeues:
 		j.FreeRequeues++
 	}
 	return nil
@@ -363,6 +366,25 @@ func (m *Memory) RecordOutcome(ctx context.Context, id string, o ContactOutcome)
 }
 
 var _ OutcomeRecorder = (*Memory)(nil)
+
+// Pin implements Pinner.
+func (m *Memory) Pin(ctx context.Context, id, pool string) error {
+	if err := CheckPin(pool); err != nil {
+		return err
+	}
+	if err := m.begin(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	j, ok := m.jobs[id]
+	if !ok {
+		return ErrNotFound
+	}
+	j.Pool = pool
+	return nil
+}
+
+var _ Pinner = (*Memory)(nil)
 
 // deadSorted returns the dead letters, oldest first. Requires mu held.
 func (m *Memory) deadSorted(reason string) []*memJob {

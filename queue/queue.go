@@ -51,7 +51,9 @@ type Queue interface {
 	ListDead(ctx context.Context, o ListOptions) ([]Job, error)
 
 	// Redrive moves the selected dead letters back to the queue with the
-	// same ID and ClientToken, visible at once, with a fresh receive count.
+	// same ID, ClientToken and Pool (a pin is kept: the job's token may
+	// have reached that pool's account), visible at once, with a fresh
+	// receive count.
 	// It returns how many moved. Unknown IDs are skipped.
 	Redrive(ctx context.Context, r Redrive) (int, error)
 

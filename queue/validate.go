@@ -89,6 +89,9 @@ func Prepare(now time.Time, maxInput int, jobs []Job) ([]Job, error) {
 		if len(j.GroupKey) > MaxGroupKeyLen || !utf8.ValidString(j.GroupKey) {
 			return nil, bad("GroupKey", "must be valid UTF-8 of at most 128 bytes")
 		}
+		if err := CheckPool(j.Pool); err != nil {
+			return nil, bad("Pool", "must be at most 64 characters of a-z 0-9 -")
+		}
 		callerID := j.ID != ""
 		if !callerID {
 			j.ID = NewID(now)

@@ -289,3 +289,24 @@ func TestCancelAfterGrantGivesBack(t *testing.T) {
 		}
 	})
 }
+
+func TestAvailable(t *testing.T) {
+	now := time.Unix(1000, 0)
+	h := NewHierarchy(HierarchyOptions{Account: Limit{Rate: 10, Burst: 10},
+		Ops: map[string]Limit{"A": {Rate: 2, Burst: 5}}})
+	var e Estimator = h
+	if tok, w := e.Available("A", now); tok != 5 || w != 0 {
+		t.Fatalf("fresh: %v tokens, %d waiters; want 5, 0", tok, w)
+	}
+	for i := range 5 {
+		if d, _ := h.TryAt(now, Request{Op: "A"}); !d.OK {
+			t.Fatalf("step %d: not admitted", i)
+		}
+	}
+	if tok, _ := e.Available("A", now); tok != 0 {
+		t.Fatalf("after 5: %v tokens, want 0", tok)
+	}
+	if tok, _ := e.Available("A", now.Add(time.Second)); tok != 2 {
+		t.Fatalf("a second later: %v tokens, want 2", tok)
+	}
+}

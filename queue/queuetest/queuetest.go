@@ -56,6 +56,7 @@ func Run(t *testing.T, newQueue func(t *testing.T) queue.Queue) {
 		{"CancelPurge", testCancelPurge},
 		{"CancelRacesLease", testCancelRace},
 		{"RecordOutcome", testRecordOutcome},
+		{"Pin", testPin},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,10 +10,12 @@ import (
 
 // migrations add what later versions need to a database an older version
 // created: the job's digest (conflict detection), the lease owner (restart
-// recovery) and the token index (one token, one job).
+// recovery), the pool a job is pinned to (queue.Pinner) and the token index
+// (one token, one job).
 var migrations = []struct{ column, ddl string }{
 	{"digest", `ALTER TABLE jobs ADD COLUMN digest TEXT NOT NULL DEFAULT ''`},
 	{"owner", `ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''`},
+	{"pool", `ALTER TABLE jobs ADD COLUMN pool TEXT NOT NULL DEFAULT ''`},
 }
 
 func migrate(ctx context.Context, c *sql.Conn) error {
@@ -51,8 +53,8 @@ type xstmts struct {
 }
 
 var xstatements = map[string]string{
-	"insert": `INSERT INTO jobs (id, op, input, priority, not_after, not_before, token, group_key, state, visible_at, enqueued_at, digest)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+	"insert": `INSERT INTO jobs (id, op, input, priority, not_after, not_before, token, group_key, state, visible_at, enqueued_at, digest, pool)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 	"lookup":      `SELECT digest, op, input, token FROM jobs WHERE id = ?`,
 	"tokenHolder": `SELECT id FROM jobs WHERE token = ? AND id <> ? LIMIT 1`,
 	"lease":       `UPDATE jobs SET lease = ?, visible_at = ?, receives = receives + 1, owner = ? WHERE seq = ?`,

@@ -40,7 +40,7 @@ func (s *Store) Enqueue(ctx context.Context, jobs ...queue.Job) ([]queue.Job, er
 				input = []byte(j.Input)
 			}
 			res, err := s.x.insert.ExecContext(w.ctx, j.ID, j.Op, input, j.Priority, ns(j.NotAfter), ns(j.NotBefore),
-				j.ClientToken, j.GroupKey, ns(j.VisibleAt), ns(j.EnqueuedAt), queue.Digest(j))
+				j.ClientToken, j.GroupKey, ns(j.VisibleAt), ns(j.EnqueuedAt), queue.Digest(j), j.Pool)
 			if err != nil {
 				return err
 			}
@@ -217,7 +217,7 @@ func (s *Store) Requeue(ctx context.Context, receipt string, r queue.Requeue) er
 		return err
 	}
 	return s.do(ctx, r.Delay == 0, func(w *wtx) error {
-		return updateLeased(w, w.st.requeue, receipt, w.now.Add(r.Delay).UnixNano(), r.Reason, r.Free, s.o.MaxFreeRequeues)
+		return updateLeased(w, w.st.requeue, receipt, w.now.Add(r.Delay).UnixNano(), r.Reason, r.Free, s.o.MaxFreeRequeues, r.Return)
 	})
 }
 

@@ -22,7 +22,7 @@ type stmts struct {
 
 // jobCols are the columns scanJob reads, in order.
 const jobCols = `seq, id, op, input, priority, not_after, not_before, token, group_key, state,
-	visible_at, lease, receives, free_used, enqueued_at, last_error, dead_reason, dead_detail, finished_at`
+	visible_at, lease, receives, free_used, enqueued_at, last_error, dead_reason, dead_detail, finished_at, pool`
 
 // Redrive and purge by reason both touch only dead rows; "state = 2" lets
 // SQLite use the jobs_dead partial index.
@@ -44,8 +44,9 @@ var statements = map[string]string{
 	"extend": `UPDATE jobs SET visible_at = ? WHERE id = ? AND state = 0 AND lease = ?`,
 	"requeue": `UPDATE jobs SET lease = NULL, visible_at = ?1,
 		last_error = CASE WHEN ?2 = '' THEN last_error ELSE ?2 END,
-		free_used = free_used + CASE WHEN ?3 AND free_used < ?4 THEN 1 ELSE 0 END
-		WHERE id = ?5 AND state = 0 AND lease = ?6`,
+		free_used = free_used + CASE WHEN ?3 AND NOT ?5 AND free_used < ?4 THEN 1 ELSE 0 END,
+		receives = receives - CASE WHEN ?5 AND receives > 0 THEN 1 ELSE 0 END
+		WHERE id = ?6 AND state = 0 AND lease = ?7`,
 	"deadLetter": `UPDATE jobs SET state = 2, lease = NULL, dead_reason = ?, dead_detail = ?, finished_at = ?
 		WHERE id = ? AND state = 0 AND lease = ?`,
 	"redriveID": `UPDATE jobs SET state = 0, lease = NULL, visible_at = ?, receives = 0, free_used = 0,
@@ -130,7 +131,7 @@ func scanJob(sc scanner, now time.Time) (row, error) {
 	j := &r.job
 	err := sc.Scan(&r.seq, &j.ID, &j.Op, &input, &j.Priority, &notAfter, &notBefore, &j.ClientToken, &j.GroupKey,
 		&r.state, &visibleAt, &r.lease, &j.Receives, &j.FreeRequeues, &enqueuedAt, &j.LastError,
-		&j.DeadReason, &j.DeadDetail, &finishedAt)
+		&j.DeadReason, &j.DeadDetail, &finishedAt, &j.Pool)
 	if err != nil {
 		return r, err
 	}

@@ -474,7 +474,7 @@ func (q *Queue) Requeue(ctx context.Context, receipt string, r queue.Requeue) er
 	if r.Reason != "" {
 		m.LastError = r.Reason
 	}
-	if r.Free && m.Free < q.o.MaxFreeRequeues {
+	if (r.Free || r.Return) && m.Free < q.o.MaxFreeRequeues {
 		m.Free++
 	}
 	body, attrs, err := encode(j, m)
