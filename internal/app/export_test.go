@@ -2,8 +2,8 @@ package app
 
 import "context"
 
-// BuildPools exposes buildPools to the tests (the pools without the
-// dispatcher, which needs branch pcore's dispatch.Pool).
+// BuildPools exposes buildPools to the tests (the pools without a
+// dispatcher).
 var BuildPools = buildPools
 
 // StartBucketSaver exposes startBucketSaver (buckets.go).

@@ -1,5 +1,3 @@
-//go:build pools_merged
-
 package app
 
 import (
@@ -9,10 +7,6 @@ import (
 	"github.com/tollgatehq/tollgate/internal/api"
 	"github.com/tollgatehq/tollgate/queue"
 )
-
-// This file needs dispatch.Pool, Dispatcher.PoolStats and Dispatcher.Check
-// (branch pcore). TEMPORARY build tag: at the merge the lead deletes
-// pools_dispatch_fallback.go and this file's //go:build line.
 
 // poolDispatchOptions gives the dispatcher one dispatch.Pool per pool.
 func poolDispatchOptions(o *dispatch.Options, pools []*Pool) error {

@@ -1,8 +1,3 @@
-//go:build pools_merged
-
-// TEMPORARY build tag (with internal/app/pools_dispatch.go): the lead
-// removes it at the merge of branch pcore (dispatch.Pool).
-
 package server_test
 
 import (
