@@ -13,7 +13,7 @@
 //	POST /v1/jobs/{id}/cancel  cancel a job that has not started (409 when in flight or ended)
 //	POST /v1/jobs/purge     delete waiting jobs: {"status":"queued|delayed","before":"RFC 3339"}
 //	POST /v1/jobs/lookup    the status of many jobs: {"ids":[…]} (at most 1000)
-//	GET  /v1/stats          queue and dispatcher statistics
+//	GET  /v1/stats          queue and dispatcher statistics (and "pools" with quota pools)
 //	GET  /v1/ops            the operations a job may name
 //	GET  /v1/dlq            dead letters, oldest first (?reason=&limit=&after=)
 //	GET  /v1/dlq/{id}       one dead letter
@@ -46,6 +46,15 @@
 // limits.account, its InstanceId and the id (queue.DeriveToken), so a
 // repeated submission, or a message SQS delivers twice, starts at most one
 // contact.
+//
+// With quota pools (the pools section) jobs are checked with the
+// dispatcher's pool-aware check (InstanceId may be left out, logical names
+// such as "outbound-sales" are accepted when every pool maps them);
+// GET /v1/stats, the dashboard's state and /metrics report each pool:
+// tollgate_pool_healthy{pool} (0 while the pool is out of rotation: the
+// alarm), tollgate_pool_delivered_total, tollgate_pool_throttled_total,
+// tollgate_pool_failed_total, tollgate_pool_in_flight and
+// tollgate_pool_calls_in_progress.
 //
 // Transport: the API binds 127.0.0.1 by default. With tls_cert and tls_key
 // (--tls-cert, --tls-key) it serves HTTPS only. A listen address that is
