@@ -48,6 +48,10 @@ type Hooks struct {
 	// Registerer receives the parts' own Prometheus collectors (the Redis
 	// limiter's).
 	Registerer prometheus.Registerer
+	// PoolAttempt, with quota pools, returns an observer for the pool
+	// named (it sees that pool's attempts, after Attempt, which sees every
+	// pool's): the front end's per-pool series. nil: none.
+	PoolAttempt func(pool string) governor.Observer
 }
 
 // App is one tollgate process built from a validated configuration: the
@@ -198,7 +202,7 @@ func newPools(ctx context.Context, cfg config.Config, o Options, log *slog.Logge
 	// the governors report to it through this indirection.
 	poll := &lateObserver{}
 	observer := governor.Observers(o.Hooks.Attempt, poll)
-	if a.Pools, err = buildPools(ctx, cfg, o.AWS, observer, o.Hooks.Registerer, log); err != nil {
+	if a.Pools, err = buildPools(ctx, cfg, o.AWS, observer, o.Hooks.PoolAttempt, o.Hooks.Registerer, log); err != nil {
 		return nil, err
 	}
 	first := a.Pools[0]

@@ -54,10 +54,10 @@ const credentialsTimeout = 15 * time.Second
 
 // buildPools builds every pool of cfg.Pools, in order. observer is what
 // every pool's governor reports to (besides its admission's own): the
-// front end's hooks and the poller's, as the single pool's governor. On
-// error the pools built so far are closed and the error names the pool and
-// field.
-func buildPools(ctx context.Context, cfg config.Config, given *aws.Config, observer governor.Observer, reg prometheus.Registerer, log *slog.Logger) ([]*Pool, error) {
+// front end's hooks and the poller's, as the single pool's governor;
+// perPool, when not nil, adds an observer of each pool's own. On error the
+// pools built so far are closed and the error names the pool and field.
+func buildPools(ctx context.Context, cfg config.Config, given *aws.Config, observer governor.Observer, perPool func(string) governor.Observer, reg prometheus.Registerer, log *slog.Logger) ([]*Pool, error) {
 	var out []*Pool
 	fail := func(err error) ([]*Pool, error) {
 		closePools(out)
@@ -95,10 +95,14 @@ func buildPools(ctx context.Context, cfg config.Config, given *aws.Config, obser
 		}); err != nil {
 			return fail(fmt.Errorf("%s: %w", label, err))
 		}
+		obs := observer
+		if perPool != nil {
+			obs = governor.Observers(observer, perPool(pc.Name))
+		}
 		p.Governor = p.Admission.NewGovernor(governor.Options{
 			MaxAttempts: cfg.Dispatch.MaxAttempts,
 			MaxElapsed:  cfg.Dispatch.CallTimeout,
-			Observer:    observer,
+			Observer:    obs,
 		})
 		p.CallBudget = callBudget(cfg, p.Quotas)
 		opts := []func(*connect.Options){awssdk.Govern(p.Governor)}

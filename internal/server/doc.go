@@ -53,8 +53,9 @@
 // GET /v1/stats, the dashboard's state and /metrics report each pool:
 // tollgate_pool_healthy{pool} (0 while the pool is out of rotation: the
 // alarm), tollgate_pool_delivered_total, tollgate_pool_throttled_total,
-// tollgate_pool_failed_total, tollgate_pool_in_flight and
-// tollgate_pool_calls_in_progress.
+// tollgate_pool_failed_total, tollgate_pool_in_flight,
+// tollgate_pool_calls_in_progress and, from each pool's governor,
+// tollgate_pool_attempts_total{pool,class}.
 //
 // Transport: the API binds 127.0.0.1 by default. With tls_cert and tls_key
 // (--tls-cert, --tls-key) it serves HTTPS only. A listen address that is

@@ -19,6 +19,7 @@ type metrics struct {
 	outcomes  *prometheus.CounterVec
 	alarms    *prometheus.CounterVec
 	attempts  *prometheus.CounterVec
+	pools     *prometheus.CounterVec // attempts per quota pool (pools.go)
 	wait      *prometheus.HistogramVec
 	latency   *prometheus.HistogramVec
 	requests  *prometheus.CounterVec
@@ -39,6 +40,9 @@ func newMetrics() *metrics {
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tollgate_governor_attempts_total", Help: "Calls made through the governor by operation and outcome class (ok, rate-throttle, …).",
 		}, []string{"op", "class"}),
+		pools: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tollgate_pool_attempts_total", Help: "Calls made through the governor per quota pool and outcome class (ok, rate-throttle, …).",
+		}, []string{"pool", "class"}),
 		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "tollgate_governor_admission_wait_seconds", Help: "Time an attempt waited for a token.",
 			Buckets: []float64{0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
@@ -51,7 +55,7 @@ func newMetrics() *metrics {
 			Name: "tollgate_http_requests_total", Help: "API requests by route and status code.",
 		}, []string{"route", "code"}),
 	}
-	m.reg.MustRegister(m.submitted, m.outcomes, m.alarms, m.attempts, m.wait, m.latency, m.requests,
+	m.reg.MustRegister(m.submitted, m.outcomes, m.alarms, m.attempts, m.pools, m.wait, m.latency, m.requests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/internal/api"
 )
 
@@ -19,6 +20,18 @@ var (
 	poolInFlightDesc  = prometheus.NewDesc("tollgate_pool_in_flight", "Jobs on their way to the quota pool.", []string{"pool"}, nil)
 	poolCallsDesc     = prometheus.NewDesc("tollgate_pool_calls_in_progress", "Contacts started on the quota pool whose end is not known yet.", []string{"pool"}, nil)
 )
+
+// poolObserver counts one pool's attempts by class
+// (tollgate_pool_attempts_total{pool,class}).
+func (m *metrics) poolObserver(pool string) governor.Observer {
+	return governor.ObserverFuncs{Attempt: func(a governor.Attempt) {
+		class := "ok"
+		if a.Err != nil {
+			class = a.Info.Class.String()
+		}
+		m.pools.WithLabelValues(pool, class).Inc()
+	}}
+}
 
 // watchPools adds the pools' series when the app has pools.
 func (m *metrics) watchPools(stats func() []api.PoolStats) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -78,7 +79,36 @@ func TestServePools(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `tollgate_pool_healthy{pool="pool1"} 1`) || !strings.Contains(body, `tollgate_pool_delivered_total{pool="pool2"}`) {
 		t.Errorf("metrics: %d, no pool series", code)
 	}
-	if err := s.App().Close(); err != nil {
-		t.Errorf("Close: %v", err)
+	// Run it: every job is delivered on one pool or the other, and each
+	// pool's attempts are counted under its name.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, nil) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, body = do(t, h, "GET", "/v1/stats", testToken, nil)
+		st = api.StatsResponse{}
+		_ = json.Unmarshal([]byte(body), &st)
+		if len(st.Pools) == 2 && st.Pools[0].Delivered+st.Pools[1].Delivered == 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered: %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, body = do(t, h, "GET", "/metrics", testToken, nil)
+	for _, p := range st.Pools {
+		if line := fmt.Sprintf(`tollgate_pool_attempts_total{class="ok",pool="%s"} `, p.Name); p.Delivered > 0 && !strings.Contains(body, line) {
+			t.Errorf("metrics lack %s", line)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
 	}
 }

@@ -100,7 +100,8 @@ func New(ctx context.Context, cfg config.Config, o app.Options) (*Server, error)
 				outcome(oc)
 			}
 		},
-		Registerer: s.m.reg,
+		Registerer:  s.m.reg,
+		PoolAttempt: s.m.poolObserver,
 	}
 	if s.app, err = app.New(ctx, cfg, o); err != nil {
 		return nil, err
