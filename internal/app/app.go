@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,6 +36,17 @@ type Options struct {
 	Queue queue.Queue
 	// Hooks let a front end (the HTTP server's metrics) watch the parts.
 	Hooks Hooks
+	// LookupEnv reads the environment variables a pool's
+	// credentials.secret_env names; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// lookupEnv returns o.LookupEnv or os.LookupEnv.
+func (o Options) lookupEnv() func(string) (string, bool) {
+	if o.LookupEnv != nil {
+		return o.LookupEnv
+	}
+	return os.LookupEnv
 }
 
 // Hooks are the observers a front end attaches to the parts New builds.
@@ -202,7 +214,7 @@ func newPools(ctx context.Context, cfg config.Config, o Options, log *slog.Logge
 	// the governors report to it through this indirection.
 	poll := &lateObserver{}
 	observer := governor.Observers(o.Hooks.Attempt, poll)
-	if a.Pools, err = buildPools(ctx, cfg, o.AWS, observer, o.Hooks.PoolAttempt, o.Hooks.Registerer, log); err != nil {
+	if a.Pools, err = buildPools(ctx, cfg, o.AWS, o.lookupEnv(), observer, o.Hooks.PoolAttempt, o.Hooks.Registerer, log); err != nil {
 		return nil, err
 	}
 	first := a.Pools[0]

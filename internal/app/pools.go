@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,7 +56,7 @@ const credentialsTimeout = 15 * time.Second
 // front end's hooks and the poller's, as the single pool's governor;
 // perPool, when not nil, adds an observer of each pool's own. On error the
 // pools built so far are closed and the error names the pool and field.
-func buildPools(ctx context.Context, cfg config.Config, given *aws.Config, observer governor.Observer, perPool func(string) governor.Observer, reg prometheus.Registerer, log *slog.Logger) ([]*Pool, error) {
+func buildPools(ctx context.Context, cfg config.Config, given *aws.Config, lookupEnv func(string) (string, bool), observer governor.Observer, perPool func(string) governor.Observer, reg prometheus.Registerer, log *slog.Logger) ([]*Pool, error) {
 	var out []*Pool
 	fail := func(err error) ([]*Pool, error) {
 		closePools(out)
@@ -74,7 +73,7 @@ func buildPools(ctx context.Context, cfg config.Config, given *aws.Config, obser
 			p.CampaignsEndpoint = cfg.AWS.CampaignsEndpoint
 		}
 		var err error
-		if p.AWS, err = poolAWS(ctx, label, pc, p.Endpoint, given, plog); err != nil {
+		if p.AWS, err = poolAWS(ctx, label, pc, p.Endpoint, given, lookupEnv, plog); err != nil {
 			return fail(err)
 		}
 		if p.Quotas, err = poolQuotaTable(cfg.Limits, label, pc); err != nil {
@@ -168,7 +167,7 @@ func poolQuotaTable(l config.Limits, label string, pc config.Pool) (*quotas.Tabl
 //
 // given, when set (tests, the demo), is the base instead of the default
 // chain: its HTTP client and options carry over, its Region is replaced.
-func poolAWS(ctx context.Context, label string, pc config.Pool, endpoint string, given *aws.Config, log *slog.Logger) (aws.Config, error) {
+func poolAWS(ctx context.Context, label string, pc config.Pool, endpoint string, given *aws.Config, lookupEnv func(string) (string, bool), log *slog.Logger) (aws.Config, error) {
 	cr := pc.Credentials
 	load := func(profile string) (aws.Config, error) {
 		opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(pc.Region)}
@@ -205,7 +204,7 @@ func poolAWS(ctx context.Context, label string, pc config.Pool, endpoint string,
 	}
 	switch cr.Kind() {
 	case "access-key":
-		secret, ok := os.LookupEnv(cr.SecretEnv)
+		secret, ok := lookupEnv(cr.SecretEnv)
 		if !ok || secret == "" {
 			return c, fmt.Errorf("%s.credentials.secret_env: the environment variable %s is not set (it must hold the secret of access key %s)", label, cr.SecretEnv, cr.AccessKeyID)
 		}

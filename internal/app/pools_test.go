@@ -101,7 +101,7 @@ func TestBuildPools(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Pools[1].QuotaFile = qf
-	ps, err := app.BuildPools(context.Background(), cfg, homeAWS(), nil, nil, nil, slog.New(slog.DiscardHandler))
+	ps, err := app.BuildPools(context.Background(), cfg, homeAWS(), os.LookupEnv, nil, nil, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestPoolsNeverShowSecrets(t *testing.T) {
 	t.Setenv("TOLLGATE_TEST_EAST_SECRET", "east-secret-value")
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ps, err := app.BuildPools(context.Background(), cfg, homeAWS(), nil, nil, nil, log)
+	ps, err := app.BuildPools(context.Background(), cfg, homeAWS(), os.LookupEnv, nil, nil, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestPoolBucketsSaved(t *testing.T) {
 	cfg := poolsConfig(t, sts.URL)
 	t.Setenv("TOLLGATE_TEST_EAST_SECRET", "east-secret-value")
 	log := slog.New(slog.DiscardHandler)
-	ps, err := app.BuildPools(context.Background(), cfg, homeAWS(), nil, nil, nil, log)
+	ps, err := app.BuildPools(context.Background(), cfg, homeAWS(), os.LookupEnv, nil, nil, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestPoolBucketsSaved(t *testing.T) {
 		t.Error("the single account's buckets.json written with pools")
 	}
 	// A new process takes the spent tokens back from west's fresh buckets only.
-	ps2, err := app.BuildPools(context.Background(), cfg, homeAWS(), nil, nil, nil, log)
+	ps2, err := app.BuildPools(context.Background(), cfg, homeAWS(), os.LookupEnv, nil, nil, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

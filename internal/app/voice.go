@@ -76,7 +76,7 @@ func runContactEvents(ctx context.Context, c *contactevents.Consumer, d *dispatc
 	}
 	_ = c.Run(ctx, func(ev contactevents.Event) {
 		if ev.Ended() {
-			d.ContactEnded(dispatch.ContactEnd{ContactID: ev.ContactID, Answered: ev.Answered(),
+			d.ContactEnded(dispatch.ContactEnd{ContactID: ev.ContactID, Account: ev.Account, Answered: ev.Answered(),
 				Reason: ev.DisconnectReason, Initiation: ev.Initiation, Disconnect: ev.Disconnect})
 		}
 	})
