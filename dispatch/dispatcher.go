@@ -34,6 +34,7 @@ type Dispatcher struct {
 	pools  []*pool          // nil: the single pool of Options.AWS/Governor
 	byName map[string]*pool // pools by Name
 	pins   sync.Map         // job ID → pool name: pins set by this process
+	fresh  sync.Map         // job ID → pool name: pins made before this attempt's send (pools_pin.go)
 
 	running      atomic.Bool
 	inFlight     atomic.Int64

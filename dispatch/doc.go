@@ -93,7 +93,7 @@
 // Routing. A job is routed when a worker takes it, just before admission
 // (not when it is leased): a pinned job (Job.Pool, set by the caller, by
 // Dispatcher.Check for an InstanceId that is one pool's, or by the
-// dispatcher after an unknown outcome) runs only on its pool, and while
+// dispatcher when it first sends the job's call) runs only on its pool, and while
 // that pool is out of rotation it waits in the queue, requeued with the
 // time until the pool's probe and its receive given back
 // (queue.Requeue.Return), so it waits as long as it takes and is never
@@ -115,6 +115,15 @@
 // pool, queue.DeriveToken(pool account, pool instance, job token): the same
 // on every redelivery to that pool, different on every other.
 //
+// Pins. Before a job's call is first sent to a pool the job is pinned to
+// it in the queue (queue.Pinner, durably): a process killed while the call
+// is in flight leaves the job on the one account that deduplicates its
+// ClientToken, and the restarted process retries it there. An answer that
+// shows the call was not made (credentials refused, a throttle past the
+// deadline, a full concurrency quota, a request never sent) removes that
+// pin, so the job may move; success, a dead letter or an unknown outcome
+// keeps it (a succeeded job's Pool says where it was called).
+//
 // Outcomes per pool. On top of the table above:
 //
 //	unknown outcome: an attempt timed out,  Pin the job to the pool (queue.Pinner, durably) before
@@ -131,7 +140,7 @@
 // success puts the pool back, its failure doubles the backoff up to
 // PoolMaxBackoff (1m). PoolStats reports each pool's counters and health
 // (the alarm: a pool not Healthy). A job pinned to a pool that stays out
-// spends free requeues (up to the queue's cap) and then receives.
+// waits for it with its receive given back each time (see Routing).
 //
 // Contacts are followed on the pool that started them (its client, its
 // instance, its call budget); ContactEnd.Account, when set, tells pools

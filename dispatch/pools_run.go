@@ -81,6 +81,14 @@ func (d *Dispatcher) runPooled(callCtx, stop context.Context, l queue.Lease) {
 			return
 		}
 	}
+	if a := d.pinBeforeSend(job, p); a != nil {
+		if slot != nil {
+			slot.Release()
+		}
+		p.health.neutral(probe)
+		d.apply(l, *a)
+		return
+	}
 	ctx, cancel, byNotAfter := d.callContext(callCtx, job)
 	ctx = awssdk.WithCallOptions(ctx, governor.CallOptions{Priority: Priority(job.Priority)})
 	ctx, log := withAttemptLog(ctx, probe)
@@ -113,6 +121,21 @@ func (d *Dispatcher) runPooled(callCtx, stop context.Context, l queue.Lease) {
 //     requeued free of charge after the concurrency delay, as without
 //     pools, and routed afresh then.
 func (d *Dispatcher) poolVerdict(p *pool, probe, judge bool, job queue.Job, err error, unknown bool, a action) action {
+	a = d.poolVerdictOf(p, probe, judge, job, err, unknown, a)
+	// A pin made before this send stays when the call may have been
+	// made (success, an unknown outcome, a dead letter); it goes when
+	// the job is given back without having been called, so another pool
+	// may take it.
+	if !unknown && (a.kind == ResultRequeued || a.kind == ResultReleased) {
+		d.unpinFresh(job.ID)
+	} else {
+		d.fresh.Delete(job.ID)
+	}
+	return a
+}
+
+// poolVerdictOf is poolVerdict without the pin made before the send.
+func (d *Dispatcher) poolVerdictOf(p *pool, probe, judge bool, job queue.Job, err error, unknown bool, a action) action {
 	a.pool = p.Name
 	if err == nil {
 		p.delivered.Add(1)

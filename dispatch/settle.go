@@ -288,6 +288,23 @@ func (d *Dispatcher) runDialOn(callCtx, stop context.Context, u unit, p *pool, p
 		}
 		return
 	}
+	if p != nil {
+		// Every item is pinned to p before the batch is sent (pools_pin.go);
+		// an item that cannot be is given back and sent later.
+		kept, keptItems := live[:0:0], items[:0:0]
+		for i, l := range live {
+			if a := d.pinBeforeSend(l.Job, p); a != nil {
+				d.apply(l, *a)
+				continue
+			}
+			kept, keptItems = append(kept, l), append(keptItems, items[i])
+		}
+		live, items = kept, keptItems
+		if len(live) == 0 {
+			p.health.neutral(probe)
+			return
+		}
+	}
 	gov, dialer := d.dialTarget(p)
 	ctx, cancel := context.WithTimeout(callCtx, d.o.CallTimeout)
 	ctx, log := withAttemptLog(ctx, probe)

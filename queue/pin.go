@@ -7,16 +7,19 @@ const MaxPoolLen = 64
 
 // Pinner is implemented by the backends that keep a job's pool durably
 // (Memory and sqlitestore) and is checked by queuetest. The dispatcher pins
-// a job to a pool before it requeues the job after an attempt on that pool
-// whose outcome is unknown: from then on every lease returns the job with
-// Pool set, across requeues, lease expiries, restarts and Redrive, so the
-// retry reaches the one account that deduplicates its ClientToken. The SQS
+// a job to a pool before it first sends the job's call there, and unpins
+// it only when the answer shows the call was not made (a throttle,
+// refused credentials, a request never sent): from then on every lease
+// returns the job with Pool set, across requeues, lease expiries,
+// restarts (a kill -9 mid-call included) and Redrive, so a retry reaches
+// the one account that deduplicates its ClientToken. The SQS
 // backend does not implement it (its in-process index cannot keep a pin
 // across processes), so pools cannot run on it.
 type Pinner interface {
 	// Pin sets the job's Pool, whatever its status; a lease held on the job
-	// stays valid. It fails with ErrNotFound for an unknown job and with
-	// ErrInvalidArgument for an empty or malformed pool name.
+	// stays valid. An empty pool removes the pin. It fails with ErrNotFound
+	// for an unknown job and with ErrInvalidArgument for a malformed pool
+	// name.
 	Pin(ctx context.Context, id, pool string) error
 }
 
@@ -35,10 +38,6 @@ func CheckPool(pool string) error {
 	return nil
 }
 
-// CheckPin validates Pin's pool argument: required, and valid by CheckPool.
-func CheckPin(pool string) error {
-	if pool == "" {
-		return &ArgError{Arg: "pool", Problem: "is required"}
-	}
-	return CheckPool(pool)
-}
+// CheckPin validates Pin's pool argument: empty (unpin) or valid by
+// CheckPool.
+func CheckPin(pool string) error { return CheckPool(pool) }

@@ -88,7 +88,14 @@ func testPin(t *testing.T, h *harness) {
 	if err := p.Pin(h.ctx, "pin-missing", "east-1"); !errors.Is(err, queue.ErrNotFound) {
 		t.Fatalf("Pin of an unknown job: %v, want ErrNotFound", err)
 	}
-	for _, bad := range []string{"", "East", "a_b"} {
+	// An empty pool removes the pin.
+	if err := p.Pin(h.ctx, "pin-a", ""); err != nil {
+		t.Fatalf("Pin(\"\") (unpin): %v", err)
+	}
+	if g, err := h.q.Get(h.ctx, "pin-a"); err != nil || g.Pool != "" {
+		t.Fatalf("Get after unpin: pool %q, %v; want none", g.Pool, err)
+	}
+	for _, bad := range []string{"East", "a_b"} {
 		if err := p.Pin(h.ctx, "pin-a", bad); !errors.Is(err, queue.ErrInvalidArgument) {
 			t.Fatalf("Pin(%q): %v, want ErrInvalidArgument", bad, err)
 		}
