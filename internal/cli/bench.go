@@ -62,11 +62,19 @@ TOLLGATE_BENCH_REDIS_URL), each run under a fresh account; with neither,
 bench starts a redis-server from PATH on a free loopback port for the
 duration of the command. Each of its callers is a separate process.
 
+--scenario pools runs alone: 1,000 StartOutboundVoiceContact jobs (--jobs)
+delivered by serve's own dispatcher over 1, 2 and 4 quota pools (--pools),
+each an account of one simulator with its own instance and buckets, against
+the N-pool lower bound (jobs - N x bucket) / (N x rate); it also reports the
+contacts started summed over the accounts (equal to the jobs that succeeded
+when no customer was called twice). Its default rate scale is 10.
+
 The progress bar is drawn on standard error only when it is a terminal and
 the format is not json (--progress forces it, --quiet hides it).`,
 		Example: `  tollgate bench
   tollgate bench --scenario burst,fleet --strategy tollgate,sdk-adaptive --chart bench.html
-  tollgate bench --format json --rate-scale 20 > bench.json`,
+  tollgate bench --format json --rate-scale 20 > bench.json
+  tollgate bench --scenario pools --pools 1,2,4 --jobs 1000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
@@ -78,6 +86,9 @@ the format is not json (--progress forces it, --quiet hides it).`,
 			}
 			if isShiftChange(splitList(scenarios)) { // benchshift.go
 				return runShiftChange(cmd, splitList(scenarios), splitList(strategies), rateScale, seed, format)
+			}
+			if isPools(splitList(scenarios)) { // benchpools.go
+				return runPools(cmd, splitList(scenarios), splitList(strategies), rateScale, seed, format, progress)
 			}
 			if chartPath != "" {
 				switch strings.ToLower(filepath.Ext(chartPath)) {
@@ -170,6 +181,7 @@ the format is not json (--progress forces it, --quiet hides it).`,
 	_ = f.MarkHidden("redis-inline")
 	progress.register(f)
 	addShiftChangeFlags(f) // benchshift.go
+	addPoolsFlags(f)       // benchpools.go
 	cmd.AddCommand(newBenchDashboardsCmd())
 	return cmd
 }

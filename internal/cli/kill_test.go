@@ -36,6 +36,13 @@ type child struct {
 
 func startServe(t *testing.T, dataDir, simURL string, extra ...string) *child {
 	t.Helper()
+	return startServeEnv(t, nil, dataDir, simURL, extra...)
+}
+
+// startServeEnv is startServe with env (KEY=value) added to the child's
+// environment.
+func startServeEnv(t *testing.T, env []string, dataDir, simURL string, extra ...string) *child {
+	t.Helper()
 	args := append([]string{"serve",
 		"--data-dir", dataDir, "--listen", "127.0.0.1:0",
 		"--endpoint", simURL, "--rate-scale", "50",
@@ -50,6 +57,7 @@ func startServe(t *testing.T, dataDir, simURL string, extra ...string) *child {
 		"AWS_ACCESS_KEY_ID=AKIDKILLTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION=us-east-1",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
