@@ -183,12 +183,11 @@ func runPools(ctx context.Context, c PoolsConfig, n int) (PoolsResult, error) {
 	for _, a := range m.Accounts() {
 		env[poolSecretEnv(a.Index)] = a.SecretAccessKey
 	}
-	cfg, err := config.Load(config.Sources{File: cfgPath, LookupEnv: func(k string) (string, bool) {
-		if v, ok := env[k]; ok {
-			return v, true
-		}
-		return "", false
-	}})
+	lookup := func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+	cfg, err := config.Load(config.Sources{File: cfgPath})
 	if err != nil {
 		return res, fmt.Errorf("the pools configuration: %w", err)
 	}
@@ -197,7 +196,7 @@ func runPools(ctx context.Context, c PoolsConfig, n int) (PoolsResult, error) {
 		last  time.Time
 		ended atomic.Int64
 	)
-	a, err := app.New(ctx, cfg, app.Options{Logger: c.Logger, Hooks: app.Hooks{Outcome: func(o dispatch.Outcome) {
+	a, err := app.New(ctx, cfg, app.Options{Logger: c.Logger, LookupEnv: lookup, Hooks: app.Hooks{Outcome: func(o dispatch.Outcome) {
 		if o.Result != dispatch.ResultSucceeded && o.Result != dispatch.ResultDead {
 			return
 		}
@@ -277,8 +276,8 @@ func runPools(ctx context.Context, c PoolsConfig, n int) (PoolsResult, error) {
 }
 
 // poolSecretEnv is the environment variable the run's configuration names
-// for account k's secret (read through config.Sources.LookupEnv, never set
-// in the process).
+// for account k's secret (read through app.Options.LookupEnv, never set in
+// the process).
 func poolSecretEnv(k int) string { return fmt.Sprintf("TOLLGATE_BENCH_POOL%d_SECRET", k) }
 
 // poolsYAML is serve's configuration for a run: one pool per account, the
