@@ -100,6 +100,38 @@ func waitFor(t *testing.T, c *client.Client, ch *child, guard time.Duration, wha
 	}
 }
 
+// lookupAll returns the jobs call-0000 … call-<total-1>.
+func lookupAll(t *testing.T, c *client.Client, total int) []queue.Job {
+	t.Helper()
+	var out []queue.Job
+	for from := 0; from < total; from += 500 {
+		res, err := c.Lookup(context.Background(), ids(from, min(from+500, total)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, res.Jobs...)
+	}
+	return out
+}
+
+// checkPinsMatchContacts: every job is pinned to the pool it was called
+// from (before the call), so the jobs pinned to each pool must equal the
+// contacts its account started — a customer called from two accounts
+// would break the equality.
+func checkPinsMatchContacts(t *testing.T, r *poolsRun, jobs []queue.Job) {
+	t.Helper()
+	byPool := map[string]int64{}
+	for _, j := range jobs {
+		byPool[j.Pool]++
+	}
+	for k := 1; k <= r.m.Len(); k++ {
+		name := fmt.Sprintf("p%d", k)
+		if got := r.m.Account(k).Stats().ContactsStarted; got != byPool[name] {
+			t.Errorf("account %d started %d contacts, %d jobs are pinned to %s", k, got, byPool[name], name)
+		}
+	}
+}
+
 func pool(st api.StatsResponse, name string) api.PoolStats {
 	for _, p := range st.Pools {
 		if p.Name == name {
@@ -156,28 +188,25 @@ func TestPoolsOneFails(t *testing.T) {
 		return st.Queue.Succeeded+st.Queue.Dead >= total
 	})
 
+	// Pinned by an unknown outcome: sent to p2, and received again.
 	var pinned, pinnedDone int
-	for from := 0; from < total; from += 500 {
-		res, err := c.Lookup(ctx, ids(from, min(from+500, total)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, j := range res.Jobs {
-			if j.Pool == "p2" {
-				pinned++
-				if j.Status == queue.StatusSucceeded {
-					pinnedDone++
-				}
+	jobs := lookupAll(t, c, total)
+	for _, j := range jobs {
+		if j.Pool == "p2" && j.Receives > 1 {
+			pinned++
+			if j.Status == queue.StatusSucceeded {
+				pinnedDone++
 			}
 		}
 	}
+	checkPinsMatchContacts(t, r, jobs)
 	ss := r.m.Stats()
 	var per []string
 	for k := 1; k <= 3; k++ {
 		a := r.m.Account(k).Stats()
 		per = append(per, fmt.Sprintf("account %d: %d contacts", k, a.ContactsStarted))
 	}
-	t.Logf("succeeded %d, dead %d; pinned to p2 %d (succeeded %d); contacts_started %d (%s); duplicate client tokens answered %d; pools %+v",
+	t.Logf("succeeded %d, dead %d; pinned to p2 by an unknown outcome %d (succeeded %d); contacts_started %d (%s); duplicate client tokens answered %d; pools %+v",
 		end.Queue.Succeeded, end.Queue.Dead, pinned, pinnedDone, ss.ContactsStarted, strings.Join(per, ", "), ss.DuplicateClientTokens, end.Pools)
 	if end.Queue.Succeeded != total || end.Queue.Dead != 0 {
 		t.Errorf("succeeded %d, dead %d: want all %d succeeded", end.Queue.Succeeded, end.Queue.Dead, total)
@@ -186,7 +215,7 @@ func TestPoolsOneFails(t *testing.T) {
 		t.Errorf("contacts_started %d over the accounts, want %d (none lost, none twice)", ss.ContactsStarted, total)
 	}
 	if pinned == 0 || pinnedDone != pinned {
-		t.Errorf("%d jobs pinned to p2, %d of them succeeded: want some, all succeeded", pinned, pinnedDone)
+		t.Errorf("%d jobs pinned to p2 by an unknown outcome, %d of them succeeded: want some, all succeeded", pinned, pinnedDone)
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	<-s.done
@@ -202,6 +231,13 @@ func TestPoolsKillNine(t *testing.T) {
 	}
 	const total = 1000
 	r := newPoolsRun(t, 2, 20)
+	// Calls take 100 ms, so a dozen are in flight when the process dies:
+	// each must be retried on the account it was sent to.
+	for k := 1; k <= 2; k++ {
+		if err := r.m.Account(k).SetFault("StartOutboundVoiceContact", sim.Fault{Latency: sim.Distribution{Kind: sim.DistFixed, Min: 100 * time.Millisecond}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	first := r.serve(t, "20")
 	c := &client.Client{BaseURL: first.url, Token: killTestToken}
 	ctx := context.Background()
@@ -226,6 +262,7 @@ func TestPoolsKillNine(t *testing.T) {
 	if end.Queue.Succeeded != total || ss.ContactsStarted != total {
 		t.Errorf("succeeded %d, contacts_started %d: want both %d (no call lost, none twice)", end.Queue.Succeeded, ss.ContactsStarted, total)
 	}
+	checkPinsMatchContacts(t, r, lookupAll(t, c, total))
 	_ = second.cmd.Process.Signal(syscall.SIGTERM)
 	<-second.done
 }
