@@ -184,8 +184,37 @@ func (b *builder) serve(o Options) error {
 	}
 	if cfg.Limits.QuotaSync > 0 {
 		b.iface(reflect.TypeFor[usage.QuotaReader](), "usage.QuotaReader (limits.quota_sync)", nil)
+		if cfg.Dispatch.Voice.CallPacing {
+			// Each instance's concurrent-active-calls quota sets its call
+			// budget (internal/app callquota.go): DescribeInstance for the
+			// ARN, then the instance's applied and default values.
+			b.iface(reflect.TypeFor[usage.InstanceQuotaReader](), "usage.InstanceQuotaReader (limits.quota_sync with call pacing)", nil)
+			b.connect("DescribeInstance", "the instance ARN of the call budget's quota (limits.quota_sync with call pacing)")
+		}
 	}
+	b.pools(cfg.Pools)
 	return nil
+}
+
+// pools grants sts:AssumeRole on every pool's role. The Connect grants
+// above are what each pool's principal needs in its own account (the
+// assumed role, the profile's or the access key's user); the policy is
+// printed for serve's own principal.
+func (b *builder) pools(pools []config.Pool) {
+	if len(pools) == 0 {
+		return
+	}
+	var roles []string
+	for _, p := range pools {
+		if p.Credentials.RoleARN != "" {
+			roles = append(roles, p.Credentials.RoleARN)
+		}
+	}
+	if len(roles) > 0 {
+		sort.Strings(roles)
+		b.add("sts:AssumeRole", "pools[].credentials.role_arn (assumed at start)", roles, "")
+	}
+	b.notes = append(b.notes, fmt.Sprintf("with %d quota pools: every pool's principal (its assumed role, profile or access key) needs the Connect actions above in its own account", len(pools)))
 }
 
 // forwarded grants what a gateway or an extension may forward: the

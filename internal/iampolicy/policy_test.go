@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgatehq/tollgate/internal/config"
 )
@@ -116,5 +117,37 @@ func TestServeContactEventsQueue(t *testing.T) {
 	}
 	if _, ok := p.Grant("sqs:GetQueueUrl"); !ok {
 		t.Error("a queue given by name needs sqs:GetQueueUrl")
+	}
+}
+
+// TestServeQuotaSyncAndPools: quota sync with call pacing reads each
+// instance's quota (servicequotas:GetServiceQuota, connect:DescribeInstance);
+// quota pools assume their roles (sts:AssumeRole on exactly those ARNs).
+func TestServeQuotaSyncAndPools(t *testing.T) {
+	cfg := config.Default()
+	cfg.Limits.QuotaSync = time.Minute
+	p, err := For(Serve, Options{Serve: &cfg, Operations: []string{"StartOutboundVoiceContact"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"servicequotas:ListServiceQuotas", "servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota", "connect:DescribeInstance"} {
+		if _, ok := p.Grant(a); !ok {
+			t.Errorf("%s not granted with quota sync and call pacing", a)
+		}
+	}
+	if _, ok := p.Grant("sts:AssumeRole"); ok {
+		t.Error("sts:AssumeRole granted without pools")
+	}
+	cfg = config.Default()
+	role := "arn:aws:iam::111111111111:role/tollgate"
+	cfg.Pools = config.Pools{
+		{Name: "east", Account: "111111111111", Region: "us-east-1", InstanceID: "i-1", Credentials: config.PoolCredentials{RoleARN: role}},
+		{Name: "west", Account: "222222222222", Region: "us-west-2", InstanceID: "i-2", Credentials: config.PoolCredentials{Profile: "west"}},
+	}
+	if p, err = For(Serve, Options{Serve: &cfg, Operations: []string{"StartOutboundVoiceContact"}}); err != nil {
+		t.Fatal(err)
+	}
+	if g, ok := p.Grant("sts:AssumeRole"); !ok || len(g.Resource) != 1 || g.Resource[0] != role {
+		t.Errorf("sts:AssumeRole: %v %v, want on %s only", ok, g.Resource, role)
 	}
 }
