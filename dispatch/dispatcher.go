@@ -317,22 +317,34 @@ func (d *Dispatcher) group(leases []queue.Lease) []unit {
 	return units
 }
 
-// runOne delivers one Connect job. stop is Run's context: when it has ended,
-// a cancelled call releases its job instead of failing it.
-func (d *Dispatcher) runOne(callCtx, stop context.Context, l queue.Lease) {
+// prepare checks a leased Connect job before any pool or call is chosen:
+// not expired, a supported operation, an input that decodes. When it
+// reports false the job has been dead-lettered.
+func (d *Dispatcher) prepare(l queue.Lease) (opSpec, any, bool) {
 	job := l.Job
 	if expired(job, time.Now()) {
 		d.apply(l, deadAction(queue.ReasonExpired, "NotAfter passed before the call was made"))
-		return
+		return opSpec{}, nil, false
 	}
 	spec, ok := connectOps[job.Op]
 	if !ok {
 		d.apply(l, deadAction(queue.ReasonClientFault, "Op: "+job.Op+" is not a supported operation"))
-		return
+		return opSpec{}, nil, false
 	}
 	in, err := decodeInput(spec, job.Input)
 	if err != nil {
 		d.apply(l, deadAction(queue.ReasonClientFault, err.Error()))
+		return opSpec{}, nil, false
+	}
+	return spec, in, true
+}
+
+// runOne delivers one Connect job. stop is Run's context: when it has ended,
+// a cancelled call releases its job instead of failing it.
+func (d *Dispatcher) runOne(callCtx, stop context.Context, l queue.Lease) {
+	job := l.Job
+	spec, in, ok := d.prepare(l)
+	if !ok {
 		return
 	}
 	if spec.token {

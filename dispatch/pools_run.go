@@ -40,18 +40,8 @@ func (d *Dispatcher) claim(job queue.Job, op string, voice bool) (*pool, bool, *
 // runPooled delivers one Connect job on the pool routing picks.
 func (d *Dispatcher) runPooled(callCtx, stop context.Context, l queue.Lease) {
 	job := l.Job
-	if expired(job, time.Now()) {
-		d.apply(l, deadAction(queue.ReasonExpired, "NotAfter passed before the call was made"))
-		return
-	}
-	spec, ok := connectOps[job.Op]
+	spec, in, ok := d.prepare(l)
 	if !ok {
-		d.apply(l, deadAction(queue.ReasonClientFault, "Op: "+job.Op+" is not a supported operation"))
-		return
-	}
-	in, err := decodeInput(spec, job.Input)
-	if err != nil {
-		d.apply(l, deadAction(queue.ReasonClientFault, err.Error()))
 		return
 	}
 	voice, _ := in.(*connect.StartOutboundVoiceContactInput)
