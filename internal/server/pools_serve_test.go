@@ -24,8 +24,14 @@ import (
 // instance are accepted (the pool-aware check), a logical name no pool
 // maps is refused with 400, GET /v1/stats lists both pools, and /metrics
 // has tollgate_pool_healthy for each.
-func TestServePools(t *testing.T) {
+// newPoolsServer builds serve with two pools, pool1 and pool2: two
+// simulated accounts on loopback, each verifying its own access key, their
+// concurrent-calls quotas raised (1 ms calls). It returns the server and
+// the accounts' simulators.
+func newPoolsServer(t *testing.T) (*server.Server, []*sim.Server) {
+	t.Helper()
 	var pools config.Pools
+	var sims []*sim.Server
 	for k := 1; k <= 2; k++ {
 		seed := sim.DefaultSeed()
 		in := &seed.Instances[0]
@@ -47,6 +53,7 @@ func TestServePools(t *testing.T) {
 		pools = append(pools, config.Pool{Name: fmt.Sprintf("pool%d", k), Account: fmt.Sprintf("%012d", 100000000000+k), Region: "us-east-1",
 			InstanceID: in.ID, Endpoint: ts.URL, Weight: 1, Credentials: config.PoolCredentials{AccessKeyID: key, SecretEnv: env},
 			IDs: config.PoolIDs{ContactFlows: map[string]string{"outbound-sales": in.ContactFlows[0].ID}}})
+		sims = append(sims, s)
 	}
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -59,6 +66,11 @@ func TestServePools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, sims
+}
+
+func TestServePools(t *testing.T) {
+	s, _ := newPoolsServer(t)
 	h := s.Handler()
 	var jobs []string
 	for i := range 10 {
