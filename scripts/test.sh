@@ -52,4 +52,14 @@ if [ -x interop/run.sh ]; then
 	log "interop (Node @aws-sdk/client-connect and boto3 against tollgate sim)"
 	bash interop/run.sh
 fi
+# The tests must leave the source tree as they found it (files they write
+# belong in their temp directories): a file left behind can end up committed.
+if git -C "$(dirname "$0")/.." rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	left="$(git -C "$(dirname "$0")/.." status --porcelain --untracked-files=all | grep '^??' || true)"
+	if [ -n "$left" ]; then
+		log "the tests left files in the source tree:"
+		echo "$left" >&2
+		exit 1
+	fi
+fi
 log "all tests passed"

@@ -229,7 +229,7 @@ func TestIAMPolicyGatewayBehaviour(t *testing.T) {
 		t.Fatal(err)
 	}
 	isolatedAWSEnv(t, "AKIDGATEWAYIAM000001", "gw-secret")
-	url, stop := startCLIServer(t, "gateway", "--listen", "127.0.0.1:0", "--upstream", up.URL, "--callers", callersPath, "--quiet")
+	url, stop := startCLIServer(t, "gateway", "--listen", "127.0.0.1:0", "--upstream", up.URL, "--callers", callersPath, "--data-dir", filepath.Join(dir, "data"), "--quiet")
 	c := connect.New(connect.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDDIALER0000000001", "dialer-secret", "")})
 	ctx := context.Background()
