@@ -32,6 +32,9 @@ for bin in moto_server node npm python3; do
 done
 
 export CI="${CI:-}"
+ROOT_DIR="$(cd "$(dirname "$0")/.." && pwd)"
+untracked() { git -C "$ROOT_DIR" status --porcelain --untracked-files=all 2>/dev/null | grep '^??' | sort || true; }
+untracked_before="$(untracked)"
 log "go vet"
 go vet ./...
 
@@ -54,8 +57,8 @@ if [ -x interop/run.sh ]; then
 fi
 # The tests must leave the source tree as they found it (files they write
 # belong in their temp directories): a file left behind can end up committed.
-if git -C "$(dirname "$0")/.." rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	left="$(git -C "$(dirname "$0")/.." status --porcelain --untracked-files=all | grep '^??' || true)"
+if [ -n "$untracked_before" ] || git -C "$ROOT_DIR" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	left="$(comm -13 <(printf '%s\n' "$untracked_before") <(untracked))"
 	if [ -n "$left" ]; then
 		log "the tests left files in the source tree:"
 		echo "$left" >&2
