@@ -19,16 +19,25 @@ import (
 // app saves the tokens each operation's bucket holds to <data dir>/BucketsFile
 // every BucketSaveInterval and when it stops, and a new process takes back,
 // at start, what the buckets have not refilled since: it starts from the
-// admissions the previous run recorded, not full. A kill -9 loses at most
-// one interval of admissions; the restore assumes the worst — that the
-// bucket kept being spent at its rate until the next save was due — so a
-// restart never sends more than the upstream bucket holds.
+// admissions the previous run recorded, not full. A kill -9 loses the
+// admissions since the last save: one interval, or more when a busy machine
+// ran the saver late. The restore assumes the worst within
+// BucketUnsavedWorst — that the bucket kept being spent at its rate that
+// long after the last save — so a restart does not send more than the
+// upstream bucket holds.
 
 // BucketsFile is the file in the data directory holding the buckets' levels.
 const BucketsFile = "buckets.json"
 
 // BucketSaveInterval is how often the levels are saved while running.
 const BucketSaveInterval = 100 * time.Millisecond
+
+// BucketUnsavedWorst is how long after its last save a killed process is
+// assumed to have kept spending its buckets at their rate. It is far above
+// BucketSaveInterval because a loaded machine runs the saver late (a CI run
+// saw 8 upstream 429s after a restart with the interval alone); it costs a
+// restart within it at most this long of refill it could have used.
+const BucketUnsavedWorst = 2 * time.Second
 
 // BucketLevels is the saved state: the tokens of every operation's bucket
 // below its burst at SavedAt.
@@ -140,7 +149,7 @@ func (b bucketSet) restore(now time.Time) (int, error) {
 	}
 	h := b.adm.Buckets
 	n := 0
-	for op, d := range lv.Deficits(now, BucketSaveInterval, h.Limit) {
+	for op, d := range lv.Deficits(now, BucketUnsavedWorst, h.Limit) {
 		if dec, err := h.TryAt(now, ratelimit.Request{Op: op, Cost: d, Priority: ratelimit.PriorityCritical}); err == nil && dec.OK {
 			n++
 		}
