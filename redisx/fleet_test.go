@@ -270,6 +270,9 @@ func TestFleetProcesses(t *testing.T) {
 			t.Fatalf("worker %d: %v\nstdout: %s\nstderr: %s", i, err, stdout, p.stderr.String())
 		}
 		t.Logf("worker %d: ok %d failed %d stats %+v", i, r.OK, r.Failed, r.Stats)
+		if r.Failed > 0 { // the worker logged each failure's error
+			t.Logf("worker %d stderr: %s", i, p.stderr.String())
+		}
 		if r.Stats.Fallbacks < 1 || r.Stats.Recoveries < 1 {
 			t.Errorf("worker %d: want a fallback and a recovery, stats %+v\nstderr: %s", i, r.Stats, p.stderr.String())
 		}
