@@ -37,6 +37,19 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
+// newBrowser starts headless Chromium at execPath for the test, bounded by
+// limit, and returns its context; it is closed when the test ends.
+func newBrowser(t *testing.T, execPath string, limit time.Duration) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(execPath), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.WindowSize(1400, 1000))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelB := chromedp.NewContext(actx)
+	bctx, cancelT := context.WithTimeout(bctx, limit)
+	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	return bctx
+}
+
 // TestDashboardInBrowser drives headless Chromium through the dashboard:
 // log in with the token, see the values the simulator holds, see them
 // change within two poll intervals after the simulator's values change,
@@ -72,14 +85,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		return *c[0].Value, *c[1].Value
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(execPath), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1400, 1000))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	bctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
-	defer cancelT()
+	bctx := newBrowser(t, execPath, 90*time.Second)
 
 	fig := func(metric string) chromedp.CSS {
 		return chromedp.CSS(fmt.Sprintf(`[data-query="queues"] [data-metric=%q] .v`, metric))

@@ -112,14 +112,7 @@ func TestGatewayPanelInBrowser(t *testing.T) {
 		t.Fatalf("serve's /v1/state has no gateway state: %v %+v", err, st.Gateway)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(execPath), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1400, 1000))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	bctx, cancelT := context.WithTimeout(bctx, 60*time.Second)
-	defer cancelT()
+	bctx := newBrowser(t, execPath, 60*time.Second)
 	row := `[data-gateway-row="dialer/ListQueues"] `
 	if err := chromedp.Do(bctx,
 		chromedp.Navigate(base+"/"),

@@ -153,6 +153,13 @@ func startServe(t *testing.T, simSrv *sim.Server, mod func(*config.Config)) (srv
 			mod(c)
 		}
 	})
+	return s, serveOn(t, s)
+}
+
+// serveOn runs s on a free loopback port until the test ends and returns
+// its base URL.
+func serveOn(t *testing.T, s *server.Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +174,7 @@ func startServe(t *testing.T, simSrv *sim.Server, mod func(*config.Config)) (srv
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return s, <-ready
+	return <-ready
 }
 
 // TestViewersDoNotCallConnect: many concurrent viewers (HTTP and SSE) of

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -22,20 +21,8 @@ import (
 func TestPoolsPanelInBrowser(t *testing.T) {
 	execPath := chromiumPath(t)
 	s, sims := newPoolsServer(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done, ready := make(chan error, 1), make(chan string, 1)
-	go func() { done <- s.Serve(ctx, ln, func(u string) { ready <- u }) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
-	base := <-ready
+	base := serveOn(t, s)
+	ctx := t.Context()
 	h := s.Handler()
 	submit := func(from, n int) {
 		var jobs []string
@@ -79,14 +66,7 @@ func TestPoolsPanelInBrowser(t *testing.T) {
 		return st.Queue.Succeeded == 60 && len(st.Pools) == 2 && !st.Pools[1].Healthy
 	})
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(execPath), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1400, 1000))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	bctx, cancelT := context.WithTimeout(bctx, 60*time.Second)
-	defer cancelT()
+	bctx := newBrowser(t, execPath, 60*time.Second)
 	if err := chromedp.Do(bctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.ID("token")),

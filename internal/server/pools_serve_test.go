@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -93,13 +92,7 @@ func TestServePools(t *testing.T) {
 	}
 	// Run it: every job is delivered on one pool or the other, and each
 	// pool's attempts are counted under its name.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln, nil) }()
+	serveOn(t, s)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		_, body = do(t, h, "GET", "/v1/stats", testToken, nil)
@@ -118,9 +111,5 @@ func TestServePools(t *testing.T) {
 		if line := fmt.Sprintf(`tollgate_pool_attempts_total{class="ok",pool="%s"} `, p.Name); p.Delivered > 0 && !strings.Contains(body, line) {
 			t.Errorf("metrics lack %s", line)
 		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Serve: %v", err)
 	}
 }
