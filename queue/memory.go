@@ -369,7 +369,7 @@ var _ OutcomeRecorder = (*Memory)(nil)
 
 // Pin implements Pinner.
 func (m *Memory) Pin(ctx context.Context, id, pool string) error {
-	if err := CheckPin(pool); err != nil {
+	if err := CheckPool(pool); err != nil {
 		return err
 	}
 	if err := m.begin(ctx); err != nil {

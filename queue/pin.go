@@ -37,7 +37,3 @@ func CheckPool(pool string) error {
 	}
 	return nil
 }
-
-// CheckPin validates Pin's pool argument: empty (unpin) or valid by
-// CheckPool.
-func CheckPin(pool string) error { return CheckPool(pool) }

@@ -12,7 +12,7 @@ var _ queue.Pinner = (*Store)(nil)
 // older database at Open), written in the writer's group commit, so the pin
 // is durable when Pin returns.
 func (s *Store) Pin(ctx context.Context, id, pool string) error {
-	if err := queue.CheckPin(pool); err != nil {
+	if err := queue.CheckPool(pool); err != nil {
 		return err
 	}
 	return s.do(ctx, false, func(w *wtx) error {
