@@ -23,10 +23,13 @@ var (
 
 // JobError says which job of an Enqueue batch is invalid and why.
 type JobError struct {
-	Index   int    // position in the batch
+	Index   int    // 0-based position in the batch (printed from 1)
 	ID      string // the job's ID if the caller set one
 	Field   string // the Go field name, e.g. "Input" or "ClientToken"
 	Problem string // e.g. "is not valid JSON"
+	// Repeats is the 1-based position of the earlier job of the batch with
+	// the same ID; 0 if none.
+	Repeats int
 }
 
 func (e *JobError) Error() string {
@@ -34,7 +37,7 @@ func (e *JobError) Error() string {
 	if e.ID != "" {
 		id = fmt.Sprintf(" (id %q)", e.ID)
 	}
-	return fmt.Sprintf("queue: invalid job %d%s: %s %s", e.Index, id, e.Field, e.Problem)
+	return fmt.Sprintf("queue: invalid job %d%s: %s %s", e.Index+1, id, e.Field, e.Problem)
 }
 
 // Is reports ErrInvalidJob.

@@ -51,7 +51,9 @@ func Prepare(now time.Time, maxInput int, jobs []Job) ([]Job, error) {
 				return nil, bad("ID", "must be 1–64 characters of A-Z a-z 0-9 _ . : -")
 			}
 			if k, dup := seen[j.ID]; dup {
-				return nil, bad("ID", "repeats job "+strconv.Itoa(k)+" of the same batch")
+				je := bad("ID", "repeats job "+strconv.Itoa(k+1)+" of the same batch").(*JobError)
+				je.Repeats = k + 1
+				return nil, je
 			}
 			seen[j.ID] = i
 		}

@@ -51,6 +51,17 @@ func TestPrepare(t *testing.T) {
 	}
 }
 
+func TestPrepareRepeatedID(t *testing.T) {
+	_, err := Prepare(time.Unix(1000, 0), 0, []Job{{ID: "a", Op: "X"}, {ID: "b", Op: "X"}, {ID: "a", Op: "X"}})
+	var je *JobError
+	if !errors.As(err, &je) || je.Index != 2 || je.Repeats != 1 || je.Field != "ID" {
+		t.Fatalf("got %#v, want job index 2 repeating job 1", err)
+	}
+	if want := `queue: invalid job 3 (id "a"): ID repeats job 1 of the same batch`; err.Error() != want {
+		t.Errorf("message %q, want %q", err.Error(), want)
+	}
+}
+
 func TestPrepareNotBeforeAndReset(t *testing.T) {
 	now := time.Unix(1000, 0)
 	out, err := Prepare(now, 10, []Job{{Op: "X", NotBefore: now.Add(time.Minute), Receives: 7, DeadReason: "x", Status: StatusDead}})

@@ -200,6 +200,9 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, jobs []queue.Jo
 			se := &SubmitError{Index: je.Index, Field: field, Message: field + " " + jsonNames.Replace(je.Problem)}
 			if lines != nil && je.Index < len(lines) {
 				se.Line = lines[je.Index]
+				if je.Repeats > 0 && je.Repeats <= len(lines) {
+					se.Message = fmt.Sprintf("%s repeats job %d (line %d) of the same request", field, je.Repeats, lines[je.Repeats-1])
+				}
 			}
 			writeJSON(w, http.StatusBadRequest, api.ErrorBody{Error: api.ErrorDetail{
 				Code: "invalid_job", Message: "nothing was stored: " + se.Error(), Index: &se.Index, Line: se.Line, Field: se.Field}})

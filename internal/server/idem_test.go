@@ -116,7 +116,16 @@ func TestNoDuplicateCalls(t *testing.T) {
 			wantConflict("re-submitted id, other input", idLine("call-05", "+12065559999", ""), "call-05", "id")
 			wantConflict("two jobs, one client_token", idLine("x-1", "+12065558881", "shared-1")+"\n"+idLine("x-2", "+12065558882", "shared-1"), "x-2", "client_token")
 			wantConflict("the token of a stored job", idLine("y-1", "+12065558883", first.Jobs[7].ClientToken), "y-1", "client_token")
-			for _, id := range []string{"x-1", "x-2", "y-1"} {
+			{
+				// One id twice in one request: the error names both lines.
+				body := idLine("z-1", "+12065558884", "") + "\n" + idLine("z-2", "+12065558885", "") + "\n" + idLine("z-1", "+12065558886", "")
+				_, err := c.SubmitRaw(ctx, []byte(body))
+				var ae *client.APIError
+				if !errors.As(err, &ae) || ae.Status != 400 || ae.Code != "invalid_job" || ae.Line != 3 || !strings.Contains(ae.Message, "repeats job 1 (line 1)") {
+					t.Errorf("one id twice: %v (line %d), want 400 invalid_job at line 3 naming job 1 (line 1)", err, ae.Line)
+				}
+			}
+			for _, id := range []string{"x-1", "x-2", "y-1", "z-1", "z-2"} {
 				if _, err := c.Job(ctx, id); err == nil {
 					t.Errorf("job %s of a refused submission was stored", id)
 				}
