@@ -26,10 +26,12 @@ const (
 //
 //	client := connect.NewFromConfig(cfg, awssdk.Govern(g))
 //
-// It sets the Retryer, clears RetryMaxAttempts (the governor caps attempts)
-// and adds Middleware. It may also be passed to a single operation call.
+// It sets the Retryer, clears RetryMaxAttempts (the governor caps attempts),
+// adds Middleware and wraps the HTTP client with HTTPClient. It may also be
+// passed to a single operation call.
 func Govern(g *governor.Governor) func(*connect.Options) {
 	return func(o *connect.Options) {
+		o.HTTPClient = HTTPClient(o.HTTPClient)
 		o.Retryer = Retryer()
 		o.RetryMaxAttempts = 0
 		o.APIOptions = append(o.APIOptions, Middleware(g))
@@ -38,8 +40,10 @@ func Govern(g *governor.Governor) func(*connect.Options) {
 
 // GovernConfig puts every client later built from cfg, of any service, under
 // g. Operations are admitted by their bare name (e.g. "SendMessage"), so
-// give the governor's Limiter buckets named accordingly.
+// give the governor's Limiter buckets named accordingly. It also wraps
+// cfg's HTTP client with HTTPClient.
 func GovernConfig(cfg *aws.Config, g *governor.Governor) {
+	cfg.HTTPClient = HTTPClient(cfg.HTTPClient)
 	cfg.Retryer = func() aws.Retryer { return Retryer() }
 	cfg.RetryMaxAttempts = 0
 	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), Middleware(g))

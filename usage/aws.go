@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/servicequotas"
 	"github.com/aws/smithy-go"
+
+	"github.com/tollgatehq/tollgate/awssdk"
 )
 
 // ServiceCode is Amazon Connect's Service Quotas service code.
@@ -66,6 +68,7 @@ func LoadConfig(ctx context.Context, region string) (aws.Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	cfg.HTTPClient = awssdk.HTTPClient(cfg.HTTPClient)
 	return cfg, nil
 }
 

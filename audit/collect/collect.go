@@ -60,6 +60,7 @@ func LoadConfig(ctx context.Context, region, endpoint string) (aws.Config, error
 	if err != nil {
 		return cfg, err
 	}
+	cfg.HTTPClient = awssdk.HTTPClient(cfg.HTTPClient)
 	if endpoint != "" {
 		cfg.BaseEndpoint = aws.String(endpoint)
 	}

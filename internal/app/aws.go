@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
+	"github.com/tollgatehq/tollgate/awssdk"
 	"github.com/tollgatehq/tollgate/internal/config"
 )
 
@@ -48,6 +49,7 @@ func loadAWS(ctx context.Context, cfg config.Config, given *aws.Config, log *slo
 	if err != nil {
 		return c, fmt.Errorf("aws: loading the configuration: %w", err)
 	}
+	c.HTTPClient = awssdk.HTTPClient(c.HTTPClient)
 	if c.Region == "" {
 		if cfg.AWS.Endpoint == "" {
 			return c, errors.New("aws.region: no Region configured: set --region, TOLLGATE_AWS_REGION or AWS_REGION")

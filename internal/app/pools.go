@@ -179,7 +179,9 @@ func poolAWS(ctx context.Context, label string, pc config.Pool, endpoint string,
 			// service (see loadAWS).
 			opts = append(opts, awsconfig.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 		}
-		return awsconfig.LoadDefaultConfig(ctx, opts...)
+		c, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+		c.HTTPClient = awssdk.HTTPClient(c.HTTPClient)
+		return c, err
 	}
 	var c aws.Config
 	var err error

@@ -15,6 +15,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
+	"github.com/tollgatehq/tollgate/awssdk"
 	"github.com/tollgatehq/tollgate/gateway"
 	"github.com/tollgatehq/tollgate/governor"
 	"github.com/tollgatehq/tollgate/internal/app"
@@ -121,6 +122,7 @@ func runGateway(cmd *cobra.Command, gf gatewayFlags) error {
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("gateway: loading the AWS configuration: %w", err)}
 	}
+	awsCfg.HTTPClient = awssdk.HTTPClient(awsCfg.HTTPClient)
 	region := awsCfg.Region
 	if region == "" {
 		region = gateway.DefaultRegion

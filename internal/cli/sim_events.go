@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/tollgatehq/tollgate/awssdk"
 	"github.com/tollgatehq/tollgate/contactevents"
 	"github.com/tollgatehq/tollgate/sim"
 )
@@ -27,6 +28,7 @@ func contactEventsSink(ctx context.Context, cfg sim.Config) (sim.ContactEventSin
 	if err != nil {
 		return nil, err
 	}
+	awsCfg.HTTPClient = awssdk.HTTPClient(awsCfg.HTTPClient)
 	if awsCfg.Credentials == nil {
 		awsCfg.Credentials = aws.NewCredentialsCache(staticCreds{})
 	} else if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil {
