@@ -6,18 +6,26 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+
+	"github.com/tollgatehq/tollgate/quotas"
 )
 
 // TestInstanceAttributes drives Describe/List/UpdateInstanceAttribute with
 // the real connect client: the shapes parse, updates stick, paging covers
 // every attribute type once, and bad input gets the model's errors.
 func TestInstanceAttributes(t *testing.T) {
-	s := newServer(t, Options{})
+	// No throttling in the way: buckets that start full at 1,000 (a
+	// SetQuota after New keeps the old burst's tokens, and a fast machine
+	// makes more calls than that in a millisecond).
+	table := quotas.Default()
 	for _, op := range []string{"DescribeInstanceAttribute", "ListInstanceAttributes", "UpdateInstanceAttribute"} {
-		if err := s.SetQuota(op, 1000, 1000); err != nil { // no throttling in the way
+		a, _ := table.API(op)
+		a.Rate, a.Burst = 1000, 1000
+		if err := table.SetAPI(a); err != nil {
 			t.Fatal(err)
 		}
 	}
+	s := newServer(t, Options{Quotas: table})
 	c := newClient(t, s)
 	get := func(at types.InstanceAttributeType) string {
 		t.Helper()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,6 +143,41 @@ func TestServiceQuotasLifecycle(t *testing.T) {
 }
 
 // usageQueries is CallCount of op with the percent-of-quota expression.
+// TestServiceQuotasSetApplied: an applied value set from outside the
+// request flow is what GetServiceQuota answers, and an API rate quota's
+// change moves the simulator's bucket as an approval does; a bad code or
+// value is refused naming it.
+func TestServiceQuotasSetApplied(t *testing.T) {
+	s := newServer(t, Options{})
+	sq := servicequotas.NewFromConfig(awsTestConfig(s))
+	api, _ := s.o.Quotas.API("StartOutboundVoiceContact")
+	if err := s.ServiceQuotas().SetApplied(api.Code, api.Rate*4); err != nil {
+		t.Fatal(err)
+	}
+	out, err := sq.GetServiceQuota(context.Background(), &servicequotas.GetServiceQuotaInput{ServiceCode: aws.String("connect"), QuotaCode: aws.String(api.Code)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToFloat64(out.Quota.Value); got != api.Rate*4 {
+		t.Errorf("GetServiceQuota: %v, want %v", got, api.Rate*4)
+	}
+	var rate float64
+	for _, b := range s.Quotas() {
+		if b.Op == "StartOutboundVoiceContact" {
+			rate = b.Rate
+		}
+	}
+	if rate != api.Rate*4 {
+		t.Errorf("bucket rate %v, want %v", rate, api.Rate*4)
+	}
+	if err := s.ServiceQuotas().SetApplied("L-NOPE", 1); err == nil || !strings.Contains(err.Error(), "L-NOPE") {
+		t.Errorf("unknown code: %v", err)
+	}
+	if err := s.ServiceQuotas().SetApplied(api.Code, -1); err == nil || !strings.Contains(err.Error(), "value") {
+		t.Errorf("negative value: %v", err)
+	}
+}
+
 func usageQueries(op string) []cwtypes.MetricDataQuery {
 	return []cwtypes.MetricDataQuery{
 		{Id: aws.String("m1"), ReturnData: aws.Bool(false), MetricStat: &cwtypes.MetricStat{Period: aws.Int32(60), Stat: aws.String("Sum"),

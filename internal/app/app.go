@@ -298,6 +298,9 @@ func (a *App) PoolStats() []api.PoolStats {
 func (a *App) Run(ctx context.Context) error {
 	defer a.startBucketSaver(ctx)() // buckets.go: start from the last run's levels
 	go a.quotas.run(ctx)
+	for _, p := range a.Pools {
+		go p.quotas.run(ctx)
+	}
 	if a.events != nil {
 		ectx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})

@@ -45,6 +45,7 @@ type Pool struct {
 	CallBudget *callbudget.Budget // nil when dispatch.call_pacing is off
 
 	connect *connect.Client // governed, for the poller (pollClient)
+	quotas  *quotaWatch     // limits.quota_sync of the pool's account; nil when off
 }
 
 // credentialsTimeout bounds the check of a pool's credentials at start
@@ -94,9 +95,15 @@ func buildPools(ctx context.Context, cfg config.Config, given *aws.Config, looku
 		}); err != nil {
 			return fail(fmt.Errorf("%s: %w", label, err))
 		}
-		obs := observer
+		// limits.quota_sync: the pool's account's Service Quotas (read
+		// with the pool's credentials at the pool's endpoint) set the
+		// pool's buckets and, with call pacing, its instance's budget.
+		pcfg := cfg
+		pcfg.AWS.Endpoint = p.Endpoint
+		p.quotas = newQuotaWatch(pcfg, p.AWS, p.Admission.Limiter, plog, preg)
+		obs := governor.Observers(observer, p.quotas.observer())
 		if perPool != nil {
-			obs = governor.Observers(observer, perPool(pc.Name))
+			obs = governor.Observers(obs, perPool(pc.Name))
 		}
 		p.Governor = p.Admission.NewGovernor(governor.Options{
 			MaxAttempts: cfg.Dispatch.MaxAttempts,
@@ -109,6 +116,12 @@ func buildPools(ctx context.Context, cfg config.Config, given *aws.Config, looku
 			opts = append(opts, func(co *connect.Options) { co.BaseEndpoint = aws.String(p.Endpoint) })
 		}
 		p.connect = connect.NewFromConfig(p.AWS, opts...)
+		if p.CallBudget != nil {
+			// Known from the start, so the quota sync reads the pool's
+			// instance before its first call.
+			p.CallBudget.Limit(pc.InstanceID)
+		}
+		p.quotas.watchCalls(p.CallBudget, p.connect)
 		plog.Info("quota pool", "account", pc.Account, "region", pc.Region, "instance", pc.InstanceID,
 			"credentials", pc.Credentials.Kind(), "weight", pc.Weight)
 		out = append(out, p)

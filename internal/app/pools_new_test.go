@@ -142,3 +142,69 @@ func TestNewTwoPools(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 }
+
+// TestPoolsQuotaSync: with limits.quota_sync each pool reads its own
+// account's Service Quotas with its own credentials — the two accounts'
+// applied StartOutboundVoiceContact rates (raised differently) become the
+// pools' bucket rates times rate_scale, and account 2's concurrent-calls
+// quota becomes pool2's instance budget while pool1 keeps account 1's.
+func TestPoolsQuotaSync(t *testing.T) {
+	m, pools := multiSim(t)
+	table := quotas.Default()
+	api, _ := table.API("StartOutboundVoiceContact")
+	calls, _ := table.Resource(quotas.ConcurrentActiveCalls)
+	for k, factor := range map[int]float64{1: 2, 2: 3} {
+		if err := m.Account(k).ServiceQuotas().SetApplied(api.Code, api.Rate*factor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Account(2).ServiceQuotas().SetApplied(calls.Code, 7); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Limits.RateScale = 20
+	cfg.Limits.QuotaSync = time.Second
+	cfg.Dispatch.Voice.CallReserve = 1
+	cfg.Pools = pools
+	key, secret := sim.AccountKey(1)
+	home := &aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")}
+	a, err := app.New(context.Background(), cfg, app.Options{AWS: home, Queue: queue.NewMemory(queue.MemoryOptions{}), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	p1, p2 := a.Pools[0], a.Pools[1]
+	if r1, r2 := p1.Admission.Limiter.Limit(api.Op).Rate, p2.Admission.Limiter.Limit(api.Op).Rate; r1 != api.Rate*20 || r2 != api.Rate*20 {
+		t.Fatalf("before the sync: rates %v and %v, want the table's %v", r1, r2, api.Rate*20)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	want := func() string {
+		r1, r2 := p1.Admission.Limiter.Limit(api.Op).Rate, p2.Admission.Limiter.Limit(api.Op).Rate
+		q1, _ := p1.CallBudget.Limit(p1.Config.InstanceID)
+		q2, b2 := p2.CallBudget.Limit(p2.Config.InstanceID)
+		if r1 == api.Rate*2*20 && r2 == api.Rate*3*20 && q1 == calls.Default && q2 == 7 && b2 == 6 {
+			return ""
+		}
+		return fmt.Sprintf("rates %v and %v (want %v and %v), call quotas %d and %d (want %d and 7), pool2 budget %d (want 6)",
+			r1, r2, api.Rate*2*20, api.Rate*3*20, q1, q2, calls.Default, b2)
+	}
+	// A hang guard, not a speed target: the first reads are due at once.
+	guard := time.After(time.Minute)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		miss := want()
+		if miss == "" {
+			return
+		}
+		select {
+		case <-guard:
+			t.Fatalf("after the sync: %s", miss)
+		case <-tick.C:
+		}
+	}
+}

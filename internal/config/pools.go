@@ -268,9 +268,6 @@ func (c Config) validatePools(bad func(field, format string, args ...any)) {
 	if c.Limits.Account != "" {
 		bad("limits.account", "is not used with pools: each pool's account keys its buckets and matches the quota files' scoped overrides (set pools[i].account)")
 	}
-	if c.Limits.QuotaSync != 0 {
-		bad("limits.quota_sync", "is not supported with pools yet (Service Quotas is per account); set each pool's quota_file instead")
-	}
 	checkURL := func(field, v string) {
 		if v == "" {
 			return

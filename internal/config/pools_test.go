@@ -129,7 +129,6 @@ func TestPoolsRefused(t *testing.T) {
 		{"sqs backend", func(s string) string { return s + "queue:\n  backend: sqs\n  sqs: {queue_url: q}\n" },
 			[]string{"queue.backend", "pools", "embedded store", "pin"}, ""},
 		{"limits.account", func(s string) string { return s + "limits:\n  account: \"111111111111\"\n" }, []string{"limits.account", "pools"}, ""},
-		{"quota sync", func(s string) string { return s + "limits:\n  quota_sync: 5m\n" }, []string{"limits.quota_sync", "pools"}, ""},
 	} {
 		_, err := loadPools(t, s.edit(twoPools))
 		if err == nil {
@@ -144,6 +143,10 @@ func TestPoolsRefused(t *testing.T) {
 		if s.notWant != "" && strings.Contains(err.Error(), s.notWant) {
 			t.Errorf("step %d %s: the error shows the secret: %q", i, s.name, err)
 		}
+	}
+	// Quota sync with pools reads each pool's account.
+	if _, err := loadPools(t, twoPools+"limits:\n  quota_sync: 5m\n"); err != nil {
+		t.Errorf("quota_sync with pools: %v", err)
 	}
 	// Redis with pools needs no limits.account: each pool's account keys
 	// its own buckets.

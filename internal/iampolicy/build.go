@@ -214,7 +214,7 @@ func (b *builder) pools(pools []config.Pool) {
 		sort.Strings(roles)
 		b.add("sts:AssumeRole", "pools[].credentials.role_arn (assumed at start)", roles, "")
 	}
-	b.notes = append(b.notes, fmt.Sprintf("with %d quota pools: every pool's principal (its assumed role, profile or access key) needs the Connect actions above in its own account", len(pools)))
+	b.notes = append(b.notes, fmt.Sprintf("with %d quota pools: every pool's principal (its assumed role, profile or access key) needs the Connect actions above (and the Service Quotas ones, with limits.quota_sync) in its own account", len(pools)))
 }
 
 // forwarded grants what a gateway or an extension may forward: the

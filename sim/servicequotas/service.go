@@ -248,6 +248,29 @@ func decodeToken(t string) (int, bool) {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// SetApplied sets the applied value of the quota with code, as an increase
+// granted outside the request flow (a support case) would; for an API rate
+// quota it calls OnApprove like an approval. The value must be a finite
+// number > 0; an unknown code is an error naming it.
+func (s *Service) SetApplied(code string, value float64) error {
+	if !finite(value) || value <= 0 {
+		return fmt.Errorf("servicequotas: value: must be a finite number > 0, got %v", value)
+	}
+	s.mu.Lock()
+	q := s.byCode[code]
+	if q == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("servicequotas: code: unknown quota code %q", code)
+	}
+	q.applied = value
+	op := q.op
+	s.mu.Unlock()
+	if op != "" && s.o.OnApprove != nil {
+		s.o.OnApprove(op, value)
+	}
+	return nil
+}
+
 // SetSchedule changes when future requests get a case and a decision
 // (0 keeps the current value); requests already made keep theirs.
 func (s *Service) SetSchedule(caseAfter, decideAfter time.Duration) {
