@@ -73,7 +73,7 @@ contact_events_endpoint: $MOTO
 YAML
 	"$TG" sim --config "$dir/sim.yaml" --quiet >"$dir/sim.out" 2>&1 &
 	PIDS+=($!); local simpid=$!
-	local sim; sim=$(waitline "$dir/sim.out" "listening on")
+	local sim; sim=$(waitline "$dir/sim.out" "^http://")
 	"$TG" serve --endpoint "$sim" --rate-scale 10 --data-dir "$dir/data" --listen 127.0.0.1:0 \
 		--contact-events-queue "$events" --contact-events-endpoint "$MOTO" --log-level warn "$@" >"$dir/serve.out" 2>&1 &
 	PIDS+=($!); local servepid=$!

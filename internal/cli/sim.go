@@ -58,7 +58,7 @@ flags: each layer overrides the one before, as for serve.`,
 			out := cmd.OutOrStdout()
 			err = sim.ListenAndServe(cmd.Context(), cfg.Addr, s, func(url string) {
 				if quiet {
-					fmt.Fprintf(out, "tollgate sim: listening on %s\n", url)
+					fmt.Fprintln(out, url)
 					_ = s.WriteAccounts(out)
 					return
 				}
@@ -74,6 +74,6 @@ flags: each layer overrides the one before, as for serve.`,
 	f := cmd.Flags()
 	f.StringVar(&configPath, "config", "", "configuration file (YAML or JSON; see sim.Config)")
 	config.RegisterSimFlags(f)
-	f.BoolVar(&quiet, "quiet", false, "print only the listening URL")
+	f.BoolVar(&quiet, "quiet", false, "print the listening URL alone on the first line, then one key=value line per account, instead of the banner")
 	return cmd
 }
