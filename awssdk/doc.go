@@ -44,6 +44,15 @@
 // classifies it as a client fault and does not (the SDK still records the
 // skew and corrects the next operation's signature).
 //
+// # The HTTP client
+//
+// Govern and GovernConfig also wrap the client's HTTP client with
+// HTTPClient. That wrapper closes a race between the SDK, which closes a
+// request body once the response is back, and net/http, which then checks
+// the body for unsent bytes. The race made a call that had been answered
+// fail with "use of closed network connection" and sent it again. Every
+// AWS configuration Tollgate loads uses the wrapper too.
+//
 // # Errors
 //
 // What the client returns is a *smithy.OperationError whose chain holds the
