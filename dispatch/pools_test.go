@@ -1,9 +1,12 @@
 package dispatch_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -87,11 +90,23 @@ func (tp *testPool) resetFirst(n int) func() []string {
 	var victims []string
 	next := tp.pool.AWS.HTTPClient
 	tp.pool.AWS.HTTPClient = clientFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method != "PUT" || r.URL.Path != "/contact/outbound-voice" {
+			return next.Do(r)
+		}
+		// This request's own token (with calls in flight at once, the
+		// simulator's last-seen token may be another call's).
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var in struct{ ClientToken string }
+		_ = json.Unmarshal(body, &in)
+		tok := in.ClientToken
 		res, err := next.Do(r)
-		if err != nil || r.Method != "PUT" || r.URL.Path != "/contact/outbound-voice" {
+		if err != nil {
 			return res, err
 		}
-		tok := tp.sc.lastToken("StartOutboundVoiceContact")
 		mu.Lock()
 		defer mu.Unlock()
 		if len(victims) < n && !contains(victims, tok) {
@@ -119,16 +134,6 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func (s *scripted) lastToken(op string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ts := s.tokens[op]
-	if len(ts) == 0 {
-		return ""
-	}
-	return ts[len(ts)-1]
 }
 
 // logical returns a StartOutboundVoiceContact job that names its flow by
