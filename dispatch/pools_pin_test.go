@@ -47,15 +47,7 @@ func TestPoolsPinnedBeforeSend(t *testing.T) {
 		b := newTestPool(t, 2, "b", 10, nil, one)
 		q := queue.NewMemory(queue.MemoryOptions{})
 		jobs := enqueueN(t, q, 20, 0)
-		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), PoolFailures: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		stop := runDispatcher(d)
-		st := waitDone(t, q, 5*time.Minute)
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
+		_, st := drain(t, dispatch.Options{Queue: q, Pools: poolsOf(a, b), PoolFailures: 1000}, 5*time.Minute)
 		if st.Succeeded != 20 {
 			t.Fatalf("succeeded %d of 20", st.Succeeded)
 		}

@@ -123,6 +123,22 @@ func (tp *testPool) resetFirst(n int) func() []string {
 	}
 }
 
+// drain runs a dispatcher with o until its queue is drained, stops it, and
+// returns it with the queue's final figures.
+func drain(t *testing.T, o dispatch.Options, limit time.Duration) (*dispatch.Dispatcher, queue.Stats) {
+	t.Helper()
+	d, err := dispatch.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runDispatcher(d)
+	st := waitDone(t, o.Queue, limit)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	return d, st
+}
+
 type clientFunc func(*http.Request) (*http.Response, error)
 
 func (f clientFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
@@ -282,16 +298,8 @@ func TestPoolsPinUnknownOutcome(t *testing.T) {
 		q := queue.NewMemory(queue.MemoryOptions{})
 		jobs := enqueueN(t, q, n, 0)
 		var rec recorder
-		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 8,
-			CallTimeout: 10 * time.Second, Observer: rec.observe, PoolFailures: 100})
-		if err != nil {
-			t.Fatal(err)
-		}
-		stop := runDispatcher(d)
-		st := waitDone(t, q, 5*time.Minute)
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
+		_, st := drain(t, dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 8,
+			CallTimeout: 10 * time.Second, Observer: rec.observe, PoolFailures: 100}, 5*time.Minute)
 		sa, sb := a.sim.Stats(), b.sim.Stats()
 		if st.Succeeded != n || st.Dead != 0 {
 			t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
@@ -518,16 +526,8 @@ func TestPoolsDial(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 4, MaxBatch: 10,
-			CallTimeout: 10 * time.Second, PoolFailures: 100})
-		if err != nil {
-			t.Fatal(err)
-		}
-		stop := runDispatcher(d)
-		st := waitDone(t, q, 5*time.Minute)
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
+		_, st := drain(t, dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 4, MaxBatch: 10,
+			CallTimeout: 10 * time.Second, PoolFailures: 100}, 5*time.Minute)
 		if st.Succeeded != n || st.Dead != 0 {
 			t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
 		}
@@ -624,15 +624,7 @@ func TestPoolsThrottledCounted(t *testing.T) {
 		}, governor.Options{})
 		q := queue.NewMemory(queue.MemoryOptions{})
 		enqueueN(t, q, 10, 0)
-		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a), Concurrency: 1, CallTimeout: 10 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		stop := runDispatcher(d)
-		st := waitDone(t, q, 5*time.Minute)
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
+		d, st := drain(t, dispatch.Options{Queue: q, Pools: poolsOf(a), Concurrency: 1, CallTimeout: 10 * time.Second}, 5*time.Minute)
 		ps := statsByName(d)["a"]
 		if st.Succeeded != 10 || ps.Throttled != 4 || ps.Failed != 0 || !ps.Healthy || ps.Delivered != 10 {
 			t.Fatalf("succeeded %d; pool a %+v; want 10 delivered, 4 throttled, no failure", st.Succeeded, ps)
@@ -680,16 +672,8 @@ func TestPoolsOutMovesWaitingJobs(t *testing.T) {
 		q := queue.NewMemory(queue.MemoryOptions{})
 		jobs := enqueueN(t, q, n, 0)
 		var rec recorder
-		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 40,
-			CallTimeout: 10 * time.Second, Visibility: time.Minute, Observer: rec.observe})
-		if err != nil {
-			t.Fatal(err)
-		}
-		stop := runDispatcher(d)
-		st := waitDone(t, q, 10*time.Minute)
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
+		d, st := drain(t, dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 40,
+			CallTimeout: 10 * time.Second, Visibility: time.Minute, Observer: rec.observe}, 10*time.Minute)
 		if st.Succeeded != n || st.Dead != 0 {
 			dl, _ := q.ListDead(context.Background(), queue.ListOptions{Limit: 3})
 			for _, j := range dl {
@@ -744,16 +728,8 @@ func TestPoolsOutStopsUnsent(t *testing.T) {
 		q := queue.NewMemory(queue.MemoryOptions{})
 		enqueueN(t, q, n, 0)
 		var rec recorder
-		d, err := dispatch.New(dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 64,
-			CallTimeout: 10 * time.Second, Observer: rec.observe})
-		if err != nil {
-			t.Fatal(err)
-		}
-		stop := runDispatcher(d)
-		st := waitDone(t, q, 10*time.Minute)
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
+		_, st := drain(t, dispatch.Options{Queue: q, Pools: poolsOf(a, b), Concurrency: 64,
+			CallTimeout: 10 * time.Second, Observer: rec.observe}, 10*time.Minute)
 		if st.Succeeded != n || st.Dead != 0 {
 			t.Fatalf("succeeded %d dead %d, want %d and 0", st.Succeeded, st.Dead, n)
 		}
